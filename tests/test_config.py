@@ -12,7 +12,7 @@ def test_defaults_load_and_are_versioned():
 def test_unknown_key_is_an_error(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text("[privacy]\nidentifers = 'full'\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="privacy.identifers"):
+    with pytest.raises(ConfigError, match=r"privacy\.identifers"):
         load_config(path)
 
 

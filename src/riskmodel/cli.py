@@ -27,7 +27,10 @@ COMMANDS: dict[str, tuple[str, str, list[tuple[tuple[str, ...], dict]]]] = {
         "check a data folder: rows read/accepted/quarantined per table",
         [
             (("data_dir",), {"help": "data folder"}),
-            (("--out",), {"default": None, "help": "write validation.json, quarantine/, data_quality.csv"}),
+            (
+                ("--out",),
+                {"default": None, "help": "write validation.json, quarantine/, data_quality.csv"},
+            ),
             (("--config",), {"default": None}),
         ],
     ),
