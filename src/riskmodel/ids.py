@@ -1,0 +1,576 @@
+"""Identifiers: resident ID numbers, unified social credit codes, masking, pseudonyms.
+
+Resident ID numbers follow GB 11643-1999: six digits of region code, eight of birth
+date (YYYYMMDD), three of sequence (the last odd for men, even for women) and an
+ISO 7064 MOD 11-2 check character (0-9 or X). Legacy 15-digit numbers (before 1999)
+have a two-digit year and no check character; they are upgraded by inserting ``19``
+and computing the check character.
+
+Unified social credit codes follow GB 32100-2015: 18 characters from
+``0-9A-HJ-NP-RTUWXY`` (no I, O, S, V, Z), the last a MOD 31 check character with
+weights ``3**i mod 31``.
+
+Masking keeps the region prefix and the last four characters of an ID
+(``430421********1234``) and the first and last four digits of an account number
+(``6228***********1234``); pseudonyms are keyed HMAC-SHA256 digests, stable across
+runs for the same key (``P-3f9a0c1d2e4b``).
+
+Examples
+--------
+>>> check_id("11010519491231002X").is_valid
+True
+>>> check_id("110105194912310021").problem
+'bad_check_digit'
+>>> mask_id("11010519491231002X")
+'110105********002X'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+
+class IdError(ValueError):
+    """An identifier function was given input it cannot work with."""
+
+
+# --- resident ID (GB 11643-1999) ------------------------------------------------------
+
+#: First two digits of a real province-level division (GB/T 2260): 11–15 North,
+#: 21–23 North-east, 31–37 East, 41–46 South-central, 50–54 South-west,
+#: 61–65 North-west, 71 Taiwan, 81 Hong Kong, 82 Macao.
+PROVINCE_CODES = frozenset(
+    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
+    | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82}
+)
+#: Earliest accepted birth year. The standard's own example (440524188001010014) is
+#: born in 1880; whether an age is plausible is a question for the rules, not for ids.
+MIN_BIRTH_YEAR = 1800
+
+ID_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+_CHECK_CHARS = "10X98765432"
+
+PROBLEMS = {
+    "": "valid",
+    "missing": "empty",
+    "bad_length": "not 15 or 18 characters",
+    "bad_chars": "characters other than digits and a final X",
+    "bad_check_digit": "check character does not match (a typo, or a made-up number)",
+    "bad_birth_date": "digits 7–14 are not a real date",
+    "future_birth_date": "birth date after today",
+    "bad_region": "first two digits are not a province code",
+    "scientific_notation": "damaged by Excel into scientific notation (e.g. 4.30421E+17)",
+    "legacy_15": "15-digit legacy number, upgraded to 18 (valid)",
+}
+"""Every ``problem`` code of :func:`check_id` with its meaning."""
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E[+]?[0-9]+")
+_EXCEL_TEXT = re.compile(r'=?"(.*)"')
+
+
+@dataclass(frozen=True)
+class IdCheck:
+    """The result of checking one resident ID number."""
+
+    normalised: str
+    """Cleaned value: half-width, no spaces, upper-case X, 15 digits upgraded to 18."""
+    is_valid: bool
+    problem: str
+    """One of :data:`PROBLEMS`; ``''`` when valid, ``'legacy_15'`` for an upgraded number."""
+    birth_date: date | None
+    gender: str | None
+    """'男' or '女' (17th digit odd = 男), None when the number is unusable."""
+    region: str
+    """The six-digit region code ('' when unusable)."""
+
+
+def normalise_id(value: Any) -> str:
+    """Clean one identifier: full-width to half-width, strip spaces and zero-width
+    characters, drop a leading apostrophe or an Excel ``="..."`` wrapper, upper-case.
+
+    Missing values (None, NaN, NA) give ``''``.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        if isinstance(value, bool | np.bool_):
+            return str(value).upper()
+        try:
+            if pd.isna(value):
+                return ""
+        except (TypeError, ValueError):
+            pass
+        value = str(value)
+    text = unicodedata.normalize("NFKC", value).translate(_ZERO_WIDTH)
+    text = "".join(text.split())
+    match = _EXCEL_TEXT.fullmatch(text)
+    if match:
+        text = match.group(1)
+    text = text.lstrip("'")
+    return text.upper()
+
+
+def check_digit(first17: str) -> str:
+    """Return the ISO 7064 MOD 11-2 check character for the first 17 digits of an ID.
+
+    Raises
+    ------
+    IdError
+        If ``first17`` is not exactly 17 ASCII digits.
+    """
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise IdError("check_digit needs exactly 17 digits")
+    total = sum(int(ch) * int(w) for ch, w in zip(first17, ID_WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def upgrade_15_to_18(value: str) -> str:
+    """Upgrade a legacy 15-digit ID: insert ``19`` before the year, append the check digit.
+
+    Raises
+    ------
+    IdError
+        If the cleaned value is not exactly 15 digits.
+    """
+    text = normalise_id(value)
+    if len(text) != 15 or not text.isascii() or not text.isdigit():
+        raise IdError("upgrade_15_to_18 needs exactly 15 digits")
+    first17 = text[:6] + "19" + text[6:]
+    return first17 + check_digit(first17)
+
+
+def _parse_date(digits8: str) -> date | None:
+    year, month, day = int(digits8[:4]), int(digits8[4:6]), int(digits8[6:8])
+    if year < MIN_BIRTH_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _strip_float_suffix(text: str) -> str:
+    # A 15-digit number read as a float and written back ("430421900101123.0") is exact:
+    # floats hold 15 digits without loss, so the suffix can be dropped safely.
+    if text.endswith(".0") and len(text) == 17 and text[:15].isdigit():
+        return text[:15]
+    return text
+
+
+def check_id(value: Any, *, today: date | None = None) -> IdCheck:
+    """Check one resident ID number (GB 11643-1999).
+
+    Problems are reported in this order: missing, scientific_notation, bad_chars,
+    bad_length, bad_region, bad_birth_date, future_birth_date, bad_check_digit.
+    The birth date and gender are derived whenever the date digits form a real date,
+    even when the check character is wrong (a typo elsewhere leaves them informative).
+
+    Parameters
+    ----------
+    value
+        The raw value (any type; non-strings are converted with ``str``).
+    today
+        Reference date for ``future_birth_date`` (default: today).
+    """
+    today = today or date.today()
+    text = _strip_float_suffix(normalise_id(value))
+    if not text:
+        return IdCheck("", False, "missing", None, None, "")
+    if _SCIENTIFIC.fullmatch(text):
+        return IdCheck(text, False, "scientific_notation", None, None, "")
+    body = text[:-1] if text.endswith("X") else text
+    if not (body.isascii() and body.isdigit()) and body:
+        return IdCheck(text, False, "bad_chars", None, None, "")
+    if len(text) == 15 and text.isdigit():
+        text = upgrade_15_to_18(text)
+        legacy = True
+    elif len(text) == 18:
+        legacy = False
+    else:
+        return IdCheck(text, False, "bad_length" if body else "bad_chars", None, None, "")
+    region = text[:6]
+    birth = _parse_date(text[6:14])
+    gender = None if birth is None else ("男" if int(text[16]) % 2 == 1 else "女")
+    if int(text[:2]) not in PROVINCE_CODES:
+        problem = "bad_region"
+    elif birth is None:
+        problem = "bad_birth_date"
+    elif birth > today:
+        problem = "future_birth_date"
+    elif check_digit(text[:17]) != text[17]:
+        problem = "bad_check_digit"
+    else:
+        problem = "legacy_15" if legacy else ""
+    return IdCheck(text, problem in ("", "legacy_15"), problem, birth, gender, region)
+
+
+_FAST_ID = r"[0-9]{17}[0-9X]"
+
+
+def _as_byte_matrix(strings: pd.Series, width: int) -> np.ndarray:
+    """View a Series of ASCII strings that all have ``width`` characters as uint8 rows."""
+    array = pa.array(strings, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
+    start = int(offsets[array.offset])
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
+    return data[start : start + len(array) * width].reshape(len(array), width)
+
+
+def check_ids(values: pd.Series, *, today: date | None = None) -> pd.DataFrame:
+    """Check many resident ID numbers at once (vectorised; same results as :func:`check_id`).
+
+    Clean 18-character values take a numpy path; the rest (legacy, dirty, missing)
+    are checked one distinct value at a time with :func:`check_id`.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``values``; columns ``normalised`` (str), ``is_valid`` (bool),
+        ``problem`` (str), ``birth_date`` (datetime64, NaT when unknown),
+        ``gender`` (str, missing when unknown), ``region`` (str).
+    """
+    today = today or date.today()
+    count = len(values)
+    normalised = np.empty(count, dtype=object)
+    problem = np.empty(count, dtype=object)
+    is_valid = np.zeros(count, dtype=bool)
+    birth = np.full(count, np.datetime64("NaT"), dtype="datetime64[D]")
+    gender = np.full(count, None, dtype=object)
+
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
+    upper = text.str.upper()
+    fast = upper.str.fullmatch(_FAST_ID).fillna(False).to_numpy(dtype=bool)
+
+    if fast.any():
+        fast_text = upper[fast]
+        matrix = _as_byte_matrix(fast_text, 18)
+        digits = matrix.astype(np.int64) - 48
+        last_is_x = matrix[:, 17] == ord("X")
+        check_value = np.where(last_is_x, 10, digits[:, 17])
+        total = digits[:, :17] @ ID_WEIGHTS
+        # MOD 11-2: the check value c satisfies (total + c) % 11 == 1
+        check_ok = (total + check_value) % 11 == 1
+        province = digits[:, 0] * 10 + digits[:, 1]
+        province_ok = np.zeros(100, dtype=bool)
+        province_ok[list(PROVINCE_CODES)] = True
+        region_ok = province_ok[province]
+        year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+        month = digits[:, 10] * 10 + digits[:, 11]
+        day = digits[:, 12] * 10 + digits[:, 13]
+        month_ok = (month >= 1) & (month <= 12) & (year >= MIN_BIRTH_YEAR)
+        safe_month = np.where(month_ok, month, 1)
+        safe_year = np.where(month_ok, year, 2000)
+        month_start = (safe_year - 1970) * 12 + (safe_month - 1)
+        first_day = month_start.astype("datetime64[M]").astype("datetime64[D]")
+        next_first = (month_start + 1).astype("datetime64[M]").astype("datetime64[D]")
+        month_length = (next_first - first_day).astype(np.int64)
+        date_ok = month_ok & (day >= 1) & (day <= month_length)
+        dates = np.where(date_ok, first_day + (np.where(date_ok, day, 1) - 1), np.datetime64("NaT"))
+        future = date_ok & (dates > np.datetime64(today, "D"))
+        fast_problem = np.select(
+            [~region_ok, ~date_ok, future, ~check_ok],
+            ["bad_region", "bad_birth_date", "future_birth_date", "bad_check_digit"],
+            default="",
+        ).astype(object)
+        normalised[fast] = fast_text.to_numpy(dtype=object)
+        problem[fast] = fast_problem
+        is_valid[fast] = fast_problem == ""
+        birth[fast] = dates
+        gender[fast] = np.where(date_ok, np.where(digits[:, 16] % 2 == 1, "男", "女"), None)
+
+    slow = ~fast
+    if slow.any():
+        originals = values.to_numpy(dtype=object)[slow]
+        cache: dict[Any, IdCheck] = {}
+        results = []
+        for original in originals:
+            try:
+                key = (type(original), original)
+                hash(key)
+            except TypeError:
+                key = None
+            result = cache.get(key) if key is not None else None
+            if result is None:
+                result = check_id(original, today=today)
+                if key is not None and not (isinstance(original, float) and original != original):
+                    cache[key] = result
+            results.append(result)
+        normalised[slow] = [r.normalised for r in results]
+        problem[slow] = [r.problem for r in results]
+        is_valid[slow] = [r.is_valid for r in results]
+        birth[slow] = [
+            np.datetime64(r.birth_date, "D") if r.birth_date else np.datetime64("NaT")
+            for r in results
+        ]
+        gender[slow] = [r.gender for r in results]
+
+    normalised_series = pd.Series(normalised, index=values.index, dtype="str")
+    return pd.DataFrame(
+        {
+            "normalised": normalised_series,
+            "is_valid": pd.Series(is_valid, index=values.index),
+            "problem": pd.Series(problem, index=values.index, dtype="str"),
+            "birth_date": pd.Series(birth.astype("datetime64[s]"), index=values.index),
+            "gender": pd.Series(gender, index=values.index, dtype="str"),
+            "region": normalised_series.str.slice(0, 6).where(
+                pd.Series(problem, index=values.index).isin(_REGION_PROBLEMS), ""
+            ),
+        }
+    )
+
+
+# problems for which the first six characters are a region code
+_REGION_PROBLEMS = {
+    "",
+    "legacy_15",
+    "bad_region",
+    "bad_birth_date",
+    "future_birth_date",
+    "bad_check_digit",
+}
+
+
+# --- unified social credit code (GB 32100-2015) --------------------------------------
+
+CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+_CREDIT_VALUE = {ch: i for i, ch in enumerate(CREDIT_CHARSET)}
+
+
+def credit_check_char(first17: str) -> str:
+    """Return the GB 32100-2015 check character for the first 17 characters of a code.
+
+    Raises
+    ------
+    IdError
+        If ``first17`` is not 17 characters of the code's character set.
+    """
+    text = normalise_id(first17)
+    if len(text) != 17 or any(ch not in _CREDIT_VALUE for ch in text):
+        raise IdError("credit_check_char needs 17 characters from 0-9A-HJ-NP-RTUWXY")
+    total = sum(_CREDIT_VALUE[ch] * w for ch, w in zip(text, CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CHARSET[(31 - total % 31) % 31]
+
+
+def is_valid_credit_code(value: Any) -> bool:
+    """True when ``value`` is an 18-character unified social credit code with a correct
+    check character (after the same cleaning as ID numbers)."""
+    text = normalise_id(value)
+    if len(text) != 18 or any(ch not in _CREDIT_VALUE for ch in text):
+        return False
+    return credit_check_char(text[:17]) == text[17]
+
+
+# --- masking and pseudonyms ---------------------------------------------------------
+
+
+def _kept_ends(length: int, long_from: int, head: int) -> tuple[int, int]:
+    if length >= long_from:
+        return head, 4
+    if length >= 8:
+        return 0, 4
+    return 0, 0
+
+
+def _mask(text: str, head: int, tail: int) -> str:
+    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail :]
+
+
+def mask_id(value: Any) -> str:
+    """Mask an ID number: keep the first 6 and last 4 characters (``430421********1234``).
+
+    Values of 8–10 characters keep only the last 4, shorter ones are masked entirely;
+    missing values give ``''``.
+    """
+    text = normalise_id(value)
+    return _mask(text, *_kept_ends(len(text), 11, 6))
+
+
+def mask_account(value: Any) -> str:
+    """Mask an account number: keep the last 4, and the first 4 when it has 12 or more
+    characters (``6228***********1234``); shorter than 8 characters is masked entirely."""
+    text = normalise_id(value)
+    return _mask(text, *_kept_ends(len(text), 12, 4))
+
+
+def mask_phone(value: Any) -> str:
+    """Mask a phone number: an 11-digit mobile keeps 3 + 4 (``138****1234``), others as
+    :func:`mask_account`."""
+    text = normalise_id(value)
+    if len(text) == 11:
+        return _mask(text, 3, 4)
+    return mask_account(text)
+
+
+def _normalise_series(values: pd.Series) -> pd.Series:
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
+    clean = text.str.fullmatch(r"[0-9A-Za-z]*").fillna(True)
+    if not clean.all():
+        dirty = ~clean & text.notna()
+        text = text.copy()
+        text[dirty] = [normalise_id(v) for v in text[dirty]]
+    return text.str.upper()
+
+
+def _mask_series(values: pd.Series, long_from: int, head: int) -> pd.Series:
+    text = _normalise_series(values)
+    lengths = text.str.len()
+    result = text.copy()
+    for length in lengths.dropna().unique():
+        length = int(length)
+        keep_head, keep_tail = _kept_ends(length, long_from, head)
+        rows = lengths == length
+        result[rows] = text[rows].str.slice_replace(
+            keep_head, length - keep_tail, "*" * (length - keep_head - keep_tail)
+        )
+    return result
+
+
+def mask_ids(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`mask_id`; missing values stay missing."""
+    return _mask_series(values, 11, 6)
+
+
+def mask_accounts(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`mask_account`; missing values stay missing."""
+    return _mask_series(values, 12, 4)
+
+
+def pseudonymise(value: Any, key: str) -> str:
+    """Replace an identifier by a keyed, stable pseudonym: ``'P-'`` + 12 hex characters
+    of HMAC-SHA256(key, cleaned value). Missing values give ``''``.
+
+    The same value under the same key always gives the same pseudonym, so leads can be
+    matched across runs; without the key the value cannot be recovered by enumeration.
+
+    Raises
+    ------
+    IdError
+        If ``key`` is empty.
+    """
+    if not key:
+        raise IdError("pseudonymise needs a non-empty key")
+    text = normalise_id(value)
+    if not text:
+        return ""
+    digest = hmac.new(key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return "P-" + digest[:12]
+
+
+def pseudonymise_series(values: pd.Series, key: str) -> pd.Series:
+    """Vectorised :func:`pseudonymise` (one digest per distinct value); missing stays missing."""
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
+    distinct = text.dropna().unique()
+    mapping = {v: pseudonymise(v, key) for v in distinct}
+    return text.map(mapping).astype("str")
+
+
+# --- identifiers inside free text ---------------------------------------------------
+
+#: A run of 12 or more digits (an ID may end in X), not glued to other digits.
+_TEXT_NUMBER = re.compile(r"(?<![0-9])[0-9]{12,}(?:[Xx](?![0-9A-Za-z]))?(?![0-9])")
+
+
+def _looks_like_person_id(token: str) -> bool:
+    """18 characters or 15 digits with a province prefix and a real birth date."""
+    if len(token) == 18 and (token[:17].isdigit()) and (token[17].isdigit() or token[17] == "X"):
+        birth_digits = token[6:14]
+    elif len(token) == 15 and token.isdigit():
+        birth_digits = "19" + token[6:12]
+    else:
+        return False
+    return int(token[:2]) in PROVINCE_CODES and _parse_date(birth_digits) is not None
+
+
+def _is_division_code(token: str) -> bool:
+    # a 12-digit statistical division (village) code: province prefix, not an account
+    return len(token) == 12 and int(token[:2]) in PROVINCE_CODES
+
+
+def replace_identifiers(text: str, replace_id, replace_account) -> str:
+    """Replace every ID- or account-looking number in ``text``.
+
+    A run of 12 or more digits (optionally ending in X) not glued to other digits is
+    replaced by ``replace_id(token)`` when it looks like a resident ID (15/18 characters,
+    province prefix, real birth date, or ending in X), by ``replace_account(token)``
+    otherwise — except a 12-digit run with a province prefix, which is a village code.
+    """
+    if not isinstance(text, str) or not text:
+        return text
+
+    def substitute(match: re.Match[str]) -> str:
+        token = match.group(0).upper()
+        if token.endswith("X") or _looks_like_person_id(token):
+            return replace_id(token)
+        if _is_division_code(token):
+            return match.group(0)
+        return replace_account(token)
+
+    return _TEXT_NUMBER.sub(substitute, text)
+
+
+def redact_identifiers(text: str) -> str:
+    """Mask every ID- or account-looking number inside free text (logs, errors, notebooks).
+
+    Runs of 12+ digits are masked (IDs as :func:`mask_id`, others as :func:`mask_account`);
+    12-digit runs with a province prefix are kept, being village codes. Deliberately
+    broader than :func:`find_unmasked_identifiers`: redacting a harmless number costs
+    little, leaking an ID costs much.
+
+    >>> redact_identifiers("付款给 11010519491231002X, 卡号 6228480012345678901")
+    '付款给 110105********002X, 卡号 6228***********8901'
+    """
+    return replace_identifiers(text, mask_id, mask_account)
+
+
+#: Candidate tokens for the leak scan: 15–19 digits, optionally a final X, not part of a
+#: longer letter/digit token.
+_SCAN_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{15,19}[Xx]?(?![0-9A-Za-z])")
+
+
+def find_unmasked_identifiers(text: str) -> list[str]:
+    """Return the unmasked identifiers found in ``text`` (raw values: mask before showing).
+
+    Heuristic, chosen so that a clean run folder gives no false positives:
+
+    * a resident ID is an 18-character token (17 digits + digit or X) with a province
+      prefix, a real birth date and a correct check character;
+    * an account is a run of 16–19 digits;
+    * a token counts only when it is not part of a longer letter/digit token (hashes,
+      hex ids, base64 stay silent), and an account-looking run right after ``<digit>.``
+      is the fraction of a float (``0.30000000000000004``), not an account;
+    * 12-digit village codes, 11-digit phones, 15-digit legacy IDs (outputs carry the
+      upgraded 18-digit form) and masked values (``430421********1234``) are never flagged.
+    """
+    if not isinstance(text, str):
+        return []
+    found: list[str] = []
+    for match in _SCAN_NUMBER.finditer(text):
+        token = match.group(0).upper()
+        start = match.start()
+        is_fraction = start >= 2 and text[start - 1] == "." and text[start - 2].isdigit()
+        if (
+            len(token) == 18
+            and _looks_like_person_id(token)
+            and check_digit(token[:17]) == token[17]
+        ):
+            found.append(token)
+            continue
+        if token.isdigit() and 16 <= len(token) <= 19 and not is_fraction:
+            found.append(token)
+    return found
