@@ -1,0 +1,366 @@
+"""The scheduled job: run the stage notebooks into a staging folder, then publish atomically.
+
+Exit codes of ``riskmodel run`` (also in ``deploy/README.md``):
+
+== ==========================================================================
+0  the run folder is complete and published
+1  bad input or configuration (missing data folder, unreadable file, missing required
+   table or column, unknown theme, bad period, bad config key); nothing published
+2  a stage notebook failed; the failure record names the notebook and the cell
+3  another run holds the lock on the same output folder
+4  an input file changed while the run read it; rerun when the export is complete
+5  the run could not be written or published (disk full, permissions)
+== ==========================================================================
+
+In every non-zero case the previous run folder is left as it was, and (except for 1 and 3)
+a failure record ``.failed-<name>-<time>/`` beside it holds ``error.txt`` and the executed
+notebooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskmodel.config import ConfigError, load_config
+from riskmodel.pipeline import manifest as manifest_module
+from riskmodel.pipeline import publish as publish_module
+from riskmodel.pipeline.lock import RunLock, RunLocked
+from riskmodel.pipeline.notebooks import StageFailure, execute_stage, notebook_dir, scrub_notebook
+from riskmodel.pipeline.periods import PeriodError, parse_period
+from riskmodel.pipeline.store import load_json
+from riskmodel.pipeline.themes import ThemeError, get_theme
+from riskmodel.report.identifiers import protect_text
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_STAGE_FAILED, EXIT_LOCKED, EXIT_INPUT_CHANGED, EXIT_WRITE_FAILED = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+)
+# error names raised inside a notebook that mean the input, not the job, is at fault
+BAD_INPUT_ERRORS = {"DataError", "ConfigError", "PeriodError", "ThemeError"}
+
+
+class RunFailed(RuntimeError):
+    """The run failed; ``exit_code`` says how and ``record`` where the failure record is."""
+
+    def __init__(self, message: str, exit_code: int, record: Path | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.record = record
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _say(message: str, progress: bool) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+def find_previous_run(out_dir: Path, period_label: str | None = None) -> Path | None:
+    """The newest completed run beside ``out_dir`` (``out_dir`` itself included).
+
+    A run folder is a visible sibling directory with ``manifest.json`` (status ``ok``) and
+    ``leads.csv``. When ``period_label`` is given, runs of a later period are ignored (a rerun
+    of 2024Q2 after 2024Q3 compares with 2024Q1, not with the future).
+    """
+    out_dir = Path(out_dir).absolute()
+    if not out_dir.parent.exists():
+        return None
+    current = parse_period(period_label) if period_label else None
+    best: tuple[str, Path] | None = None
+    for candidate in out_dir.parent.iterdir():
+        if candidate.name.startswith(".") or not candidate.is_dir():
+            continue
+        manifest_path = candidate / "manifest.json"
+        if not manifest_path.exists() or not (candidate / "leads.csv").exists():
+            continue
+        try:
+            manifest = json.loads(manifest_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if manifest.get("status") != "ok":
+            continue
+        period = (manifest.get("period") or {}).get("label")
+        if current is not None and period:
+            try:
+                earlier = parse_period(period).end < current.start
+            except PeriodError:
+                earlier = True
+            if not earlier and candidate != out_dir:
+                continue
+            if candidate == out_dir and period != current.label and not earlier:
+                continue
+        key = str(manifest.get("finished", ""))
+        if best is None or key > best[0]:
+            best = (key, candidate)
+    return best[1] if best else None
+
+
+def _write_failure_record(
+    out_dir: Path, staging: Path, message: str, details: str, config: dict[str, Any], keep: int
+) -> Path | None:
+    """Move the executed notebooks to a failure record with ``error.txt``; return its path."""
+    record = publish_module.failure_record_path(out_dir)
+    try:
+        publish_module.make_private_dir(record)
+        notebooks = staging / "notebooks"
+        if notebooks.exists():
+            for path in notebooks.glob("*.ipynb"):
+                scrub_notebook(path, config)
+                shutil.move(str(path), record / path.name)
+        text = f"{_now()}\n{protect_text(message, config)}\n\n{protect_text(details, config)}\n"
+        (record / "error.txt").write_text(text, "utf-8")
+        publish_module.prune_failure_records(out_dir, keep)
+    except OSError:  # the disk may be full: the message still goes to the log
+        return record if record.exists() else None
+    return record
+
+
+def _run_stages(
+    stages: list[str],
+    source_dir: Path,
+    staging: Path,
+    parameters: dict[str, Any],
+    config: dict[str, Any],
+    progress: bool,
+) -> list[dict[str, Any]]:
+    settings = config["pipeline"]
+    timings: list[dict[str, Any]] = []
+    for number, stage in enumerate(stages, start=1):
+        _say(f"[{number}/{len(stages)}] {stage} …", progress)
+        started = time.perf_counter()
+        execute_stage(
+            stage,
+            source_dir / f"{stage}.ipynb",
+            staging / "notebooks" / f"{stage}.ipynb",
+            parameters,
+            kernel_name=settings["kernel_name"],
+            cwd=staging,
+            timeout=float(settings["cell_timeout_seconds"]) or None,
+            progress=progress and sys.stderr.isatty(),
+        )
+        seconds = round(time.perf_counter() - started, 3)
+        timings.append({"name": stage, "seconds": seconds, "status": "ok"})
+        _say(f"[{number}/{len(stages)}] {stage} done in {seconds:.1f} s", progress)
+    return timings
+
+
+def _finish_staging(staging: Path, config: dict[str, Any]) -> None:
+    if not config["pipeline"]["keep_work"]:
+        shutil.rmtree(staging / "work", ignore_errors=True)
+    for path in (staging / "notebooks").glob("*.ipynb"):
+        scrub_notebook(path, config)
+    for folder, _, _ in os.walk(staging):
+        os.chmod(folder, publish_module.OWNER_ONLY)
+
+
+def run_job(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    period: str | None = None,
+    config_path: str | Path | None = None,
+    previous: str | Path | None = None,
+    theme: str | None = None,
+    *,
+    stages: list[str] | None = None,
+    source_dir: str | Path | None = None,
+    progress: bool = True,
+) -> Path:
+    """Run the scheduled job and publish ``out_dir`` atomically; return ``out_dir``.
+
+    Parameters
+    ----------
+    data_dir, out_dir
+        The input data folder and the run folder to (re)write.
+    period
+        ``2024-03``, ``2024Q3``, ``auto`` (last complete quarter) or ``None`` (all data).
+    config_path
+        A user TOML file overriding the defaults.
+    previous
+        The run to mark leads new/persisting against; default: :func:`find_previous_run`.
+    theme
+        A theme of ``config['themes']`` (一季一专题).
+    stages, source_dir
+        Override the stage notebooks (tests); default ``pipeline.stages`` in
+        ``pipeline.notebook_dir``.
+
+    Raises
+    ------
+    RunFailed
+        With ``exit_code`` per the module docstring; the previous run stays in place.
+    RunLocked
+        If another run is writing ``out_dir``.
+    """
+    data_dir, out_dir = Path(data_dir).absolute(), Path(out_dir).absolute()
+    try:
+        config = load_config(config_path)
+        theme_info = get_theme(config, theme)
+        period = period if period is not None else (config["pipeline"]["default_period"] or None)
+        if period and period.strip().lower() != "auto":
+            parse_period(period)
+    except (ConfigError, ThemeError, PeriodError) as exc:
+        raise RunFailed(str(exc), EXIT_BAD_INPUT) from None
+    if not data_dir.is_dir():
+        raise RunFailed(f"data folder {data_dir} does not exist", EXIT_BAD_INPUT)
+    stages = list(stages if stages is not None else config["pipeline"]["stages"])
+    source = Path(source_dir) if source_dir else notebook_dir(config)
+    settings = config["pipeline"]
+
+    with RunLock(out_dir):
+        for action in publish_module.recover_leftovers(out_dir):
+            _say(f"recovered: {action}", progress)
+        staging = publish_module.staging_path(out_dir)
+        shutil.rmtree(staging, ignore_errors=True)
+        started_at, started = _now(), time.perf_counter()
+        if previous is None:
+            explicit = period if period and period.lower() != "auto" else None
+            previous_run = find_previous_run(out_dir, explicit)
+        else:
+            previous_run = Path(previous).absolute()
+            if not (previous_run / "leads.csv").exists():
+                raise RunFailed(f"--previous {previous_run} has no leads.csv", EXIT_BAD_INPUT)
+        try:
+            publish_module.make_private_dir(staging / "notebooks")
+            publish_module.make_private_dir(staging / "work")
+            fingerprints = manifest_module.fingerprint_inputs(data_dir)
+            parameters = {
+                "data_dir": str(data_dir),
+                "work_dir": str(staging / "work"),
+                "out_dir": str(staging),
+                "period": period or "",
+                "config_path": str(Path(config_path).absolute()) if config_path else "",
+                "theme": theme or "",
+                "previous_dir": str(previous_run) if previous_run else "",
+            }
+            _say(f"riskmodel run: {data_dir} → {out_dir}", progress)
+            timings = _run_stages(stages, source, staging, parameters, config, progress)
+            changes = manifest_module.changed_inputs(
+                fingerprints, manifest_module.fingerprint_inputs(data_dir)
+            )
+            if changes:
+                raise RunFailed(
+                    "input files changed during the run; nothing was published:\n  "
+                    + "\n  ".join(changes),
+                    EXIT_INPUT_CHANGED,
+                )
+            work = staging / "work"
+            leads = pd.read_csv(staging / "leads.csv") if (staging / "leads.csv").exists() else None
+            resolved = (
+                len(pd.read_csv(staging / "resolved.csv"))
+                if (staging / "resolved.csv").exists()
+                else 0
+            )
+            manifest = manifest_module.build_manifest(
+                status="ok",
+                data_dir=data_dir,
+                out_dir=out_dir,
+                config=config,
+                config_path=str(config_path) if config_path else None,
+                started=started_at,
+                finished=_now(),
+                stages=timings,
+                inputs=load_json(work, "inputs"),
+                fingerprints=fingerprints,
+                period=load_json(work, "period"),
+                theme={"name": theme_info.name, "title": theme_info.title} if theme_info else None,
+                previous=str(previous_run) if previous_run else None,
+                rule_versions=load_json(work, "rule_versions", {}),
+                leads=leads,
+                resolved_count=resolved,
+                extra={"seconds": round(time.perf_counter() - started, 3)},
+            )
+            manifest_module.write_manifest(staging, manifest)
+            _finish_staging(staging, config)
+            publish_module.publish(staging, out_dir)
+            os.chmod(out_dir, publish_module.OWNER_ONLY)
+        except StageFailure as failure:
+            code = EXIT_BAD_INPUT if failure.error_name in BAD_INPUT_ERRORS else EXIT_STAGE_FAILED
+            record = _write_failure_record(
+                out_dir, staging, str(failure), "", config, settings["keep_failure_records"]
+            )
+            shutil.rmtree(staging, ignore_errors=True)
+            raise RunFailed(protect_text(str(failure), config), code, record) from None
+        except RunFailed as failure:
+            failure.record = _write_failure_record(
+                out_dir, staging, str(failure), "", config, settings["keep_failure_records"]
+            )
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        except OSError as exc:
+            details = "".join(traceback.format_exception(exc))
+            message = f"the run could not be written or published: {exc}"
+            shutil.rmtree(staging / "work", ignore_errors=True)  # free space for the record
+            record = _write_failure_record(
+                out_dir, staging, message, details, config, settings["keep_failure_records"]
+            )
+            shutil.rmtree(staging, ignore_errors=True)
+            raise RunFailed(protect_text(message, config), EXIT_WRITE_FAILED, record) from None
+        except BaseException:  # interrupted (SIGTERM from timeout, Ctrl-C): clean, then go
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    _say(f"published {out_dir} in {time.perf_counter() - started:.1f} s", progress)
+    return out_dir
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``riskmodel run``: the scheduled job; returns the exit code (module docstring)."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        run_job(
+            args.data,
+            args.out,
+            period=args.period,
+            config_path=args.config,
+            previous=args.previous,
+            theme=args.theme,
+        )
+    except RunLocked as exc:
+        print(f"riskmodel run: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except RunFailed as exc:
+        print(f"riskmodel run FAILED: {exc}", file=sys.stderr)
+        if exc.record:
+            print(f"failure record: {exc.record}", file=sys.stderr)
+        print("the previous run folder (if any) was left unchanged", file=sys.stderr)
+        return exc.exit_code
+    return EXIT_OK
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    """``riskmodel demo``: generate ``data/demo`` if absent, then run the job into it."""
+    data_dir = Path(args.data)
+    if not (data_dir / "payments.csv").exists() and not any(data_dir.glob("payments.*")):
+        from riskmodel.synth import generate  # the synthetic county (synth owner)
+
+        config = load_config()
+        print(f"generating the demo county into {data_dir} …", file=sys.stderr)
+        generate(data_dir, seed=int(config["pipeline"]["demo_seed"]), scale=args.scale)
+    args_run = argparse.Namespace(
+        data=str(data_dir), out=args.out, period=None, config=None, previous=None, theme=None
+    )
+    code = run_command(args_run)
+    if code == EXIT_OK:
+        print(f"demo run folder: {Path(args.out).absolute()}", file=sys.stderr)
+        print(f"open {Path(args.out).absolute() / 'report.html'} in a browser", file=sys.stderr)
+    return code
