@@ -1,0 +1,88 @@
+"""Statistical anomaly detectors and their feature builders.
+
+:func:`run_detectors` runs every enabled detector of :data:`DETECTORS` whose tables are loaded
+and returns one findings frame (see :mod:`riskmodel.detectors.catalogue` for its columns). The
+estimators in :mod:`riskmodel.detectors.estimators` follow the scikit-learn contract; only
+:mod:`riskmodel.scoring` turns their findings into risk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pandas as pd
+
+from riskmodel.detectors.catalogue import DETECTORS, FINDING_COLUMNS, Detector, empty_findings
+from riskmodel.detectors.estimators import BenfordMAD, PeerDeviation
+
+__all__ = [
+    "DETECTORS",
+    "FINDING_COLUMNS",
+    "BenfordMAD",
+    "Detector",
+    "PeerDeviation",
+    "detector_settings",
+    "run_detectors",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def detector_settings(detector_id: str, config: dict[str, Any]) -> dict[str, Any]:
+    """``detectors.common`` overlaid with ``detectors.<detector_id>`` of ``config``."""
+    section = config.get("detectors")
+    if section is None:
+        from riskmodel.config import load_defaults
+
+        section = load_defaults()["detectors"]
+    return {**section.get("common", {}), **section.get(detector_id, {})}
+
+
+def run_detectors(
+    tables: dict[str, pd.DataFrame],
+    evidence: pd.DataFrame | None,
+    config: dict[str, Any],
+) -> pd.DataFrame:
+    """Run every enabled detector whose tables are present.
+
+    Returns
+    -------
+    DataFrame
+        Findings with ``FINDING_COLUMNS``; ``attrs["status"]`` holds one row per detector with
+        ``detector_id, title, status ('ran'|'skipped'|'failed'), reason, findings, seconds``.
+    """
+    section = config.get("detectors")
+    if section is None:
+        from riskmodel.config import load_defaults
+
+        section = load_defaults()["detectors"]
+    enabled = section.get("enabled", list(DETECTORS))
+    frames = []
+    status = []
+    for detector_id in enabled:
+        if detector_id not in DETECTORS:
+            raise KeyError(f"no detector named {detector_id!r}; known: {sorted(DETECTORS)}")
+        detector = DETECTORS[detector_id]
+        missing = [t for t in detector.needs if t not in tables or not len(tables[t])]
+        if missing:
+            status.append((detector_id, detector.title_zh, "skipped", f"缺少表 {missing}", 0, 0.0))
+            continue
+        started = time.perf_counter()
+        try:
+            found = detector.func(tables, evidence, detector_settings(detector_id, config))
+        except (KeyError, ValueError, TypeError) as exc:
+            logger.warning("detector %s failed: %s", detector_id, type(exc).__name__)
+            status.append((detector_id, detector.title_zh, "failed", type(exc).__name__, 0, 0.0))
+            continue
+        seconds = time.perf_counter() - started
+        frames.append(found)
+        status.append((detector_id, detector.title_zh, "ran", "", len(found), seconds))
+    findings = pd.concat(frames, ignore_index=True) if frames else empty_findings()
+    if not len(findings):
+        findings = empty_findings()
+    findings.attrs["status"] = pd.DataFrame(
+        status, columns=["detector_id", "title", "status", "reason", "findings", "seconds"]
+    )
+    return findings

@@ -1,0 +1,553 @@
+"""The detector catalogue: each detector declared once, as data, with the function it runs.
+
+A detector function takes ``(tables, evidence, settings)`` — ``settings`` is the
+``detectors.<id>`` table of the configuration merged over ``detectors.common`` — and returns
+findings: ``detector_id, entity_type, entity_id, village_code, anomaly (0–1), amount_at_risk,
+detail, top_features`` plus ``official_id, related_ids, program_code, source_table,
+source_key, mitigation, fields`` so that leads can bundle and trace them like rule evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.detectors.estimators import BENFORD_FIRST_DIGIT, PeerDeviation, nigrini_conformity
+from riskmodel.detectors.features import (
+    has_columns,
+    is_institution,
+    ledger_digit_table,
+    ledger_expenditures,
+    payments_with_programs,
+    person_program_ratios,
+    village_features,
+    village_program_ratios,
+)
+
+Tables = dict[str, pd.DataFrame]
+
+FINDING_COLUMNS = [
+    "detector_id",
+    "entity_type",
+    "entity_id",
+    "village_code",
+    "anomaly",
+    "amount_at_risk",
+    "detail",
+    "top_features",
+    "official_id",
+    "related_ids",
+    "program_code",
+    "source_table",
+    "source_key",
+    "mitigation",
+    "fields",
+]
+
+FEATURE_TITLES = {
+    "per_capita_subsidy": "人均补贴额",
+    "cadre_relative_share": "干部亲属受益占比",
+    "shared_account_share": "一卡多人账户资金占比",
+    "payment_shortfall": "补贴发放少于标准的幅度",
+    "ledger_cash_ratio": "现金支出占比",
+    "round_share": "整数金额占比",
+    "year_end_surge": "年底突击支出倍数",
+    "first_digit_mad": "首位数字偏离本福特(MAD)",
+    "contractor_concentration": "承包方集中度",
+    "complaint_count": "信访举报件数",
+}
+
+
+@dataclass(frozen=True)
+class Detector:
+    """One detector: stable id, Chinese title, the entity it scores and the tables it needs."""
+
+    id: str
+    title_zh: str
+    entity_type: str
+    needs: tuple[str, ...]
+    func: Callable[[Tables, pd.DataFrame | None, dict[str, Any]], pd.DataFrame]
+
+
+def ramp(values, start: float, full: float) -> np.ndarray:
+    """0 at or below ``start``, 1 at or above ``full``, linear between."""
+    values = np.asarray(values, dtype=float)
+    span = max(float(full) - float(start), 1e-12)
+    return np.clip((values - float(start)) / span, 0.0, 1.0)
+
+
+def empty_findings() -> pd.DataFrame:
+    """A findings frame with no rows and every column."""
+    return pd.DataFrame({column: pd.Series(dtype=_dtype(column)) for column in FINDING_COLUMNS})
+
+
+def _dtype(column: str) -> str:
+    return "float64" if column in ("anomaly", "amount_at_risk") else "str"
+
+
+def _findings(rows: list[dict[str, Any]], detector_id: str) -> pd.DataFrame:
+    if not rows:
+        return empty_findings()
+    frame = pd.DataFrame(rows)
+    frame["detector_id"] = detector_id
+    for column in FINDING_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = 0.0 if _dtype(column) == "float64" else ""
+    frame = frame[FINDING_COLUMNS]
+    for column in FINDING_COLUMNS:
+        if _dtype(column) == "float64":
+            frame[column] = frame[column].astype(float)
+        else:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def village_heads(tables: Tables) -> dict[str, list[str]]:
+    """Village code -> id_numbers of its cadres, party secretary and director first."""
+    if not has_columns(tables, "officials", "id_number", "village_code"):
+        return {}
+    officials = tables["officials"]
+    officials = officials[officials["village_code"].notna()]
+    if "end_date" in officials.columns:
+        officials = officials[officials["end_date"].isna()]
+    position = officials.get("position", pd.Series("", index=officials.index)).fillna("")
+    priority = np.select(
+        [
+            position.str.contains("书记"),
+            position.str.contains("主任"),
+            position.str.contains("会计"),
+        ],
+        [0, 1, 2],
+        default=3,
+    )
+    ordered = officials.assign(_priority=priority).sort_values(["village_code", "_priority"])
+    return ordered.groupby("village_code")["id_number"].apply(list).to_dict()
+
+
+def _json(values: dict[str, Any]) -> str:
+    def clean(value: Any) -> Any:
+        if isinstance(value, float | np.floating):
+            return None if not np.isfinite(value) else round(float(value), 4)
+        if isinstance(value, np.integer):
+            return int(value)
+        return value
+
+    return json.dumps({k: clean(v) for k, v in values.items()}, ensure_ascii=False)
+
+
+def detect_benford_ledger(
+    tables: Tables, evidence: pd.DataFrame | None, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """Villages whose ledger first digits do not conform to Benford's law (Nigrini MAD).
+
+    Small samples have a larger MAD by chance alone, so the limit is Nigrini's marginal limit
+    plus the expected MAD of a conforming sample of the same size.
+    """
+    digits = ledger_digit_table(tables, settings)
+    digits = digits[digits["mad"].notna()]
+    if not len(digits):
+        return empty_findings()
+    heads = village_heads(tables)
+    limits = tuple(float(x) for x in settings["limits"])
+    peer = float(np.median(digits["mad"]))
+    rows = []
+    for record in digits.itertuples(index=False):
+        chance = expected_mad(int(record.entries))
+        limit = limits[2] + chance
+        if record.mad <= limit:
+            continue
+        anomaly = 0.5 + 0.5 * ramp(record.mad, limit, limit + float(settings["full_excess"]))
+        officials = heads.get(record.village_code, [])
+        rows.append(
+            {
+                "entity_type": "village",
+                "entity_id": record.village_code,
+                "village_code": record.village_code,
+                "anomaly": float(anomaly),
+                "amount_at_risk": 0.0,
+                "detail": (
+                    f"村级账簿{int(record.entries)}笔支出的首位数字偏离本福特分布：MAD={record.mad:.4f}"
+                    f"（Nigrini 分类：{nigrini_conformity(record.mad, limits)}；"
+                    f"同样本量下的判定线 {limit:.4f}，全县各村中位数 {peer:.4f}），账目可能系编造"
+                ),
+                "top_features": f"first_digit_mad={record.mad:.4f}",
+                "official_id": officials[0] if officials else "",
+                "related_ids": ";".join(officials[:2]),
+                "source_table": "ledger",
+                "fields": _json(
+                    {"mad": record.mad, "entries": int(record.entries), "limit": limit}
+                ),
+            }
+        )
+    return _findings(rows, "D_BENFORD")
+
+
+def expected_mad(entries: int) -> float:
+    """Expected first-digit MAD of a sample of ``entries`` values drawn from Benford's law."""
+    if entries <= 0:
+        return float("inf")
+    p = BENFORD_FIRST_DIGIT
+    return float(np.mean(np.sqrt(2.0 / np.pi) * np.sqrt(p * (1 - p) / entries)))
+
+
+def detect_amount_shortfall(
+    tables: Tables, evidence: pd.DataFrame | None, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """Village × program whose payments arrive systematically short of the standard and peers.
+
+    The village's median ratio of amount to standard is compared with the other villages of
+    the same program (robust z, low side); the shortfall must also exceed ``min_shortfall``.
+    """
+    ratios = village_program_ratios(tables, settings)
+    ratios = ratios[ratios["payments"] >= int(settings["min_payments"])]
+    if not len(ratios):
+        return empty_findings()
+    heads = village_heads(tables)
+    rows = []
+    for program, group in ratios.groupby("program_key"):
+        if len(group) < int(settings["min_villages"]):
+            continue
+        model = PeerDeviation(direction="low", min_scale=float(settings["min_scale"]), top_k=1)
+        values = group[["ratio"]].to_numpy()
+        z = model.fit(values).feature_scores(values)[:, 0]
+        anomaly = ramp(z, float(settings["z_start"]), float(settings["z_full"]))
+        for record, z_value, value in zip(group.itertuples(index=False), z, anomaly, strict=True):
+            if value <= 0 or record.shortfall < float(settings["min_shortfall"]):
+                continue
+            missing = max(float(record.expected - record.paid), 0.0)
+            officials = heads.get(record.village_code, [])
+            rows.append(
+                {
+                    "entity_type": "village",
+                    "entity_id": record.village_code,
+                    "village_code": record.village_code,
+                    "anomaly": float(value),
+                    "amount_at_risk": missing,
+                    "detail": (
+                        f"项目{program}在本村发放{int(record.payments)}笔，金额中位数为标准的"
+                        f"{record.ratio:.0%}，全县同项目各村中位数为{record.peer_ratio:.0%}"
+                        f"（稳健z={z_value:.1f}），整体少发约{missing:,.0f}元，疑似雁过拔毛"
+                    ),
+                    "top_features": f"payment_ratio={record.ratio:.3f}(z={z_value:.1f})",
+                    "official_id": officials[0] if officials else "",
+                    "related_ids": ";".join([str(program), *officials[:2]]),
+                    "program_code": str(program),
+                    "source_table": "payments",
+                    "fields": _json(
+                        {
+                            "program": program,
+                            "payments": int(record.payments),
+                            "ratio": record.ratio,
+                            "peer_ratio": record.peer_ratio,
+                            "z": z_value,
+                        }
+                    ),
+                }
+            )
+    return _findings(rows, "D_SHORTFALL")
+
+
+def detect_amount_over_standard(
+    tables: Tables, evidence: pd.DataFrame | None, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """People paid well above the program standard, repeatedly."""
+    ratios = person_program_ratios(tables, settings)
+    if not len(ratios):
+        return empty_findings()
+    ratios = ratios[ratios["over_payments"] >= int(settings["min_over_payments"])]
+    rows = []
+    for record in ratios.itertuples(index=False):
+        anomaly = 0.5 + 0.5 * ramp(record.ratio, float(settings["over_ratio"]), 3.0)
+        rows.append(
+            {
+                "entity_type": "person",
+                "entity_id": record.id_number,
+                "village_code": "" if pd.isna(record.village_code) else record.village_code,
+                "anomaly": float(anomaly),
+                "amount_at_risk": float(record.surplus),
+                "detail": (
+                    f"项目{record.program_key}有{int(record.over_payments)}笔发放高于标准"
+                    f"（金额中位数为标准的{record.ratio:.0%}），超标准合计{record.surplus:,.0f}元"
+                ),
+                "top_features": f"ratio_to_standard={record.ratio:.2f}",
+                "program_code": str(record.program_key),
+                "related_ids": str(record.program_key),
+                "source_table": "payments",
+                "fields": _json(
+                    {
+                        "program": record.program_key,
+                        "over_payments": int(record.over_payments),
+                        "ratio": record.ratio,
+                    }
+                ),
+            }
+        )
+    return _findings(rows, "D_OVER")
+
+
+def score_village_features(features: pd.DataFrame, settings: dict[str, Any]) -> pd.DataFrame:
+    """Directional robust z of each village feature against county and same-town peers.
+
+    Returns a frame indexed like ``features`` with one z column per feature and ``z`` (the
+    mean of the ``top_k`` largest). Town peers count with weight ``town_weight`` where a town
+    has at least ``min_town_peers`` villages.
+    """
+    names = [c for c in features.columns if c != "town" and features[c].notna().any()]
+    if not names or len(features) < 3:
+        return pd.DataFrame(index=features.index)
+    values = features[names].astype(float)
+    values = values.fillna(values.median())
+    floors = settings["feature_floor"]
+    min_scale = np.array([float(floors.get(name, floors["default"])) for name in names])
+    county = PeerDeviation(direction="high", min_scale=min_scale, top_k=1).fit(values.to_numpy())
+    z = pd.DataFrame(county.feature_scores(values.to_numpy()), index=values.index, columns=names)
+    weight = float(settings["town_weight"])
+    for _, members in values.groupby(features["town"]).groups.items():
+        if len(members) < int(settings["min_town_peers"]) or weight <= 0:
+            continue
+        town = PeerDeviation(direction="high", min_scale=min_scale, top_k=1)
+        block = values.loc[members].to_numpy()
+        town_z = town.fit(block).feature_scores(block)
+        z.loc[members] = (1 - weight) * z.loc[members].to_numpy() + weight * town_z
+    k = max(1, min(int(settings["top_k"]), len(names)))
+    z["z"] = -np.sort(-z[names].to_numpy(), axis=1)[:, :k].mean(axis=1)
+    return z
+
+
+def detect_village_peer(
+    tables: Tables, evidence: pd.DataFrame | None, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """Villages whose feature vector stands out against the county and the same town."""
+    features = village_features(tables, evidence, settings)
+    z = score_village_features(features, settings)
+    if "z" not in z.columns:
+        return empty_findings()
+    heads = village_heads(tables)
+    names = [c for c in z.columns if c != "z"]
+    anomaly = ramp(z["z"].to_numpy(), float(settings["z_start"]), float(settings["z_full"]))
+    rows = []
+    for position, village in enumerate(z.index):
+        if anomaly[position] <= 0:
+            continue
+        feature_z = z.loc[village, names].sort_values(ascending=False)
+        top = feature_z[feature_z > float(settings["z_start"]) / 2].head(3)
+        described = "；".join(
+            f"{FEATURE_TITLES.get(name, name)} {features.loc[village, name]:.3g}"
+            f"（同类村中位 {features[name].median():.3g}，z={value:.1f}）"
+            for name, value in top.items()
+        )
+        officials = heads.get(village, [])
+        rows.append(
+            {
+                "entity_type": "village",
+                "entity_id": village,
+                "village_code": village,
+                "anomaly": float(anomaly[position]),
+                "amount_at_risk": 0.0,
+                "detail": f"与全县及同乡镇各村相比指标异常：{described}",
+                "top_features": ";".join(f"{name}(z={value:.1f})" for name, value in top.items()),
+                "official_id": officials[0] if officials else "",
+                "related_ids": ";".join(officials[:2]),
+                "source_table": "villages",
+                "fields": _json({name: features.loc[village, name] for name in top.index}),
+            }
+        )
+    return _findings(rows, "D_VILLAGE")
+
+
+def detect_account_concentration(
+    tables: Tables, evidence: pd.DataFrame | None, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """Accounts receiving for several households or many programs (代领/扣卡 pattern)."""
+    if not has_columns(tables, "payments", "account_no", "id_number", "amount"):
+        return empty_findings()
+    payments = payments_with_programs(tables)
+    payments = payments[payments["account_no"].notna() & (payments["account_no"] != "")]
+    household = (
+        payments["household_id"]
+        .astype(object)
+        .where(payments["household_id"].notna(), payments["id_number"])
+    )
+    payments = payments.assign(_household=household)
+    grouped = payments.groupby("account_no")
+    table = grouped.agg(
+        households=("_household", "nunique"),
+        beneficiaries=("id_number", "nunique"),
+        programs=("program_key", "nunique"),
+        paid=("amount", "sum"),
+        village_code=("village_code", "first"),
+    )
+    min_households = int(settings["min_households"])
+    min_programs = int(settings["min_programs"])
+    flagged = table[(table["households"] >= min_households) | (table["programs"] >= min_programs)]
+    if not len(flagged):
+        return empty_findings()
+    holders: pd.Series = pd.Series(dtype=str)
+    institutions: pd.Series = pd.Series(dtype=bool)
+    if has_columns(tables, "accounts", "account_no", "holder_id_number"):
+        accounts = tables["accounts"].drop_duplicates("account_no").set_index("account_no")
+        holders = accounts["holder_id_number"]
+        institutions = is_institution(holders)
+    beneficiaries = grouped["id_number"].apply(lambda ids: sorted(set(ids)))
+    rows = []
+    for account, record in flagged.iterrows():
+        households = ramp(record["households"], min_households - 1, min_households + 3)
+        programs = ramp(record["programs"], min_programs - 1, min_programs + 3)
+        anomaly = float(max(households, 0.6 * programs))
+        holder = str(holders.get(account, "")) if len(holders) else ""
+        mitigation = ""
+        if bool(institutions.get(account, False)) if len(institutions) else False:
+            anomaly *= float(settings["institution_factor"])
+            mitigation = "开户人为单位（如敬老院集体账户），可能为集中供养对象的合规代收"
+        people = beneficiaries.get(account, [])
+        related = [p for p in people if p != holder][: int(settings["max_related"])]
+        rows.append(
+            {
+                "entity_type": "account",
+                "entity_id": account,
+                "village_code": "" if pd.isna(record["village_code"]) else record["village_code"],
+                "anomaly": anomaly,
+                "amount_at_risk": float(
+                    payments.loc[
+                        (payments["account_no"] == account) & (payments["id_number"] != holder),
+                        "amount",
+                    ].sum()
+                ),
+                "detail": (
+                    f"同一账户收取{int(record['beneficiaries'])}人（{int(record['households'])}户）"
+                    f"{int(record['programs'])}个项目的补贴，合计{record['paid']:,.0f}元"
+                ),
+                "top_features": (
+                    f"households={int(record['households'])};programs={int(record['programs'])}"
+                ),
+                "official_id": "",
+                "related_ids": ";".join([holder, *related] if holder else related),
+                "source_table": "payments",
+                "mitigation": mitigation,
+                "fields": _json(
+                    {
+                        "households": int(record["households"]),
+                        "programs": int(record["programs"]),
+                        "paid": float(record["paid"]),
+                    }
+                ),
+            }
+        )
+    return _findings(rows, "D_ACCOUNT")
+
+
+def detect_payee_near_threshold(
+    tables: Tables, evidence: pd.DataFrame | None, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """Ledger payees with several payments just under an approval threshold within weeks."""
+    if not has_columns(tables, "ledger", "amount", "village_code", "date"):
+        return empty_findings()
+    ledger = ledger_expenditures(tables)
+    payee_column = next(
+        (c for c in ("counterparty_id", "counterparty_name") if c in ledger.columns), None
+    )
+    if payee_column is None:
+        return empty_findings()
+    ledger = ledger[ledger[payee_column].notna() & (ledger[payee_column] != "")]
+    if "counterparty_id" in ledger.columns and "counterparty_name" in ledger.columns:
+        payee = ledger["counterparty_id"].where(
+            ledger["counterparty_id"].notna() & (ledger["counterparty_id"] != ""),
+            ledger["counterparty_name"],
+        )
+    else:
+        payee = ledger[payee_column]
+    ledger = ledger.assign(_payee=payee, _date=pd.to_datetime(ledger["date"]))
+    fraction = float(settings["near_fraction"])
+    window = pd.Timedelta(days=int(settings["window_days"]))
+    rows = []
+    for threshold in [float(t) for t in settings["thresholds"]]:
+        near = ledger[(ledger["amount"] >= fraction * threshold) & (ledger["amount"] < threshold)]
+        for (village, payee_id), group in near.groupby(["village_code", "_payee"]):
+            if len(group) < int(settings["min_near"]):
+                continue
+            group = group.sort_values("_date")
+            best = _best_window(group, window)
+            if len(best) < int(settings["min_near"]):
+                continue
+            total = float(best["amount"].sum())
+            anomaly = 1.0 if total >= threshold else 0.5
+            name = (
+                str(best["counterparty_name"].iloc[0]) if "counterparty_name" in best else payee_id
+            )
+            rows.append(
+                {
+                    "entity_type": "payee",
+                    "entity_id": str(payee_id),
+                    "village_code": str(village),
+                    "anomaly": anomaly,
+                    "amount_at_risk": total,
+                    "detail": (
+                        f"收款方{name}在{window.days}天内收到{len(best)}笔略低于{threshold:,.0f}元"
+                        f"审批/招标限额的支出（{fraction:.0%}–100%），合计{total:,.0f}元，疑似拆分规避"
+                    ),
+                    "top_features": f"near_threshold_payments={len(best)};threshold={threshold:.0f}",
+                    "source_table": "ledger",
+                    "source_key": ";".join(best["_key"].astype(str)) if "_key" in best else "",
+                    "fields": _json(
+                        {"threshold": threshold, "payments": len(best), "total": total}
+                    ),
+                }
+            )
+    findings = _findings(rows, "D_NEAR_THRESHOLD")
+    if len(findings):
+        findings = findings.sort_values("anomaly", ascending=False).drop_duplicates(
+            ["entity_id", "village_code"]
+        )
+    return findings.reset_index(drop=True)
+
+
+def _best_window(group: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
+    dates = group["_date"].to_numpy()
+    best_start, best_end = 0, 0
+    end = 0
+    for start in range(len(group)):
+        while end < len(group) and dates[end] - dates[start] <= window:
+            end += 1
+        if end - start > best_end - best_start:
+            best_start, best_end = start, end
+    return group.iloc[best_start:best_end]
+
+
+DETECTORS: dict[str, Detector] = {
+    detector.id: detector
+    for detector in (
+        Detector(
+            "D_BENFORD", "账簿首位数字偏离本福特分布", "village", ("ledger",), detect_benford_ledger
+        ),
+        Detector(
+            "D_SHORTFALL",
+            "村×项目系统性少发（雁过拔毛）",
+            "village",
+            ("payments",),
+            detect_amount_shortfall,
+        ),
+        Detector(
+            "D_OVER", "个人多次超标准领取", "person", ("payments",), detect_amount_over_standard
+        ),
+        Detector("D_VILLAGE", "村级指标同类比较异常", "village", (), detect_village_peer),
+        Detector(
+            "D_ACCOUNT",
+            "一个账户收取多户/多项目补贴",
+            "account",
+            ("payments",),
+            detect_account_concentration,
+        ),
+        Detector(
+            "D_NEAR_THRESHOLD",
+            "略低于限额的拆分支付",
+            "payee",
+            ("ledger",),
+            detect_payee_near_threshold,
+        ),
+    )
+}

@@ -1,0 +1,369 @@
+"""Feature builders: loaded tables (and rule evidence) -> one feature frame per entity kind.
+
+Each builder is a plain function ``(tables, config) -> DataFrame`` (or with ``evidence``) that
+returns an empty frame when the tables it needs are absent. Detectors in
+:mod:`riskmodel.detectors.catalogue` turn these frames into findings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.detectors.estimators import first_digits, mad_from_counts
+
+Tables = dict[str, pd.DataFrame]
+
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+
+
+def has_columns(tables: Tables, table: str, *columns: str) -> bool:
+    """Whether ``table`` is loaded, non-empty and has every column in ``columns``."""
+    frame = tables.get(table)
+    return frame is not None and len(frame) > 0 and all(c in frame.columns for c in columns)
+
+
+def is_institution(holder_ids: pd.Series) -> pd.Series:
+    """True where an account holder identifier is a credit code, not a resident ID."""
+    text = holder_ids.fillna("").astype(str).str.strip().str.upper()
+    return text.str.match(_CREDIT_CODE.pattern) & ~text.str.match(_RESIDENT_ID.pattern)
+
+
+def payments_with_programs(tables: Tables) -> pd.DataFrame:
+    """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``.
+
+    ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
+    when the payment carries a quantity); NaN where unknown. Failed payments are dropped.
+    """
+    payments = tables["payments"].copy()
+    if "status" in payments.columns:
+        failed = payments["status"].fillna("").astype(str).isin(["失败", "退回", "退票", "作废"])
+        payments = payments[~failed]
+    if "program_code" in payments.columns:
+        payments["program_key"] = payments["program_code"].fillna("").astype(str)
+        if "program_name" in payments.columns:
+            missing = payments["program_key"] == ""
+            payments.loc[missing, "program_key"] = payments.loc[missing, "program_name"]
+    else:
+        payments["program_key"] = payments["program_name"].fillna("").astype(str)
+    residents = tables.get("residents")
+    if residents is not None and "id_number" in residents.columns:
+        people = residents.drop_duplicates("id_number").set_index("id_number")
+        for column in ("village_code", "household_id"):
+            if column in people.columns:
+                from_register = payments["id_number"].map(people[column])
+                if column in payments.columns:
+                    payments[column] = payments[column].where(
+                        payments[column].notna() & (payments[column] != ""), from_register
+                    )
+                else:
+                    payments[column] = from_register
+    for column in ("village_code", "household_id"):
+        if column not in payments.columns:
+            payments[column] = pd.NA
+    payments["standard"] = np.nan
+    programs = tables.get("programs")
+    if programs is not None and "standard_amount" in programs.columns:
+        key = "program_code" if "program_code" in programs.columns else "program_name"
+        catalogue = programs.dropna(subset=[key]).drop_duplicates(key).set_index(key)
+        standard = payments["program_key"].map(catalogue["standard_amount"]).astype(float)
+        if "unit" in catalogue.columns:
+            unit = payments["program_key"].map(catalogue["unit"]).fillna("").astype(str)
+            per_area = unit.str.contains("亩")
+            if "quantity" in payments.columns:
+                quantity = pd.to_numeric(payments["quantity"], errors="coerce")
+                standard = standard.where(~per_area, standard * quantity)
+            else:
+                standard = standard.where(~per_area, np.nan)
+        payments["standard"] = standard.where(standard > 0)
+    return payments
+
+
+def village_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFrame:
+    """Per village × program: payments, median ratio of amount to standard, and peer ratio.
+
+    The ratio uses the program standard where known, else the county median amount of the
+    program. ``peer_ratio`` is the median of the village medians of the same program.
+
+    Returns
+    -------
+    DataFrame
+        ``village_code, program_key, payments, beneficiaries, paid, ratio, peer_ratio,
+        shortfall`` (``1 - ratio / peer_ratio``) and ``expected`` (what peers would have paid).
+    """
+    columns = ["village_code", "program_key", "payments", "beneficiaries", "paid", "ratio"]
+    if not has_columns(tables, "payments", "amount", "id_number"):
+        return pd.DataFrame(columns=[*columns, "peer_ratio", "shortfall", "expected"])
+    payments = payments_with_programs(tables)
+    payments = payments[payments["village_code"].notna() & (payments["amount"] > 0)]
+    reference = payments["standard"].copy()
+    county_median = payments.groupby("program_key")["amount"].transform("median")
+    reference = reference.fillna(county_median)
+    payments = payments.assign(ratio=payments["amount"] / reference, reference=reference)
+    grouped = payments.groupby(["village_code", "program_key"], observed=True)
+    table = grouped.agg(
+        payments=("amount", "size"),
+        beneficiaries=("id_number", "nunique"),
+        paid=("amount", "sum"),
+        ratio=("ratio", "median"),
+        reference=("reference", "sum"),
+    ).reset_index()
+    table["peer_ratio"] = table.groupby("program_key")["ratio"].transform("median")
+    table["shortfall"] = 1.0 - table["ratio"] / table["peer_ratio"]
+    table["expected"] = table["reference"] * table["peer_ratio"]
+    return table.drop(columns="reference")
+
+
+def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFrame:
+    """Per person × program: payments, payments above the standard, median ratio, surplus.
+
+    Only programs with a known standard are compared (an amount above a county median is not
+    "over the standard").
+    """
+    columns = ["id_number", "program_key", "village_code", "payments", "ratio", "surplus"]
+    if not has_columns(tables, "payments", "amount", "id_number"):
+        return pd.DataFrame(columns=columns)
+    payments = payments_with_programs(tables)
+    payments = payments[payments["standard"].notna() & (payments["amount"] > 0)]
+    over_ratio = float(config["over_ratio"])
+    payments = payments.assign(ratio=payments["amount"] / payments["standard"])
+    payments = payments.assign(
+        over=payments["ratio"] >= over_ratio,
+        surplus=(payments["amount"] - payments["standard"]).clip(lower=0),
+    )
+    grouped = payments.groupby(["id_number", "program_key"], observed=True)
+    table = grouped.agg(
+        village_code=("village_code", "first"),
+        payments=("amount", "size"),
+        over_payments=("over", "sum"),
+        ratio=("ratio", "median"),
+        surplus=("surplus", "sum"),
+    ).reset_index()
+    return table
+
+
+def ledger_expenditures(tables: Tables) -> pd.DataFrame:
+    """Ledger expenditure rows (``direction`` 支出, or all rows when direction is absent)."""
+    ledger = tables["ledger"]
+    if "direction" in ledger.columns:
+        ledger = ledger[ledger["direction"].fillna("").astype(str).str.contains("支")]
+    return ledger[ledger["amount"].notna()]
+
+
+def ledger_digit_table(tables: Tables, config: dict[str, Any]) -> pd.DataFrame:
+    """Per village: ledger entries, first-digit counts 1–9 and MAD (NaN below ``min_entries``)."""
+    columns = ["village_code", "entries", "mad", *[f"d{digit}" for digit in range(1, 10)]]
+    if not has_columns(tables, "ledger", "village_code", "amount"):
+        return pd.DataFrame(columns=columns)
+    ledger = ledger_expenditures(tables)
+    digits = first_digits(ledger["amount"].to_numpy(dtype=float))
+    frame = pd.DataFrame({"village_code": ledger["village_code"].to_numpy(), "digit": digits})
+    frame = frame[frame["digit"] > 0]
+    counts = (
+        frame.groupby(["village_code", "digit"]).size().unstack(fill_value=0)
+        if len(frame)
+        else pd.DataFrame(columns=range(1, 10))
+    )
+    counts = counts.reindex(columns=range(1, 10), fill_value=0)
+    entries = counts.sum(axis=1)
+    mads = mad_from_counts(counts.to_numpy())
+    result = pd.DataFrame(
+        {
+            "village_code": counts.index.astype(str),
+            "entries": entries.to_numpy(),
+            "mad": np.where(entries.to_numpy() >= int(config["min_entries"]), mads, np.nan),
+        }
+    )
+    for digit in range(1, 10):
+        result[f"d{digit}"] = counts[digit].to_numpy()
+    return result.reset_index(drop=True)
+
+
+def cadre_relative_ids(tables: Tables) -> pd.DataFrame:
+    """Pairs (official id_number, relative id_number, village_code) of village officials.
+
+    Relatives are the official's household members (from ``residents``) and the ``relatives``
+    table in both directions. The official is excluded from his own list.
+    """
+    empty = pd.DataFrame(columns=["official_id", "relative_id", "village_code"])
+    if not has_columns(tables, "officials", "id_number"):
+        return empty
+    officials = tables["officials"]
+    if "village_code" not in officials.columns:
+        return empty
+    officials = officials[officials["village_code"].notna()][["id_number", "village_code"]]
+    officials = officials.drop_duplicates("id_number")
+    pairs = []
+    if has_columns(tables, "residents", "id_number", "household_id"):
+        residents = tables["residents"][["id_number", "household_id"]].dropna()
+        household = residents.drop_duplicates("id_number").set_index("id_number")["household_id"]
+        officials_household = officials.assign(household_id=officials["id_number"].map(household))
+        members = officials_household.dropna(subset=["household_id"]).merge(
+            residents.rename(columns={"id_number": "relative_id"}), on="household_id"
+        )
+        pairs.append(
+            members.rename(columns={"id_number": "official_id"})[
+                ["official_id", "relative_id", "village_code"]
+            ]
+        )
+    if has_columns(tables, "relatives", "id_number_a", "id_number_b"):
+        relatives = tables["relatives"][["id_number_a", "id_number_b"]].dropna()
+        both = pd.concat(
+            [
+                relatives.rename(columns={"id_number_a": "official_id", "id_number_b": "rel"}),
+                relatives.rename(columns={"id_number_b": "official_id", "id_number_a": "rel"}),
+            ]
+        )
+        linked = both.merge(officials.rename(columns={"id_number": "official_id"}))
+        pairs.append(linked.rename(columns={"rel": "relative_id"}))
+    if not pairs:
+        return empty
+    result = pd.concat(pairs, ignore_index=True)
+    result = result[result["official_id"] != result["relative_id"]]
+    return result.drop_duplicates(["official_id", "relative_id"]).reset_index(drop=True)
+
+
+def _per_village(values: pd.Series, villages: pd.Index) -> pd.Series:
+    return values.reindex(villages).astype(float)
+
+
+def village_features(
+    tables: Tables, evidence: pd.DataFrame | None, config: dict[str, Any]
+) -> pd.DataFrame:
+    """One row per village with the peer-comparison features that the tables allow.
+
+    Features (a column is left out when its tables are absent):
+    ``per_capita_subsidy``, ``cadre_relative_share``, ``shared_account_share``,
+    ``payment_shortfall``, ``ledger_cash_ratio``, ``round_share``, ``year_end_surge``,
+    ``first_digit_mad``, ``contractor_concentration``, ``complaint_count``.
+    Index: ``village_code``; a ``town`` column gives the peer group.
+    """
+    villages = _village_index(tables)
+    features = pd.DataFrame(index=villages)
+    features.index.name = "village_code"
+    features["town"] = _village_towns(tables, villages)
+    if has_columns(tables, "payments", "amount", "id_number"):
+        payments = payments_with_programs(tables)
+        paid = payments.groupby("village_code")["amount"].sum()
+        if has_columns(tables, "residents", "id_number"):
+            residents = tables["residents"]
+            if "village_code" in residents.columns:
+                people = residents.groupby("village_code")["id_number"].nunique()
+                features["per_capita_subsidy"] = _per_village(paid, villages) / _per_village(
+                    people, villages
+                ).replace(0, np.nan)
+        relatives = cadre_relative_ids(tables)
+        if len(relatives):
+            same_village = relatives.drop_duplicates("relative_id")
+            to_relatives = payments["id_number"].isin(same_village["relative_id"])
+            share = payments.assign(x=payments["amount"].where(to_relatives, 0.0)).groupby(
+                "village_code"
+            )["x"].sum() / paid.replace(0, np.nan)
+            features["cadre_relative_share"] = _per_village(share, villages)
+        if "account_no" in payments.columns:
+            features["shared_account_share"] = _per_village(
+                _shared_account_share(payments, tables), villages
+            )
+        ratios = village_program_ratios(tables, config)
+        if len(ratios):
+            big = ratios[ratios["payments"] >= int(config["min_payments"])]
+            worst = big.groupby("village_code")["shortfall"].max().clip(lower=0)
+            features["payment_shortfall"] = _per_village(worst, villages)
+    if has_columns(tables, "ledger", "village_code", "amount"):
+        ledger = ledger_expenditures(tables)
+        spent = ledger.groupby("village_code")["amount"].sum().replace(0, np.nan)
+        if "method" in ledger.columns:
+            cash = ledger["amount"].where(ledger["method"].fillna("").str.contains("现金"), 0.0)
+            features["ledger_cash_ratio"] = _per_village(
+                cash.groupby(ledger["village_code"]).sum() / spent, villages
+            )
+        multiple = float(config["round_multiple"])
+        amounts = ledger["amount"].abs()
+        is_round = (amounts >= multiple) & (np.isclose(np.mod(amounts, multiple), 0.0))
+        features["round_share"] = _per_village(
+            is_round.groupby(ledger["village_code"]).mean(), villages
+        )
+        if "date" in ledger.columns:
+            features["year_end_surge"] = _per_village(_year_end_surge(ledger), villages)
+        digits = ledger_digit_table(tables, {"min_entries": config["benford_min_entries"]})
+        if len(digits):
+            features["first_digit_mad"] = _per_village(
+                digits.set_index("village_code")["mad"], villages
+            )
+    if has_columns(tables, "projects", "village_code", "contractor_code"):
+        features["contractor_concentration"] = _per_village(
+            _contractor_concentration(tables["projects"]), villages
+        )
+    if has_columns(tables, "complaints", "village_code"):
+        complaints = tables["complaints"].groupby("village_code").size()
+        features["complaint_count"] = _per_village(complaints, villages).fillna(0.0)
+    return features
+
+
+def _village_index(tables: Tables) -> pd.Index:
+    codes: list[pd.Series] = []
+    for table in ("villages", "residents", "payments", "ledger"):
+        if has_columns(tables, table, "village_code"):
+            codes.append(tables[table]["village_code"].dropna().astype(str))
+    if not codes:
+        return pd.Index([], name="village_code", dtype=object)
+    values = pd.concat(codes).unique()
+    return pd.Index(sorted(v for v in values if v), name="village_code", dtype=object)
+
+
+def _village_towns(tables: Tables, villages: pd.Index) -> pd.Series:
+    if has_columns(tables, "villages", "village_code"):
+        frame = tables["villages"].drop_duplicates("village_code").set_index("village_code")
+        for column in ("town_code", "town_name"):
+            if column in frame.columns:
+                town = frame[column].reindex(villages)
+                fallback = pd.Series(villages.str[:9], index=villages)
+                return town.where(town.notna() & (town != ""), fallback).astype(str)
+    # the 12-digit statistical code holds the township in digits 7–9
+    return pd.Series(villages.str[:9], index=villages).astype(str)
+
+
+def _shared_account_share(payments: pd.DataFrame, tables: Tables) -> pd.Series:
+    usable = payments[payments["account_no"].notna() & (payments["account_no"] != "")]
+    household = (
+        usable["household_id"]
+        .astype(object)
+        .where(usable["household_id"].notna(), usable["id_number"])
+    )
+    households = household.groupby(usable["account_no"]).nunique()
+    shared = households[households >= 2].index
+    if has_columns(tables, "accounts", "account_no", "holder_id_number"):
+        accounts = tables["accounts"]
+        institutions = accounts.loc[is_institution(accounts["holder_id_number"]), "account_no"]
+        shared = shared.difference(pd.Index(institutions))
+    in_shared = usable["amount"].where(usable["account_no"].isin(shared), 0.0)
+    total = usable.groupby("village_code")["amount"].sum().replace(0, np.nan)
+    return in_shared.groupby(usable["village_code"]).sum() / total
+
+
+def _year_end_surge(ledger: pd.DataFrame) -> pd.Series:
+    dated = ledger[ledger["date"].notna()]
+    month = pd.to_datetime(dated["date"]).dt.month
+    monthly = dated.groupby([dated["village_code"], month])["amount"].sum().unstack(fill_value=0)
+    if 12 not in monthly.columns:
+        return pd.Series(dtype=float)
+    others = monthly.drop(columns=12)
+    baseline = others.mean(axis=1) if others.shape[1] else monthly[12]
+    return monthly[12] / baseline.replace(0, np.nan)
+
+
+def _contractor_concentration(projects: pd.DataFrame) -> pd.Series:
+    value_column = "contract_amount" if "contract_amount" in projects.columns else None
+    frame = projects[projects["contractor_code"].notna() & projects["village_code"].notna()]
+    value = frame[value_column].fillna(0.0) if value_column else pd.Series(1.0, index=frame.index)
+    frame = frame.assign(value=value.clip(lower=0))
+    per = frame.groupby(["village_code", "contractor_code"])["value"].sum()
+    total = per.groupby(level=0).transform("sum").replace(0, np.nan)
+    projects_per_village = frame.groupby("village_code").size()
+    hhi = ((per / total) ** 2).groupby(level=0).sum()
+    # one project is not a concentration
+    return hhi.where(projects_per_village.reindex(hhi.index) >= 2, np.nan)
