@@ -1,0 +1,532 @@
+"""Personal data protection for everything the project hands out.
+
+The ``[privacy]`` configuration decides how identifiers appear in outputs:
+
+``masked`` (default)
+    ID numbers as ``430421********1234``, accounts as ``6228***********1234``,
+    mobile phones as ``138****1234``; free text has every ID/account-looking number masked.
+``pseudonymised``
+    every identifier replaced by a keyed HMAC-SHA256 pseudonym (``P-3f9a0c1d2e4b``),
+    stable across runs for the same ``pseudonym_key`` so leads still match run to run.
+``full``
+    as in the input (``show_identifiers = true`` means the same): only for inspection
+    teams entitled to full identities.
+
+Also here: a logging filter that redacts messages and tracebacks, an excepthook for
+the terminal, owner-only output folders, and a scan of a folder for leaked identifiers.
+
+Examples
+--------
+>>> import pandas as pd
+>>> leads = pd.DataFrame({"entity_id": ["11010519491231002X"], "score": [80.0]})
+>>> protect_frame(leads, {"privacy": {"identifiers": "masked"}})["entity_id"].iloc[0]
+'110105********002X'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+
+from riskmodel.ids import (
+    PROVINCE_CODES,
+    find_unmasked_identifiers,
+    mask_account,
+    mask_accounts,
+    mask_id,
+    mask_ids,
+    mask_phone,
+    normalise_id,
+    pseudonymise,
+    redact_identifiers,
+    replace_identifiers,
+)
+from riskmodel.ids import _looks_like_person_id as looks_like_person_id
+
+MODES = ("masked", "full", "pseudonymised")
+DEFAULT_KEY = "change-me"
+
+
+class PrivacyError(ValueError):
+    """The privacy setting is invalid or cannot be applied safely."""
+
+
+# --- which columns hold identifiers (declared as data) ------------------------------
+
+#: Columns holding a resident ID number and nothing else.
+ID_COLUMNS = frozenset(
+    {
+        "id_number",
+        "id_number_a",
+        "id_number_b",
+        "legal_rep_id",
+        "manager_id",
+        "official_id",
+        "person_id",
+        "id_a",
+        "id_b",
+    }
+)
+ID_SUFFIXES = ("_id_number",)
+#: Columns that may hold an ID, an account, a credit code or another key: each value
+#: (each ``;``-separated part) is protected when it looks like an ID or an account.
+MIXED_COLUMNS = frozenset(
+    {
+        "counterparty_id",
+        "holder_id_number",
+        "entity_id",
+        "target_id",
+        "related_ids",
+        "raw_value",
+        "value",
+    }
+)
+ACCOUNT_COLUMNS = frozenset({"account_no", "account"})
+ACCOUNT_SUFFIXES = ("_account", "_account_no")
+PHONE_COLUMNS = frozenset({"phone"})
+PHONE_SUFFIXES = ("_phone",)
+#: Keys and codes that are never rewritten as free text (a lead id must stay matchable).
+KEY_COLUMNS = frozenset({"lead_id", "rule_id", "detector_id", "_key", "_file", "source_key"})
+KEY_SUFFIXES = ("_code", "_id", "_date")
+#: entity_type values whose entity_id is a resident ID / an account number.
+PERSON_ENTITY_TYPES = frozenset({"person", "official"})
+ACCOUNT_ENTITY_TYPES = frozenset({"account"})
+
+
+def identifier_kind(column: str) -> str | None:
+    """Return how ``column`` is protected: 'id', 'mixed', 'account', 'phone', or None.
+
+    Names are matched case-insensitively; ``holder_id_number`` is mixed (an account of
+    a nursing home is held under its credit code).
+    """
+    name = column.lower() if isinstance(column, str) else ""
+    if name in MIXED_COLUMNS:
+        return "mixed"
+    if name in ID_COLUMNS or name.endswith(ID_SUFFIXES):
+        return "id"
+    if name in ACCOUNT_COLUMNS or name.endswith(ACCOUNT_SUFFIXES):
+        return "account"
+    if name in PHONE_COLUMNS or name.endswith(PHONE_SUFFIXES):
+        return "phone"
+    return None
+
+
+def identifier_mode(config: Mapping[str, Any] | None) -> str:
+    """The effective setting: 'masked', 'full' or 'pseudonymised' ('masked' without config).
+
+    Raises
+    ------
+    PrivacyError
+        If ``privacy.identifiers`` is not one of :data:`MODES`.
+    """
+    privacy = (config or {}).get("privacy", {}) or {}
+    if privacy.get("show_identifiers", False):
+        return "full"
+    mode = privacy.get("identifiers", "masked")
+    if mode not in MODES:
+        raise PrivacyError(f"privacy.identifiers must be one of {', '.join(MODES)}; got {mode!r}")
+    return mode
+
+
+def _pseudonym_key(config: Mapping[str, Any] | None) -> str:
+    key = ((config or {}).get("privacy", {}) or {}).get("pseudonym_key", "")
+    if not key or key == DEFAULT_KEY:
+        raise PrivacyError(
+            "privacy.identifiers = 'pseudonymised' needs privacy.pseudonym_key: set a secret "
+            "key in the office's local configuration (the packaged default is not secret)"
+        )
+    return key
+
+
+# --- value protectors ----------------------------------------------------------------
+
+
+class _Protector:
+    """Applies one mode to single values and to whole columns."""
+
+    def __init__(self, mode: str, key: str = "", protect_phones: bool = True) -> None:
+        self.mode = mode
+        self.key = key
+        self.protect_phones = protect_phones
+
+    def person_id(self, value: str) -> str:
+        if self.mode == "full":
+            return value
+        if self.mode == "pseudonymised":
+            return pseudonymise(value, self.key)
+        return mask_id(value)
+
+    def account(self, value: str) -> str:
+        if self.mode == "full":
+            return value
+        if self.mode == "pseudonymised":
+            return pseudonymise(value, self.key)
+        return mask_account(value)
+
+    def phone(self, value: str) -> str:
+        if self.mode == "full" or not self.protect_phones:
+            return value
+        if self.mode == "pseudonymised":
+            return pseudonymise(value, self.key)
+        return mask_phone(value)
+
+    def token(self, value: str) -> str:
+        """A part of a mixed column: protect IDs and long digit runs, keep other keys."""
+        text = normalise_id(value)
+        if not text:
+            return value
+        if looks_like_person_id(text) or (
+            len(text) in (15, 18) and text[:-1].isdigit() and text[-1] in "0123456789X"
+        ):
+            return self.person_id(text)
+        if text.isdigit() and len(text) >= 13:
+            return self.account(text)
+        if text.isdigit() and len(text) == 12 and int(text[:2]) not in PROVINCE_CODES:
+            return self.account(text)
+        return value
+
+    def mixed(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return type(value)(self.mixed(part) for part in value)
+        if not isinstance(value, str):
+            return value
+        if ";" in value:
+            return ";".join(self.token(part) for part in value.split(";"))
+        return self.token(value)
+
+    def text(self, value: Any) -> Any:
+        if not isinstance(value, str) or self.mode == "full":
+            return value
+        if self.mode == "pseudonymised":
+            key = self.key
+            return replace_identifiers(
+                value, lambda t: pseudonymise(t, key), lambda t: pseudonymise(t, key)
+            )
+        return redact_identifiers(value)
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    if isinstance(column.dtype, pd.StringDtype):
+        return column
+    if column.dtype == object:
+        return column
+    return column.astype("str")
+
+
+def _map_distinct(column: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
+    """Apply ``function`` once per distinct non-missing value; missing stays missing."""
+    result = column.copy() if column.dtype == object else column.astype(object)
+    present = column.notna().to_numpy()
+    if not present.any():
+        return column
+    values = column[present]
+    try:
+        distinct = pd.unique(values)
+        mapping = {value: function(value) for value in distinct}
+        result[present] = values.map(mapping)
+    except TypeError:  # unhashable values (lists)
+        result[present] = values.map(function)
+    if isinstance(column.dtype, pd.StringDtype):
+        return result.astype(column.dtype)
+    return result
+
+
+def _is_text_column(column: pd.Series) -> bool:
+    return isinstance(column.dtype, pd.StringDtype) or column.dtype == object
+
+
+def _is_key_column(name: str) -> bool:
+    lower = name.lower() if isinstance(name, str) else ""
+    return lower in KEY_COLUMNS or lower.endswith(KEY_SUFFIXES)
+
+
+def protect_frame(
+    frame: pd.DataFrame,
+    config: Mapping[str, Any] | None,
+    columns: Sequence[str] | None = None,
+    *,
+    redact_text: bool = True,
+) -> pd.DataFrame:
+    """Return a copy of ``frame`` with identifiers shown as the privacy setting says.
+
+    Parameters
+    ----------
+    frame
+        Any table about to leave the program (CSV, workbook, report, notebook display).
+    config
+        The configuration (its ``[privacy]`` table); None means the safe default, masked.
+    columns
+        Identifier columns to protect; default: detected by name (:func:`identifier_kind`).
+        A listed column whose name says nothing is treated as mixed.
+    redact_text
+        Also rewrite ID/account-looking numbers inside the other text columns (details,
+        reasons, JSON fields); key and code columns (``lead_id``, ``*_code``, ``*_id``)
+        are left alone.
+
+    Notes
+    -----
+    ``entity_id`` is protected by its row's ``entity_type`` when that column exists:
+    person/official rows as ID numbers, account rows as accounts, other types (village,
+    company, project, program, household) only where a value looks like an ID/account.
+    ``is_valid_*`` flags, the index and column names are not changed.
+
+    Raises
+    ------
+    PrivacyError
+        If the setting is invalid, or pseudonymised without a real ``pseudonym_key``.
+    """
+    mode = identifier_mode(config)
+    if mode == "full":
+        return frame.copy()
+    key = _pseudonym_key(config) if mode == "pseudonymised" else ""
+    protect_phones = bool(((config or {}).get("privacy", {}) or {}).get("protect_phones", True))
+    protector = _Protector(mode, key, protect_phones)
+    protected = frame.copy()
+    if columns is None:
+        kinds = {c: identifier_kind(c) for c in frame.columns if identifier_kind(c)}
+    else:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise PrivacyError(f"protect_frame: no column named {', '.join(map(str, missing))}")
+        kinds = {c: identifier_kind(c) or "mixed" for c in columns}
+
+    for name, kind in kinds.items():
+        column = frame[name]
+        if kind == "mixed" and name == "entity_id" and "entity_type" in frame.columns:
+            protected[name] = _protect_entity_ids(column, frame["entity_type"], protector)
+        elif kind == "mixed":
+            protected[name] = _map_distinct(column, protector.mixed)
+        elif kind == "phone":
+            protected[name] = _map_distinct(_as_text(column), protector.phone)
+        elif mode == "masked" and column.dtype != object:
+            masker = mask_ids if kind == "id" else mask_accounts
+            protected[name] = masker(column)
+        else:
+            function = protector.person_id if kind == "id" else protector.account
+            protected[name] = _map_distinct(
+                _as_text(column), lambda v, f=function: f(v) if isinstance(v, str) else f(str(v))
+            )
+
+    if redact_text:
+        for name in frame.columns:
+            if name in kinds or _is_key_column(name) or not _is_text_column(frame[name]):
+                continue
+            column = frame[name]
+            candidates = column.astype("str").str.contains(r"[0-9]{12}", regex=True)
+            candidates = candidates.fillna(False).to_numpy(dtype=bool)
+            if candidates.any():
+                rewritten = protected[name].astype(object)
+                rewritten[candidates] = [protector.text(v) for v in column[candidates]]
+                protected[name] = rewritten.astype(column.dtype)
+    return protected
+
+
+def _protect_entity_ids(
+    entity_ids: pd.Series, entity_types: pd.Series, protector: _Protector
+) -> pd.Series:
+    types = entity_types.astype("str").str.lower()
+    result = _map_distinct(entity_ids, protector.mixed).astype(object)
+    for type_set, function in (
+        (PERSON_ENTITY_TYPES, protector.person_id),
+        (ACCOUNT_ENTITY_TYPES, protector.account),
+    ):
+        rows = (types.isin(type_set) & entity_ids.notna()).to_numpy(dtype=bool)
+        if rows.any():
+            result[rows] = _map_distinct(
+                entity_ids[rows].astype("str"), lambda v, f=function: f(v)
+            ).to_numpy(dtype=object)
+    if isinstance(entity_ids.dtype, pd.StringDtype):
+        return result.astype(entity_ids.dtype)
+    return result
+
+
+def protect_text(text: str, config: Mapping[str, Any] | None) -> str:
+    """Apply the privacy setting to free text (masked/pseudonymised/full)."""
+    mode = identifier_mode(config)
+    key = _pseudonym_key(config) if mode == "pseudonymised" else ""
+    return _Protector(mode, key).text(text)
+
+
+# --- logs, errors, tracebacks --------------------------------------------------------
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks ID/account-looking numbers in messages and tracebacks.
+
+    The formatted traceback is stored redacted in ``exc_text`` and ``exc_info`` is
+    cleared, so handlers that render tracebacks themselves (rich) cannot show the raw one.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not hide the message
+            message = f"{record.msg} {record.args}"
+        record.msg = redact_identifiers(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact_identifiers(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_identifiers(record.stack_info)
+        return True
+
+
+def install_log_redaction(target: logging.Logger | logging.Handler) -> RedactingFilter:
+    """Add a :class:`RedactingFilter` to a handler, or to a logger and all its handlers.
+
+    A filter on a logger sees only records logged on that very logger; records from child
+    loggers pass through its *handlers*, so call this after the handlers are attached
+    (for the root logger: after ``logging.basicConfig``). Installing twice is harmless.
+    """
+    for existing in target.filters:
+        if isinstance(existing, RedactingFilter):
+            redactor = existing
+            break
+    else:
+        redactor = RedactingFilter()
+        target.addFilter(redactor)
+    if isinstance(target, logging.Logger):
+        for handler in target.handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(redactor)
+    return redactor
+
+
+def format_exception_redacted(error: BaseException) -> str:
+    """The traceback of ``error`` as text, with identifiers masked."""
+    lines = traceback.format_exception(type(error), error, error.__traceback__)
+    return redact_identifiers("".join(lines))
+
+
+def install_excepthook() -> None:
+    """Make uncaught exceptions print a redacted traceback on the terminal."""
+
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, error, trace))
+        sys.stderr.write(redact_identifiers(text))
+
+    sys.excepthook = hook
+
+
+# --- owner-only files ------------------------------------------------------------------
+
+
+def make_private_dir(path: str | Path) -> Path:
+    """Create ``path`` (and missing parents) and make it readable by the owner only (0o700).
+
+    Parents that already exist keep their mode; only the folder itself is restricted.
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+@contextlib.contextmanager
+def private_umask() -> Iterator[None]:
+    """Within the block, new files are created 0o600 and new folders 0o700.
+
+    The umask is process-wide: do not rely on it in other threads meanwhile.
+    """
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def restrict_tree(path: str | Path) -> None:
+    """Make every folder under ``path`` 0o700 and every file 0o600 (after writing)."""
+    root = Path(path)
+    os.chmod(root, 0o700 if root.is_dir() else 0o600)
+    if root.is_dir():
+        for entry in root.rglob("*"):
+            if entry.is_symlink():
+                continue
+            os.chmod(entry, 0o700 if entry.is_dir() else 0o600)
+
+
+# --- scanning outputs for leaks ----------------------------------------------------------
+
+SCANNED_SUFFIXES = (".csv", ".json", ".html", ".ipynb", ".txt", ".log", ".md", ".tsv", ".xlsx")
+
+
+def _xlsx_texts(path: Path) -> Iterator[str]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows(values_only=True):
+                for value in row:
+                    if value is None:
+                        continue
+                    if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
+                        # an ID typed as a number: its digits are still personal
+                        yield str(int(value))
+                    else:
+                        yield str(value)
+    finally:
+        workbook.close()
+
+
+def _file_texts(path: Path) -> Iterator[str]:
+    if path.suffix.lower() == ".xlsx":
+        yield from _xlsx_texts(path)
+        return
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            yield data.decode(encoding)
+            return
+        except UnicodeDecodeError:
+            continue
+    yield data.decode("latin-1")
+
+
+def scan_folder(path: str | Path) -> list[tuple[str, str]]:
+    """Scan every output file under ``path`` for unmasked identifiers.
+
+    Reads .csv/.json/.html/.ipynb/.txt/.log/.md/.tsv as text and .xlsx cell by cell
+    (openpyxl), and applies :func:`riskmodel.ids.find_unmasked_identifiers` (see there
+    for the heuristic). Returns one ``(file relative to path, masked sample)`` per
+    distinct identifier per file; the samples are masked, so the result may be printed.
+    """
+    root = Path(path)
+    findings: list[tuple[str, str]] = []
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    for file in files:
+        if file.suffix.lower() not in SCANNED_SUFFIXES:
+            continue
+        seen: set[str] = set()
+        name = file.name if file == root else str(file.relative_to(root))
+        for text in _file_texts(file):
+            for token in find_unmasked_identifiers(text):
+                if token not in seen:
+                    seen.add(token)
+                    sample = mask_id(token) if len(token) == 18 else mask_account(token)
+                    findings.append((name, sample))
+    return findings
+
+
+def scan_report(findings: Sequence[tuple[str, str]]) -> str:
+    """A short human-readable summary of :func:`scan_folder` findings (already masked)."""
+    if not findings:
+        return "no unmasked identifiers found"
+    per_file: dict[str, list[str]] = {}
+    for file, sample in findings:
+        per_file.setdefault(file, []).append(sample)
+    return json.dumps(per_file, ensure_ascii=False, indent=1)
