@@ -482,6 +482,9 @@ def pseudonymise_series(values: pd.Series, key: str) -> pd.Series:
 
 # --- identifiers inside free text ---------------------------------------------------
 
+#: Full-width digits and X, read as ASCII when scanning free text.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+
 #: A run of 12 or more digits (an ID may end in X), not glued to other digits.
 _TEXT_NUMBER = re.compile(r"(?<![0-9])[0-9]{12,}(?:[Xx](?![0-9A-Za-z]))?(?![0-9])")
 
@@ -512,6 +515,7 @@ def replace_identifiers(text: str, replace_id, replace_account) -> str:
     """
     if not isinstance(text, str) or not text:
         return text
+    text = text.translate(_FULL_WIDTH_DIGITS)
 
     def substitute(match: re.Match[str]) -> str:
         token = match.group(0).upper()
@@ -527,7 +531,7 @@ def replace_identifiers(text: str, replace_id, replace_account) -> str:
 def redact_identifiers(text: str) -> str:
     """Mask every ID- or account-looking number inside free text (logs, errors, notebooks).
 
-    Runs of 12+ digits are masked (IDs as :func:`mask_id`, others as :func:`mask_account`);
+    Full-width digits are read as ASCII digits. Runs of 12+ digits are masked (IDs as :func:`mask_id`, others as :func:`mask_account`);
     12-digit runs with a province prefix are kept, being village codes. Deliberately
     broader than :func:`find_unmasked_identifiers`: redacting a harmless number costs
     little, leaking an ID costs much.
@@ -546,7 +550,8 @@ _SCAN_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{15,19}[Xx]?(?![0-9A-Za-z])")
 def find_unmasked_identifiers(text: str) -> list[str]:
     """Return the unmasked identifiers found in ``text`` (raw values: mask before showing).
 
-    Heuristic, chosen so that a clean run folder gives no false positives:
+    Heuristic, chosen so that a clean run folder gives no false positives (full-width
+    digits are read as ASCII digits):
 
     * a resident ID is an 18-character token (17 digits + digit or X) with a province
       prefix, a real birth date and a correct check character;
@@ -559,6 +564,7 @@ def find_unmasked_identifiers(text: str) -> list[str]:
     """
     if not isinstance(text, str):
         return []
+    text = text.translate(_FULL_WIDTH_DIGITS)
     found: list[str] = []
     for match in _SCAN_NUMBER.finditer(text):
         token = match.group(0).upper()
