@@ -531,7 +531,8 @@ def replace_identifiers(text: str, replace_id, replace_account) -> str:
 def redact_identifiers(text: str) -> str:
     """Mask every ID- or account-looking number inside free text (logs, errors, notebooks).
 
-    Full-width digits are read as ASCII digits. Runs of 12+ digits are masked (IDs as :func:`mask_id`, others as :func:`mask_account`);
+    Full-width digits are read as ASCII digits. Runs of 12+ digits are masked (IDs as
+    :func:`mask_id`, others as :func:`mask_account`);
     12-digit runs with a province prefix are kept, being village codes. Deliberately
     broader than :func:`find_unmasked_identifiers`: redacting a harmless number costs
     little, leaking an ID costs much.
