@@ -48,8 +48,8 @@ def use_cjk_font() -> str:
     return name
 
 
-def font_face_css(text: str) -> str:
-    """An ``@font-face`` rule embedding the glyphs of ``text`` (base64 OpenType subset)."""
+def subset_font(text: str) -> bytes:
+    """The CJK font cut down to the glyphs of ``text`` (OpenType bytes)."""
     from fontTools import subset
 
     characters = sorted(set(text) | set("0123456789.,%-:：，。（）()·/ "))
@@ -63,7 +63,18 @@ def font_face_css(text: str) -> str:
     subsetter.subset(font)
     buffer = io.BytesIO()
     font.save(buffer)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def font_face_css(text: str, url: str | None = None) -> str:
+    """An ``@font-face`` rule for the glyphs of ``text``.
+
+    Embeds the subset as a base64 data URL, or, with ``url``, points at a local font file
+    (written with :func:`subset_font`) shared by many pages.
+    """
+    if url is not None:
+        return f"@font-face{{font-family:'{FONT_FAMILY}';src:url('{url}') format('opentype');}}"
+    encoded = base64.b64encode(subset_font(text)).decode("ascii")
     return (
         f"@font-face{{font-family:'{FONT_FAMILY}';"
         f"src:url(data:font/otf;base64,{encoded}) format('opentype');}}"

@@ -1,0 +1,181 @@
+"""Public disclosure lists (数据公开公示): per village, who received what in the period.
+
+A public notice is not an inspection workbook: names keep their first and last character
+(``张*明``), ID numbers only a few characters (``35*************123``), account numbers and
+phones never appear, whatever the run's privacy setting. One printable HTML page per village
+(``disclosure/<village_code>.html``) plus an index, sharing one local font subset
+(``disclosure/cjk-subset.otf``) so the pages print in Chinese on any machine.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskmodel.report.charts import village_names
+from riskmodel.report.fonts import FONT_FAMILY, font_face_css, subset_font
+
+FONT_NAME = "cjk-subset.otf"
+# the fixed wording of the notices (its glyphs go into the font subset)
+FIXED_TEXT = (
+    "惠民惠农补贴发放公示索引合计人序号姓名身份证号发放次数金额（元）条公示期天。"
+    "如有异议，请在公示期内向村务监督委员会或乡镇反映。监督举报电话：未注明村"
+)
+
+CSS = """
+body{font-family:'%s',sans-serif;margin:24px;color:#000}
+h1{text-align:center;font-size:22px}h2{font-size:17px;margin-top:18px}
+table{border-collapse:collapse;width:100%%;font-size:13px;margin-bottom:8px}
+th,td{border:1px solid #444;padding:3px 6px}td.num{text-align:right}
+tr.total td{font-weight:bold}.foot{margin-top:18px;font-size:13px}
+@media print{body{margin:10mm}h2{page-break-after:avoid}table{page-break-inside:auto}}
+"""
+
+
+def mask_name(name: Any) -> str:
+    """A name as public notices show it: ``张三`` → ``张*``, ``张小明`` → ``张*明``."""
+    if not isinstance(name, str) or not name.strip():
+        return ""
+    name = name.strip()
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_public_id(value: Any, keep_prefix: int = 2, keep_suffix: int = 3) -> str:
+    """An ID number as public notices show it (``35*************123`` by default)."""
+    if not isinstance(value, str) or len(value) <= keep_prefix + keep_suffix:
+        return ""
+    return (
+        value[:keep_prefix] + "*" * (len(value) - keep_prefix - keep_suffix) + value[-keep_suffix:]
+    )
+
+
+def disclosure_table(
+    payments: pd.DataFrame, settings: dict[str, Any], start: Any = None, end: Any = None
+) -> pd.DataFrame:
+    """The public rows: village, program, masked name and ID, amount summed per person.
+
+    Parameters
+    ----------
+    payments
+        The loaded payments table.
+    settings
+        ``config['pipeline']['disclosure']``.
+    start, end
+        The period's first and last day (inclusive); ``None`` = no bound.
+    """
+    rows = payments
+    if "pay_date" in rows.columns:
+        dates = pd.to_datetime(rows["pay_date"], errors="coerce")
+        keep = pd.Series(True, index=rows.index)
+        if start is not None:
+            keep &= dates >= pd.Timestamp(start)
+        if end is not None:
+            keep &= dates <= pd.Timestamp(end)
+        rows = rows[keep]
+    if "status" in rows.columns:
+        rows = rows[rows["status"].fillna("").isin(settings["paid_statuses"])]
+    program = "program_name" if "program_name" in rows.columns else "program_code"
+    village = rows["village_code"] if "village_code" in rows.columns else pd.Series("", rows.index)
+    table = pd.DataFrame(
+        {
+            "village_code": village.fillna("").astype(str),
+            "program": rows[program].fillna("").astype(str),
+            "id_number": rows["id_number"].fillna("").astype(str),
+            "name": rows["name"].fillna("").astype(str),
+            "amount": rows["amount"].astype(float),
+        }
+    )
+    grouped = (
+        table.groupby(["village_code", "program", "id_number", "name"], sort=True, observed=True)
+        .agg(amount=("amount", "sum"), times=("amount", "size"))
+        .reset_index()
+    )
+    grouped["name"] = grouped["name"].map(mask_name)
+    grouped["id_number"] = grouped["id_number"].map(
+        lambda v: mask_public_id(v, settings["id_keep_prefix"], settings["id_keep_suffix"])
+    )
+    return grouped
+
+
+def _page(title: str, village_rows: pd.DataFrame, settings: dict[str, Any]) -> str:
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    for program, rows in village_rows.groupby("program", sort=True):
+        body = "".join(
+            f"<tr><td>{i}</td><td>{html.escape(r.name)}</td><td>{html.escape(r.id_number)}</td>"
+            f'<td class="num">{r.times}</td><td class="num">{r.amount:,.2f}</td></tr>'
+            for i, r in enumerate(rows.itertuples(index=False), start=1)
+        )
+        total = (
+            f'<tr class="total"><td colspan="3">合计 {len(rows)} 人</td>'
+            f'<td class="num">{int(rows["times"].sum())}</td>'
+            f'<td class="num">{rows["amount"].sum():,.2f}</td></tr>'
+        )
+        parts.append(
+            f"<h2>{html.escape(program)}</h2><table><thead><tr><th>序号</th><th>姓名</th>"
+            "<th>身份证号</th><th>发放次数</th><th>发放金额（元）</th></tr></thead>"
+            f"<tbody>{body}{total}</tbody></table>"
+        )
+    foot = (
+        f"公示期 {settings['notice_days']} 天。如有异议，请在公示期内向村务监督委员会或乡镇反映。"
+    )
+    if settings["hotline"]:
+        foot += f" 监督举报电话：{html.escape(settings['hotline'])}。"
+    parts.append(f'<p class="foot">{foot}</p>')
+    return "".join(parts)
+
+
+def write_disclosure(
+    folder: str | Path,
+    payments: pd.DataFrame,
+    config: dict[str, Any],
+    *,
+    villages: pd.DataFrame | None = None,
+    period_label: str = "",
+    start: Any = None,
+    end: Any = None,
+) -> list[Path]:
+    """Write one printable notice per village and ``index.html`` into ``folder``.
+
+    Returns the written paths (index first). Nothing is written when disabled in config.
+    """
+    settings = config["pipeline"]["disclosure"]
+    if not settings["enabled"]:
+        return []
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    table = disclosure_table(payments, settings, start, end)
+    names = village_names(villages)
+    glyphs = "".join(table["name"].unique()) + "".join(table["program"].unique())
+    glyphs += "".join(names.values()) + period_label + FIXED_TEXT + settings["hotline"]
+    (folder / FONT_NAME).write_bytes(subset_font(glyphs))
+    style = f"<style>{font_face_css(glyphs, url=FONT_NAME)}{CSS % FONT_FAMILY}</style>"
+    written: list[Path] = []
+    links = []
+    for code, rows in table.groupby("village_code", sort=True):
+        label = names.get(code, code) or "未注明村"
+        title = f"{label} {period_label} 惠民惠农补贴发放公示".replace("  ", " ")
+        page = (
+            f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>'
+            f"{html.escape(title)}</title>{style}</head><body>{_page(title, rows, settings)}"
+            "</body></html>"
+        )
+        path = folder / f"{code or 'unknown'}.html"
+        path.write_text(page, encoding="utf-8")
+        written.append(path)
+        links.append(
+            f'<li><a href="{html.escape(path.name)}">{html.escape(label)}</a>'
+            f"（{len(rows)} 条，{rows['amount'].sum():,.2f} 元）</li>"
+        )
+    index = folder / "index.html"
+    index.write_text(
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>公示索引</title>'
+        f"{style}</head><body><h1>{html.escape(period_label)} 惠民惠农补贴发放公示索引</h1>"
+        f"<ul>{''.join(links)}</ul></body></html>",
+        encoding="utf-8",
+    )
+    return [index, *written]
