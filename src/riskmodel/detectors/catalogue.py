@@ -490,7 +490,7 @@ def detect_payee_near_threshold(
                         f"收款方{name}在{window.days}天内收到{len(best)}笔略低于{threshold:,.0f}元"
                         f"审批/招标限额的支出（{fraction:.0%}–100%），合计{total:,.0f}元，疑似拆分规避"
                     ),
-                    "top_features": f"near_threshold_payments={len(best)};threshold={threshold:.0f}",
+                    "top_features": f"near_threshold={len(best)};threshold={threshold:.0f}",
                     "source_table": "ledger",
                     "source_key": ";".join(best["_key"].astype(str)) if "_key" in best else "",
                     "fields": _json(
