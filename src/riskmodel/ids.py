@@ -420,11 +420,11 @@ def mask_phone(value: Any) -> str:
 def _normalise_series(values: pd.Series) -> pd.Series:
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
     clean = text.str.fullmatch(r"[0-9A-Za-z]*").fillna(True)
+    upper = text.str.upper()  # ASCII upper-casing is the same in pyarrow and Python
     if not clean.all():
         dirty = ~clean & text.notna()
-        text = text.copy()
-        text[dirty] = [normalise_id(v) for v in text[dirty]]
-    return text.str.upper()
+        upper[dirty] = [normalise_id(v) for v in text[dirty]]
+    return upper
 
 
 def _mask_series(values: pd.Series, long_from: int, head: int) -> pd.Series:
