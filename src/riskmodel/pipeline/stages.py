@@ -1,0 +1,363 @@
+"""The library calls the stage notebooks make, one per cell, each reading and writing the
+work folder (:mod:`riskmodel.pipeline.store`) and returning a small table to display.
+
+Every function takes the notebook's literal parameters (paths as strings, ``""`` for
+"not given"), so the notebooks hold no logic. Returned tables are summaries (counts per
+kind) or previews passed through the privacy setting: an executed notebook in a run folder
+shows identifiers exactly as the run's other outputs do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from riskmodel.config import load_config
+from riskmodel.pipeline.periods import resolve_period
+from riskmodel.pipeline.store import (
+    load_json,
+    load_object,
+    load_table,
+    load_tables,
+    save_json,
+    save_object,
+    save_table,
+    save_tables,
+)
+from riskmodel.pipeline.themes import get_theme, theme_program_mask, theme_rule_ids
+from riskmodel.report.identifiers import protect_frame
+
+
+def stage_config(config_path: str = "") -> dict[str, Any]:
+    """The run's configuration (defaults overridden by ``config_path`` when given)."""
+    return load_config(config_path or None)
+
+
+def preview(work_dir: str, name: str, config_path: str = "", rows: int = 0) -> pd.DataFrame:
+    """The first rows of stage table ``name``, identifiers shown per the privacy setting."""
+    config = stage_config(config_path)
+    count = rows or int(config["pipeline"]["display_rows"])
+    return protect_frame(load_table(work_dir, name).head(count), config)
+
+
+def _cut_at(tables: dict[str, pd.DataFrame], as_of: Any) -> dict[str, pd.DataFrame]:
+    """Drop rows dated after ``as_of`` (the run looks at the county as of the period's end)."""
+    from riskmodel.rules.context import AS_OF_COLUMNS
+
+    limit = pd.Timestamp(as_of)
+    result = {}
+    for name, table in tables.items():
+        column = AS_OF_COLUMNS.get(name)
+        if column and column in table.columns:
+            dates = pd.to_datetime(table[column], errors="coerce")
+            table = table[~(dates > limit)]
+        result[name] = table
+    return result
+
+
+def load_stage(
+    data_dir: str,
+    work_dir: str,
+    out_dir: str,
+    config_path: str = "",
+    period: str = "",
+    theme: str = "",
+) -> pd.DataFrame:
+    """Load and validate the data folder; write quarantine and data quality into the run.
+
+    Also resolves the period (``auto`` → last complete quarter), cuts rows dated after its
+    end, keeps only the theme's programs, and records the manifest's ``inputs``.
+    Returns rows read / accepted / quarantined per input file.
+    """
+    from riskmodel.io import load_folder, write_validation
+
+    config = stage_config(config_path)
+    result = load_folder(data_dir, config=config, progress=False)
+    write_validation(result, out_dir)
+    tables = dict(result.tables)
+    payments = tables["payments"]
+    resolved = resolve_period(period or None, payments.get("pay_date"))
+    if resolved is not None:
+        tables = _cut_at(tables, resolved.as_of)
+    chosen = get_theme(config, theme or None)
+    theme_info = None
+    if chosen is not None:
+        mask = theme_program_mask(chosen, tables["payments"], tables.get("programs"))
+        theme_info = {
+            "name": chosen.name,
+            "title": chosen.title,
+            "payments_total": len(tables["payments"]),
+            "payments_in_theme": int(mask.sum()),
+        }
+        tables["payments"] = tables["payments"][mask]
+    save_tables(work_dir, "input", tables)
+    save_json(work_dir, "inputs", result.inputs)
+    save_json(
+        work_dir,
+        "period",
+        None
+        if resolved is None
+        else {
+            "label": resolved.label,
+            "start": resolved.start.isoformat(),
+            "end": resolved.end.isoformat(),
+            "as_of": resolved.as_of.isoformat(),
+            "requested": period,
+        },
+    )
+    save_json(work_dir, "theme", theme_info)
+    summary = pd.DataFrame(result.inputs)
+    keep = [c for c in ("table", "path", "read", "accepted", "quarantined") if c in summary]
+    return summary[keep]
+
+
+def _tables(work_dir: str) -> dict[str, pd.DataFrame]:
+    return load_tables(work_dir, "input")
+
+
+def _counts(series: pd.Series, label: str) -> pd.DataFrame:
+    counts = series.value_counts().rename_axis(label).reset_index(name="count")
+    return counts
+
+
+def kinship_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Derive kinship pairs; return pairs per relation."""
+    from riskmodel.kinship import derive_kinship
+
+    config = stage_config(config_path)
+    tables = _tables(work_dir)
+    kinship = derive_kinship(
+        tables["residents"], tables.get("relatives"), tables.get("filings"), config
+    )
+    save_table(work_dir, "kinship", kinship)
+    return _counts(kinship["relation"], "relation")
+
+
+def entities_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Resolve people across tables (the crosswalk); return records per match method."""
+    from riskmodel.entities import resolve_people
+
+    crosswalk = resolve_people(_tables(work_dir), stage_config(config_path))
+    save_table(work_dir, "crosswalk", crosswalk)
+    return _counts(crosswalk["method"], "method")
+
+
+def graph_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Build the relationship graph; return nodes per kind."""
+    from riskmodel.graph import build_graph
+
+    graph = build_graph(
+        _tables(work_dir),
+        load_table(work_dir, "crosswalk"),
+        load_table(work_dir, "kinship"),
+        stage_config(config_path),
+    )
+    save_object(work_dir, "graph", graph)
+    kinds = pd.Series([str(node).split(":", 1)[0] for node in graph.nodes])
+    summary = _counts(kinds, "kind")
+    summary.attrs["edges"] = graph.number_of_edges()
+    return summary
+
+
+def official_links_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Paths from officials to beneficiaries, payees and contractors; return counts."""
+    from riskmodel.graph import official_links
+
+    links = official_links(
+        load_object(work_dir, "graph"), _tables(work_dir), stage_config(config_path)
+    )
+    save_table(work_dir, "official_links", links)
+    return _counts(links["target_type"], "target_type")
+
+
+def rule_versions() -> dict[str, Any]:
+    """Rule id → title, category and a hash of the rule's source (its version)."""
+    from riskmodel.rules.catalogue import RULES
+
+    versions = {}
+    for rule in RULES:
+        try:
+            source = inspect.getsource(rule.func)
+        except (OSError, TypeError):
+            source = rule.func.__qualname__
+        versions[rule.id] = {
+            "title": rule.title_zh,
+            "category": rule.category,
+            "source_sha256": hashlib.sha256(source.encode("utf-8")).hexdigest()[:16],
+        }
+    return versions
+
+
+def rules_stage(work_dir: str, config_path: str = "", theme: str = "") -> pd.DataFrame:
+    """Run the rule catalogue (the theme's rules only, with a theme); return the status."""
+    from riskmodel.rules import RuleContext, run_rules
+
+    config = stage_config(config_path)
+    period = load_json(work_dir, "period")
+    context = RuleContext(
+        tables=_tables(work_dir),
+        crosswalk=load_table(work_dir, "crosswalk"),
+        kinship=load_table(work_dir, "kinship"),
+        official_links=load_table(work_dir, "official_links"),
+        as_of=period["as_of"] if period else None,
+        period=period["label"] if period else None,
+    )
+    versions = rule_versions()
+    chosen = get_theme(config, theme or None)
+    only = None
+    if chosen is not None:
+        only = theme_rule_ids(chosen, {rid: v["category"] for rid, v in versions.items()})
+    run = run_rules(context, config, only=only)
+    save_table(work_dir, "evidence", run.evidence)
+    save_table(work_dir, "rule_status", run.status)
+    save_json(work_dir, "rule_versions", versions)
+    return run.status
+
+
+def detectors_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Run the statistical detectors; return their status (ran/skipped/failed)."""
+    from riskmodel.detectors import run_detectors
+
+    findings = run_detectors(
+        _tables(work_dir), load_table(work_dir, "evidence"), stage_config(config_path)
+    )
+    status = findings.attrs.get("status")
+    findings.attrs = {}
+    save_table(work_dir, "findings", findings)
+    status = status if isinstance(status, pd.DataFrame) else _counts(findings["detector_id"], "id")
+    save_table(work_dir, "detector_status", status)
+    return status
+
+
+def scoring_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Score every entity type; return entities scored and above 0 per type."""
+    from riskmodel.scoring import score_all
+
+    scores = score_all(
+        load_table(work_dir, "evidence"),
+        load_table(work_dir, "findings"),
+        _tables(work_dir),
+        stage_config(config_path),
+    )
+    save_tables(work_dir, "scores", scores)
+    return pd.DataFrame(
+        [
+            {
+                "entity_type": kind,
+                "scored": len(table),
+                "above_zero": int((table["score"] > 0).sum()),
+            }
+            for kind, table in scores.items()
+        ]
+    )
+
+
+def leads_stage(
+    work_dir: str, out_dir: str, previous_dir: str = "", config_path: str = ""
+) -> pd.DataFrame:
+    """Group evidence into leads, mark them new/persisting against the previous run.
+
+    Returns leads per severity and status.
+    """
+    from riskmodel.leads import build_leads, mark_status
+
+    config = stage_config(config_path)
+    leads, lead_evidence = build_leads(
+        load_table(work_dir, "evidence"),
+        load_table(work_dir, "findings"),
+        load_tables(work_dir, "scores"),
+        _tables(work_dir),
+        config,
+    )
+    previous = None
+    if previous_dir and (Path(previous_dir) / "leads.csv").exists():
+        previous = pd.read_csv(Path(previous_dir) / "leads.csv", dtype=str, encoding="utf-8-sig")
+    leads, resolved = mark_status(leads, previous)
+    save_table(work_dir, "leads", leads)
+    save_table(work_dir, "lead_evidence", lead_evidence)
+    save_table(work_dir, "resolved", resolved)
+    if not len(leads):
+        return pd.DataFrame(columns=["severity", "status", "count"])
+    return leads.groupby(["severity", "status"]).size().reset_index(name="count")
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, config: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    protect_frame(frame, config).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def run_info(work_dir: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Facts about the run for the workbook and report headers (Chinese labels)."""
+    period = load_json(work_dir, "period")
+    theme = load_json(work_dir, "theme")
+    info: dict[str, Any] = {"期间": period["label"] if period else "全部数据"}
+    if theme:
+        info["专题"] = theme["title"]
+    inputs = load_json(work_dir, "inputs") or []
+    info["输入文件"] = f"{len(inputs)} 个"
+    return info
+
+
+def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Write leads.csv, evidence.csv, resolved.csv, scores/, leads.xlsx, report.html and
+    disclosure/ into the run folder; return the files written with their sizes."""
+    from riskmodel.report.disclosure import write_disclosure
+    from riskmodel.report.html import write_report
+    from riskmodel.report.workbook import write_workbook
+
+    config = stage_config(config_path)
+    out = Path(out_dir)
+    leads = load_table(work_dir, "leads")
+    evidence = load_table(work_dir, "lead_evidence")
+    tables = _tables(work_dir)
+    scores = load_tables(work_dir, "scores")
+    _write_csv(leads, out / "leads.csv", config)
+    _write_csv(evidence, out / "evidence.csv", config)
+    _write_csv(load_table(work_dir, "resolved"), out / "resolved.csv", config)
+    for kind, table in scores.items():
+        name = kind if kind.endswith("s") else f"{kind}s"
+        _write_csv(table, out / "scores" / f"{name}.csv", config)
+    info = run_info(work_dir, config)
+    write_workbook(out / "leads.xlsx", leads, evidence, config, info)
+    graph = load_object(work_dir, "graph") if (Path(work_dir) / "graph.pickle").exists() else None
+    write_report(
+        out / "report.html",
+        leads,
+        evidence,
+        config,
+        payments=tables.get("payments"),
+        villages=tables.get("villages"),
+        scores={"villages": scores.get("village"), "programs": scores.get("program")},
+        run_info=info,
+        rule_status=load_table(work_dir, "rule_status"),
+        graph=graph,
+    )
+    period = load_json(work_dir, "period")
+    write_disclosure(
+        out / "disclosure",
+        tables["payments"],
+        config,
+        villages=tables.get("villages"),
+        period_label=period["label"] if period else "",
+        start=period["start"] if period else None,
+        end=period["end"] if period else None,
+    )
+    files = sorted(p for p in out.rglob("*") if p.is_file() and "work" not in p.parts)
+    return pd.DataFrame(
+        {
+            "file": [str(p.relative_to(out)) for p in files],
+            "bytes": [p.stat().st_size for p in files],
+        }
+    )
+
+
+def severity_chart(work_dir: str) -> Figure:
+    """Leads by severity and triage (a chart for the leads notebook)."""
+    from riskmodel.report.charts import leads_by_severity_chart
+
+    return leads_by_severity_chart(load_table(work_dir, "leads"))
