@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from riskmodel.config import load_config
-from riskmodel.detectors import DETECTORS, FINDING_COLUMNS, run_detectors
+from riskmodel.detectors import DETECTORS, FINDING_COLUMNS, detector_status, run_detectors
 from riskmodel.detectors.catalogue import (
     detect_account_concentration,
     detect_amount_over_standard,
@@ -305,7 +305,7 @@ def test_run_detectors_skips_missing_tables_and_keeps_columns():
     del tables["ledger"]
     findings = run_detectors(tables, None, CONFIG)
     assert list(findings.columns) == FINDING_COLUMNS
-    status = findings.attrs["status"].set_index("detector_id")
+    status = detector_status(findings).set_index("detector_id")
     assert status.loc["D_BENFORD", "status"] == "skipped"
     assert status.loc["D_SHORTFALL", "status"] == "ran"
     assert set(status.index) == set(DETECTORS)

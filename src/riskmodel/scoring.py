@@ -620,7 +620,7 @@ def severity_band(scores: pd.Series, settings: dict[str, Any]) -> pd.Series:
 # ------------------------------------------------------------------ learning from outcomes
 
 
-def outcomeverdict_s(outcomes: pd.DataFrame, config: dict[str, Any]) -> pd.Series:
+def outcome_verdicts(outcomes: pd.DataFrame, config: dict[str, Any]) -> pd.Series:
     """1.0 for confirmed (属实/部分属实), 0.0 for dismissed (不属实/查无实据), NaN otherwise."""
     settings = scoring_config(config)["outcomes"]
     verdict = outcomes["outcome"].astype(str).str.strip()
@@ -665,7 +665,7 @@ def learn_from_outcomes(
     ]
     if outcomes is None or not len(outcomes) or evidence is None or not len(evidence):
         return pd.DataFrame(columns=columns)
-    outcomes = outcomes.assign(verdict_=outcomeverdict_s(outcomes, config))
+    outcomes = outcomes.assign(verdict_=outcome_verdicts(outcomes, config))
     outcomes = outcomes[outcomes["verdict_"].notna()]
     pairs = []
     if "rule_ids" in outcomes.columns:

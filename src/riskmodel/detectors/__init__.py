@@ -24,6 +24,7 @@ __all__ = [
     "Detector",
     "PeerDeviation",
     "detector_settings",
+    "detector_status",
     "run_detectors",
 ]
 
@@ -50,7 +51,7 @@ def run_detectors(
     Returns
     -------
     DataFrame
-        Findings with ``FINDING_COLUMNS``; ``attrs["status"]`` holds one row per detector with
+        Findings with ``FINDING_COLUMNS``; ``attrs["status"]`` holds one dict per detector with
         ``detector_id, title, status ('ran'|'skipped'|'failed'), reason, findings, seconds``.
     """
     section = config.get("detectors")
@@ -82,7 +83,22 @@ def run_detectors(
     findings = pd.concat(frames, ignore_index=True) if frames else empty_findings()
     if not len(findings):
         findings = empty_findings()
-    findings.attrs["status"] = pd.DataFrame(
-        status, columns=["detector_id", "title", "status", "reason", "findings", "seconds"]
-    )
+    findings.attrs["status"] = [
+        dict(
+            zip(
+                ["detector_id", "title", "status", "reason", "findings", "seconds"],
+                row,
+                strict=True,
+            )
+        )
+        for row in status
+    ]
     return findings
+
+
+def detector_status(findings: pd.DataFrame) -> pd.DataFrame:
+    """The per-detector status recorded by :func:`run_detectors` as a frame."""
+    return pd.DataFrame(
+        findings.attrs.get("status", []),
+        columns=["detector_id", "title", "status", "reason", "findings", "seconds"],
+    )

@@ -1,0 +1,509 @@
+"""Leads: related findings grouped around one focal entity, triaged, ranked, diffed.
+
+Grouping. Every evidence row and detector finding is an *item*. Items are joined (union-find)
+when they share an identifier: the entity they flag, the responsible official they name, or an
+identifier in their ``related_ids``. So a cadre, his relatives' welfare payments, the card he
+holds for others and his relative's company's contract become one lead. Three guards keep a
+lead from swallowing a village: village and program codes never join items; an identifier shared
+by more than ``scoring.leads.max_hub_items`` items (a collective account, a busy bookkeeper) does not
+join them; and an item that carries a mitigation (a possible harmless look-alike) joins others
+only through its own entity, so a look-alike never drags a real case down or rides on it.
+
+Focal entity. The official named most strongly in a lead when there is one (the commission
+acts on officials); else the entity with the strongest signal.
+
+Score. Noisy-OR over the distinct rules and detectors of the lead (as in
+:mod:`riskmodel.scoring`), so a lead with three independent red flags outranks one with one.
+
+Triage. 数据纠错 when every item is a data-quality rule; 线索移交 when a high-severity rule
+fired without mitigation and an official is involved, or the score reaches
+``scoring.leads.transfer_score``; else 督促整改 (compliance problems, low severity, look-alikes).
+
+Stable id. ``L`` + 12 hex digits of sha1(focal entity type | focal id | family), family being
+``official`` for an official's lead, ``data_quality`` for a data error, else the category of
+the strongest rule: the same entity and finding keep the same id run after run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.scoring import (
+    combine,
+    evidence_signals,
+    finding_signals,
+    learn_from_outcomes,
+    outcome_verdicts,
+    rule_catalogue,
+    scoring_config,
+    severity_band,
+    source_titles,
+)
+
+LEAD_COLUMNS = [
+    "lead_id",
+    "rank",
+    "entity_type",
+    "entity_id",
+    "entity_name",
+    "village_code",
+    "related_ids",
+    "score",
+    "severity",
+    "triage",
+    "rule_ids",
+    "reasons",
+    "amount_at_risk",
+    "evidence_count",
+    "status",
+]
+EVIDENCE_COLUMNS = [
+    "lead_id",
+    "rule_id",
+    "source_table",
+    "source_key",
+    "fields",
+    "entity_type",
+    "entity_id",
+    "amount_at_risk",
+    "detail",
+    "mitigation",
+]
+TRIAGE_DATA, TRIAGE_COMPLIANCE, TRIAGE_TRANSFER = "数据纠错", "督促整改", "线索移交"
+
+
+def leads_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``scoring.leads`` section of ``config`` (packaged defaults when absent)."""
+    return scoring_config(config)["leads"]
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series("", index=frame.index, dtype="str")
+    return frame[column].astype("object").where(frame[column].notna(), "").astype("str")
+
+
+def _items(
+    evidence: pd.DataFrame | None, findings: pd.DataFrame | None, tables, config
+) -> pd.DataFrame:
+    """Evidence rows and detector findings in one frame with their signal strength."""
+    catalogue = rule_catalogue()
+    learned = None
+    if "outcomes" in tables and len(tables["outcomes"]) and evidence is not None:
+        learned = learn_from_outcomes(tables["outcomes"], evidence, config, catalogue)
+    parts = []
+    if evidence is not None and len(evidence):
+        rows = evidence.reset_index(drop=True)
+        signals = evidence_signals(rows, config, catalogue, learned)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rule_id": rows["rule_id"].astype(str),
+                    "kind": "rule",
+                    "entity_type": rows["entity_type"].astype(str),
+                    "entity_id": rows["entity_id"].astype(str),
+                    "entity_name": _text(rows, "entity_name"),
+                    "village_code": _text(rows, "village_code"),
+                    "official_id": _text(rows, "official_id"),
+                    "related_ids": _text(rows, "related_ids"),
+                    "source_table": _text(rows, "source_table"),
+                    "source_key": _text(rows, "source_key"),
+                    "fields": _text(rows, "fields"),
+                    "detail": _text(rows, "detail"),
+                    "mitigation": _text(rows, "mitigation"),
+                    "amount_at_risk": pd.to_numeric(rows["amount_at_risk"], errors="coerce")
+                    .fillna(0.0)
+                    .astype(float),
+                    "strength": signals["strength"].astype(float).to_numpy(),
+                }
+            )
+        )
+    if findings is not None and len(findings):
+        rows = findings.reset_index(drop=True)
+        signals = finding_signals(rows, config)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rule_id": rows["detector_id"].astype(str),
+                    "kind": "detector",
+                    "entity_type": rows["entity_type"].astype(str),
+                    "entity_id": rows["entity_id"].astype(str),
+                    "entity_name": "",
+                    "village_code": _text(rows, "village_code"),
+                    "official_id": _text(rows, "official_id"),
+                    "related_ids": _text(rows, "related_ids"),
+                    "source_table": _text(rows, "source_table"),
+                    "source_key": _text(rows, "source_key"),
+                    "fields": _text(rows, "fields"),
+                    "detail": _text(rows, "detail"),
+                    "mitigation": _text(rows, "mitigation"),
+                    "amount_at_risk": rows["amount_at_risk"].astype(float).fillna(0.0),
+                    "strength": signals["strength"].astype(float).to_numpy(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame()
+    items = pd.concat(parts, ignore_index=True)
+    minimum = float(leads_config(config)["min_strength"])
+    return items[items["strength"] >= minimum].reset_index(drop=True)
+
+
+def _non_joining_ids(tables: dict[str, pd.DataFrame]) -> set[str]:
+    """Village and program codes: identifiers that must never join two items."""
+    codes: set[str] = set()
+    for table, column in (
+        ("villages", "village_code"),
+        ("residents", "village_code"),
+        ("programs", "program_code"),
+        ("payments", "program_code"),
+        ("payments", "program_name"),
+        ("programs", "program_name"),
+    ):
+        frame = tables.get(table)
+        if frame is not None and column in frame.columns:
+            codes |= set(frame[column].dropna().astype(str).unique())
+    return codes
+
+
+def cluster_items(items: pd.DataFrame, tables, config) -> np.ndarray:
+    """Cluster label of each item (union-find over shared identifiers, with guards)."""
+    settings = leads_config(config)
+    blocked = _non_joining_ids(tables) | {""}
+    village_items = items["entity_type"].isin(["village", "program"]).to_numpy()
+    mitigated = (items["mitigation"] != "").to_numpy()
+    keys_per_item: list[list[str]] = []
+    for position, record in enumerate(items.itertuples(index=False)):
+        keys = [record.entity_id]
+        if not mitigated[position]:
+            keys.append(record.official_id)
+            keys.extend(record.related_ids.split(";"))
+        keys_per_item.append([k for k in dict.fromkeys(keys) if k not in blocked])
+    counts: dict[str, int] = {}
+    for keys in keys_per_item:
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    hub = int(settings["max_hub_items"])
+    union = _UnionFind(len(items))
+    first_item: dict[str, int] = {}
+    for position, keys in enumerate(keys_per_item):
+        own = items["entity_id"].iat[position]
+        for key in keys:
+            if counts[key] > hub and key != own:
+                continue
+            if village_items[position] and key == own:
+                # village-level items join through the officials they name, not the village
+                continue
+            if key in first_item:
+                union.union(first_item[key], position)
+            else:
+                first_item[key] = position
+    return np.array([union.find(i) for i in range(len(items))])
+
+
+def _official_names(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    officials = tables.get("officials")
+    if officials is None or "id_number" not in officials.columns:
+        return {}
+    names = {}
+    for record in officials.drop_duplicates("id_number").itertuples(index=False):
+        position = getattr(record, "position", "") or getattr(record, "category", "") or ""
+        name = getattr(record, "name", "") or ""
+        names[str(record.id_number)] = f"{position}{name}" if position else str(name)
+    return names
+
+
+def _mask(value: str) -> str:
+    try:
+        from riskmodel.ids import mask_account, mask_id
+    except ImportError:  # pragma: no cover - ids lands with the foundation
+        return value[:4] + "****" if len(value) > 8 else value
+    if len(value) == 18 and value[:17].isdigit():
+        return mask_id(value)
+    if len(value) >= 12 and value.isdigit():
+        return mask_account(value)
+    return value
+
+
+def build_leads(
+    evidence: pd.DataFrame | None,
+    findings: pd.DataFrame | None,
+    scores: dict[str, pd.DataFrame] | None,
+    tables: dict[str, pd.DataFrame],
+    config: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Group evidence and findings into ranked, triaged leads with stable ids.
+
+    Returns
+    -------
+    (leads, lead_evidence)
+        ``leads`` with ``LEAD_COLUMNS`` (CONTRACT §3), best first, ``status`` = ``new``;
+        ``lead_evidence`` with ``EVIDENCE_COLUMNS``. Leads dismissed earlier (outcome 不属实)
+        whose rules and amount are unchanged are left out and listed in
+        ``leads.attrs["suppressed"]`` (a list of dicts).
+    """
+    settings = leads_config(config)
+    items = _items(evidence, findings, tables, config)
+    if not len(items):
+        return pd.DataFrame(columns=LEAD_COLUMNS), pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    items["cluster"] = cluster_items(items, tables, config)
+    catalogue = rule_catalogue()
+    titles = source_titles(catalogue)
+    category = dict(zip(catalogue["rule_id"], catalogue["category"], strict=True))
+    severity = dict(zip(catalogue["rule_id"], catalogue["severity"], strict=True))
+    data_rules = set(settings["data_quality_rules"]) | {
+        rule for rule, cat in category.items() if cat == "data_quality"
+    }
+    high_rules = set(settings["high_severity_rules"]) | {
+        rule for rule, sev in severity.items() if sev == "高"
+    }
+    official_names = _official_names(tables)
+    entity_scores = _entity_score_lookup(scores)
+    lead_signals = items.assign(
+        source_id=items["rule_id"],
+        entity_type="lead",
+        entity_id=items["cluster"].astype(str),
+        program_code="",
+    )
+    combined = combine(lead_signals, titles).set_index("entity_id")
+    rows = []
+    for cluster, group in items.groupby("cluster", sort=False):
+        summary = combined.loc[str(cluster)]
+        focal_type, focal_id, focal_name, official = _focal(group, entity_scores)
+        is_data = group["rule_id"].isin(data_rules).all()
+        unmitigated = group[group["mitigation"] == ""]
+        involves_official = bool(official) or (unmitigated["official_id"] != "").any()
+        score = float(summary["score"])
+        if is_data:
+            triage = TRIAGE_DATA
+        elif score >= float(settings["transfer_score"]) or (
+            involves_official
+            and unmitigated["rule_id"].isin(high_rules).any()
+            and score >= float(settings["transfer_min_score"])
+        ):
+            triage = TRIAGE_TRANSFER
+        else:
+            triage = TRIAGE_COMPLIANCE
+        strongest = group.sort_values("strength", ascending=False).iloc[0]
+        if focal_type == "official":
+            family = "official"
+        elif is_data:
+            family = "data_quality"
+        else:
+            family = category.get(strongest["rule_id"], "detector")
+        lead_id = "L" + hashlib.sha1(f"{focal_type}|{focal_id}|{family}".encode()).hexdigest()[:12]
+        related = _related_ids(group, focal_id, official, int(settings["max_related"]))
+        responsible = ""
+        if official:
+            responsible = f"责任人：{official_names.get(official, '干部')}（{_mask(official)}）。"
+        lookalike = ""
+        if len(unmitigated) == 0:
+            lookalike = "可能为合理情形，建议核实后销号："
+        villages = group.loc[group["village_code"] != "", "village_code"]
+        rows.append(
+            {
+                "lead_id": lead_id,
+                "entity_type": focal_type,
+                "entity_id": focal_id,
+                "entity_name": focal_name,
+                "village_code": villages.mode().iloc[0] if len(villages) else "",
+                "related_ids": ";".join(related),
+                "score": round(score, 2),
+                "triage": triage,
+                "rule_ids": ";".join(dict.fromkeys(summary["sources"].split(";"))),
+                "reasons": lookalike + responsible + str(summary["reasons"]),
+                "amount_at_risk": round(_lead_amount(group), 2),
+                "evidence_count": len(group),
+                "status": "new",
+                "_cluster": cluster,
+            }
+        )
+    leads = pd.DataFrame(rows)
+    leads = _dedupe_ids(leads)
+    leads["severity"] = severity_band(leads["score"], scoring_config(config))
+    leads = leads.sort_values(
+        ["score", "amount_at_risk", "lead_id"], ascending=[False, False, True]
+    ).reset_index(drop=True)
+    suppressed = pd.DataFrame(columns=LEAD_COLUMNS)
+    if "outcomes" in tables and len(tables["outcomes"]):
+        keep = ~dismissed_unchanged(leads, tables["outcomes"], config)
+        suppressed = leads[~keep]
+        leads = leads[keep].reset_index(drop=True)
+    leads["rank"] = np.arange(1, len(leads) + 1)
+    cluster_to_lead = dict(zip(leads["_cluster"], leads["lead_id"], strict=True))
+    lead_evidence = items.assign(lead_id=items["cluster"].map(cluster_to_lead))
+    lead_evidence = lead_evidence[lead_evidence["lead_id"].notna()]
+    order = {lead: rank for lead, rank in zip(leads["lead_id"], leads["rank"], strict=True)}
+    lead_evidence = lead_evidence.assign(_order=lead_evidence["lead_id"].map(order))
+    lead_evidence = lead_evidence.sort_values(["_order", "strength"], ascending=[True, False])
+    result = leads[LEAD_COLUMNS].reset_index(drop=True)
+    result.attrs["suppressed"] = suppressed[
+        ["lead_id", "entity_type", "entity_id", "rule_ids", "amount_at_risk", "score"]
+    ].to_dict("records")
+    return result, lead_evidence[EVIDENCE_COLUMNS].reset_index(drop=True)
+
+
+def _entity_score_lookup(scores: dict[str, pd.DataFrame] | None) -> dict[tuple[str, str], float]:
+    lookup: dict[tuple[str, str], float] = {}
+    for kind, frame in (scores or {}).items():
+        if isinstance(frame, pd.DataFrame) and {"entity_id", "score"} <= set(frame.columns):
+            for entity_id, score in zip(frame["entity_id"], frame["score"], strict=True):
+                lookup[(kind, str(entity_id))] = float(score)
+    return lookup
+
+
+def _focal(
+    group: pd.DataFrame, entity_scores: dict[tuple[str, str], float]
+) -> tuple[str, str, str, str]:
+    """(entity_type, entity_id, entity_name, responsible official id) of a lead."""
+    unmitigated = group[group["mitigation"] == ""]
+    pool = unmitigated if len(unmitigated) else group
+    # a look-alike-only lead is about the beneficiary, not about the official it mentions
+    named = unmitigated[unmitigated["official_id"] != ""]
+    official_items = unmitigated[unmitigated["entity_type"] == "official"]
+    candidates = pd.concat(
+        [
+            named[["official_id", "strength"]].rename(columns={"official_id": "id"}),
+            official_items[["entity_id", "strength"]].rename(columns={"entity_id": "id"}),
+        ]
+    )
+    names = group[group["entity_name"] != ""].drop_duplicates("entity_id")
+    name_of = dict(zip(names["entity_id"], names["entity_name"], strict=True))
+    if len(candidates):
+        weight = candidates.groupby("id")["strength"].sum().sort_values(ascending=False)
+        official = str(weight.index[0])
+        return "official", official, name_of.get(official, ""), official
+    ranked = pool.assign(
+        _entity_score=[
+            entity_scores.get((t, i), 0.0)
+            for t, i in zip(pool["entity_type"], pool["entity_id"], strict=True)
+        ]
+    ).sort_values(["strength", "_entity_score"], ascending=False)
+    top = ranked.iloc[0]
+    return str(top["entity_type"]), str(top["entity_id"]), str(top["entity_name"]), ""
+
+
+def _related_ids(group: pd.DataFrame, focal_id: str, official: str, limit: int) -> list[str]:
+    unmitigated = group[group["mitigation"] == ""]
+    pool = unmitigated if len(unmitigated) else group
+    ids: list[str] = []
+    if official and official != focal_id:
+        ids.append(official)
+    ordered = pool.sort_values("strength", ascending=False)
+    for record in ordered.itertuples(index=False):
+        ids.append(record.entity_id)
+        if record.official_id:
+            ids.append(record.official_id)
+        ids.extend(x for x in record.related_ids.split(";") if x)
+    unique = [x for x in dict.fromkeys(ids) if x and x != focal_id]
+    return unique[:limit]
+
+
+def _lead_amount(group: pd.DataFrame) -> float:
+    """Per entity the largest per-rule sum, summed over the lead's entities."""
+    per_rule = group.groupby(["entity_type", "entity_id", "rule_id"])["amount_at_risk"].sum()
+    return float(per_rule.groupby(level=[0, 1]).max().sum())
+
+
+def _dedupe_ids(leads: pd.DataFrame) -> pd.DataFrame:
+    duplicated = leads["lead_id"].duplicated(keep=False)
+    if duplicated.any():
+        order = leads.groupby("lead_id").cumcount()
+        leads.loc[duplicated & (order > 0), "lead_id"] = (
+            leads["lead_id"] + "-" + order.astype(str)
+        )[duplicated & (order > 0)]
+    return leads
+
+
+def dismissed_unchanged(
+    leads: pd.DataFrame, outcomes: pd.DataFrame, config: dict[str, Any]
+) -> pd.Series:
+    """True for leads dismissed (不属实) earlier whose evidence has not changed.
+
+    An outcome row matches a lead by ``lead_id``, else by focal ``entity_type`` + ``entity_id``.
+    The evidence changed when the outcome records the lead's ``rule_ids`` or
+    ``amount_at_risk`` (written back from leads.csv) and they differ now; without those
+    columns a dismissed lead stays suppressed.
+    """
+    dismissed_words = scoring_config(config)["outcomes"]["dismissed"]
+    verdicts = outcomes["outcome"].astype(str).str.strip()
+    dismissed = outcomes[verdicts.isin(dismissed_words)]
+    result = pd.Series(False, index=leads.index)
+    if not len(dismissed):
+        return result
+    by_lead = {
+        str(r["lead_id"]): r for _, r in dismissed.iterrows() if str(r.get("lead_id", "")) != ""
+    }
+    by_entity = {(str(r["entity_type"]), str(r["entity_id"])): r for _, r in dismissed.iterrows()}
+    for index, lead in leads.iterrows():
+        record = by_lead.get(str(lead["lead_id"]))
+        if record is None:
+            record = by_entity.get((str(lead["entity_type"]), str(lead["entity_id"])))
+        if record is None:
+            continue
+        changed = False
+        if "rule_ids" in record and isinstance(record["rule_ids"], str) and record["rule_ids"]:
+            changed |= set(record["rule_ids"].split(";")) != set(lead["rule_ids"].split(";"))
+        if "amount_at_risk" in record and pd.notna(record["amount_at_risk"]):
+            previous = float(record["amount_at_risk"])
+            changed |= abs(previous - float(lead["amount_at_risk"])) > 0.01 * max(previous, 1.0)
+        result[index] = not changed
+    return result
+
+
+def mark_status(
+    leads: pd.DataFrame, previous_leads: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mark each lead ``new`` or ``persisting`` against the previous run's leads.
+
+    Returns
+    -------
+    (leads_with_status, resolved)
+        ``resolved``: the previous leads whose ``lead_id`` no longer appears, with
+        ``status = "resolved"``.
+    """
+    marked = leads.copy()
+    if previous_leads is None or not len(previous_leads):
+        marked["status"] = "new"
+        return marked, pd.DataFrame(columns=leads.columns)
+    earlier = set(previous_leads["lead_id"].astype(str))
+    marked["status"] = np.where(marked["lead_id"].astype(str).isin(earlier), "persisting", "new")
+    current = set(marked["lead_id"].astype(str))
+    resolved = previous_leads[~previous_leads["lead_id"].astype(str).isin(current)].copy()
+    resolved["status"] = "resolved"
+    return marked, resolved.reset_index(drop=True)
+
+
+def outcome_report(
+    evidence: pd.DataFrame, tables: dict[str, pd.DataFrame], config: dict[str, Any]
+) -> pd.DataFrame:
+    """Precision and amounts per rule learned from ``outcomes`` (empty without outcomes)."""
+    outcomes = tables.get("outcomes")
+    if outcomes is None or not len(outcomes):
+        return pd.DataFrame()
+    report = learn_from_outcomes(outcomes, evidence, config)
+    verdicts = outcome_verdicts(outcomes, config)
+    report.attrs["verified"] = int(verdicts.notna().sum())
+    return report
