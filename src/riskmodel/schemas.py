@@ -206,7 +206,12 @@ TABLES: tuple[Table, ...] = (
         is_required_table=True,
         description="subsidy disbursement details (一卡通)",
         optional_columns=(
-            "household_id", "covered_period", "quantity", "unit_price", "status", "batch_id",
+            "household_id",
+            "covered_period",
+            "quantity",
+            "unit_price",
+            "status",
+            "batch_id",
             "department",
         ),
     ),
@@ -432,7 +437,9 @@ def get_table(name: str) -> Table:
     try:
         return TABLES_BY_NAME[name]
     except KeyError:
-        raise KeyError(f"no table named {name!r}; known tables: {', '.join(TABLES_BY_NAME)}") from None
+        raise KeyError(
+            f"no table named {name!r}; known tables: {', '.join(TABLES_BY_NAME)}"
+        ) from None
 
 
 def aliases_for(table: Table, column: Column) -> tuple[str, ...]:

@@ -1,0 +1,103 @@
+"""Detect the text encoding of a CSV file the way Excel and WPS write them.
+
+Order (never the other way round): a byte-order mark (UTF-8 → ``utf-8-sig``, UTF-16 →
+``utf-16``); then strict UTF-8 over the whole file; else GB18030 (a superset of GBK that
+also holds rare name characters such as 䶮 and 𠮷). GB18030 is never tried first: it
+decodes UTF-8 bytes silently into mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+
+from riskmodel.io.errors import DataError
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The detected encoding of a file; ``errors`` is 'replace' when bytes were damaged."""
+
+    name: str
+    errors: str = "strict"
+    note: str = ""
+
+
+def _decodes(path: Path, encoding: str, chunk_bytes: int) -> tuple[bool, int, int]:
+    """Decode the whole file incrementally: (ok, error offset, total bytes)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(chunk_bytes)
+            final = not chunk
+            try:
+                decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                return False, offset + max(exc.start, 0), path.stat().st_size
+            offset += len(chunk)
+            if final:
+                return True, -1, offset
+
+
+def detect_encoding(path: Path, chunk_bytes: int = 8 << 20) -> Encoding:
+    """Return the encoding to read CSV file ``path`` with.
+
+    Raises
+    ------
+    DataError
+        If the file holds NUL bytes (binary, or UTF-16 without a byte-order mark) or is
+        neither UTF-8 nor GB18030 text.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            ok, error_at, _size = _decodes(path, name, chunk_bytes)
+            if ok:
+                return Encoding(name)
+            return Encoding(
+                name,
+                "replace",
+                f"bytes at offset {error_at} are not valid {name}; they were replaced by "
+                "'\ufffd' — check the export (a truncated file?)",
+            )
+    if b"\x00" in head:
+        raise DataError(
+            f"{path.name}: not a text CSV file (it holds binary bytes); export the table "
+            "again from Excel/WPS as 'CSV UTF-8' or as .xlsx"
+        )
+    ok, error_at, size = _decodes(path, "utf-8", chunk_bytes)
+    if ok:
+        return Encoding("utf-8")
+    if error_at >= size - 3:
+        # UTF-8 up to a character cut off at the very end: a truncated UTF-8 file
+        return Encoding(
+            "utf-8",
+            "replace",
+            "file ends in the middle of a character: it looks truncated; the damaged "
+            "character was replaced",
+        )
+    ok, error_at, size = _decodes(path, "gb18030", chunk_bytes)
+    if ok:
+        return Encoding("gb18030")
+    if error_at >= size - 3:
+        return Encoding(
+            "gb18030",
+            "replace",
+            "file ends in the middle of a character: it looks truncated; the damaged "
+            "character was replaced",
+        )
+    return Encoding(
+        "gb18030",
+        "replace",
+        f"bytes at offset {error_at} are neither UTF-8 nor GB18030; they were replaced by "
+        "'\ufffd' — check the export",
+    )

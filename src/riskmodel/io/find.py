@@ -1,0 +1,102 @@
+"""Find each table's file in a data folder by its canonical or Chinese name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riskmodel.io.errors import DataError
+from riskmodel.io.headers import normalise_header
+from riskmodel.schemas import TABLES
+
+SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq")
+IGNORED_PREFIXES = (".", "_", "~$")
+
+
+@dataclass
+class FoundFiles:
+    """What :func:`find_tables` found in a folder."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    """Table name -> its file."""
+    unknown: list[Path] = field(default_factory=list)
+    """Files that match no table (reported, not fatal)."""
+    errors: list[str] = field(default_factory=list)
+    """Fatal problems (two files for one table)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def table_names() -> dict[str, str]:
+    """Normalised file stem (canonical or Chinese table name) -> table name."""
+    names: dict[str, str] = {}
+    for table in TABLES:
+        for name in (table.name, *table.chinese_names):
+            names[normalise_header(name)] = table.name
+    return names
+
+
+def match_file(path: Path) -> tuple[str | None, str]:
+    """Return (table name or None, note) for one file name.
+
+    An exact name wins; otherwise a stem that contains exactly one table's Chinese name
+    (``2024年补贴发放明细.xlsx``) matches it, with a note.
+    """
+    names = table_names()
+    stem = normalise_header(path.stem)
+    if stem in names:
+        return names[stem], ""
+    contained = {table for name, table in names.items() if len(name) >= 3 and name in stem}
+    if len(contained) == 1:
+        table = contained.pop()
+        return table, f"{path.name}: read as table {table} (its name contains the table's name)"
+    if len(contained) > 1:
+        return None, f"{path.name}: name fits several tables ({', '.join(sorted(contained))})"
+    return None, ""
+
+
+def find_tables(data_dir: str | Path) -> FoundFiles:
+    """Locate the file of each table among the top-level files of ``data_dir``.
+
+    Hidden files, Excel lock files (``~$…``) and names starting with ``_`` (such as the
+    ``_truth`` folder) are ignored. Two files for one table are an error.
+
+    Raises
+    ------
+    DataError
+        If ``data_dir`` is not a folder.
+    """
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such data folder; give the folder holding the exports")
+    found = FoundFiles()
+    candidates: dict[str, list[Path]] = {}
+    exact: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(IGNORED_PREFIXES) or not path.is_file():
+            continue
+        if path.suffix.lower() not in SUFFIXES:
+            found.unknown.append(path)
+            continue
+        table, note = match_file(path)
+        if table is None:
+            found.unknown.append(path)
+            if note:
+                found.notes.append(note)
+            continue
+        candidates.setdefault(table, []).append(path)
+        if not note:
+            exact.setdefault(table, []).append(path)
+        else:
+            found.notes.append(note)
+    for table, paths in candidates.items():
+        chosen = exact.get(table, paths)
+        if len(chosen) > 1:
+            listed = ", ".join(p.name for p in chosen)
+            found.errors.append(
+                f"{listed}: several files for table {table}; keep one file per table "
+                "(merge them or move the others out of the folder)"
+            )
+            continue
+        found.files[table] = chosen[0]
+        found.unknown.extend(p for p in paths if p != chosen[0])
+    return found

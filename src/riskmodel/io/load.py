@@ -1,0 +1,514 @@
+"""Load a data folder: read, map, coerce, check and quarantine every table.
+
+For every table, rows read = rows accepted + rows quarantined. A row is quarantined when
+it cannot be used at all (see :func:`load_table`); a usable row with a suspect value is
+accepted and listed in ``data_quality``. Blank rows inside a table are quarantined
+(reason ``blank row``) so that line numbers and counts stay exact; blank rows after the
+last filled row of a file (a sheet's formatted range, trailing separators) are not rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.config import load_config
+from riskmodel.io import coerce, identifiers, rows
+from riskmodel.io.errors import DataError
+from riskmodel.io.find import find_tables
+from riskmodel.io.headers import describe_column, map_headers, normalise_header
+from riskmodel.io.readers import RawTable, read_file
+from riskmodel.io.result import (
+    DATA_QUALITY_COLUMNS,
+    LoadResult,
+    TableReport,
+    empty_data_quality,
+)
+from riskmodel.schemas import TABLES, Table, get_table
+
+ID_KINDS = ("id", "party", "credit")
+CODE_KINDS = ("code", "account", *ID_KINDS)
+
+
+@dataclass
+class TableLoad:
+    """One loaded table."""
+
+    frame: pd.DataFrame
+    quarantine: pd.DataFrame
+    data_quality: pd.DataFrame
+    report: TableReport
+
+
+@dataclass
+class _Checks:
+    """Quarantine masks and data-quality findings collected while converting a table."""
+
+    count: int
+    masks: list[tuple[str, np.ndarray, Any]] = field(default_factory=list)
+    """(count key, mask, reason text: a string or an object array per row)."""
+    findings: list[pd.DataFrame] = field(default_factory=list)
+
+    def quarantine(self, key: str, mask: np.ndarray, text: Any = None) -> None:
+        if mask.any():
+            self.masks.append((key, mask, key if text is None else text))
+
+    def note_rows(self, where: np.ndarray, column: str, values: pd.Series, problem: Any) -> None:
+        """List rows ``where`` (positions) with their (already masked) values."""
+        self.findings.append(
+            pd.DataFrame(
+                {
+                    "row": where,
+                    "column": column,
+                    "value": values.to_numpy(dtype=object),
+                    "problem": problem,
+                }
+            )
+        )
+
+    def note(self, mask: np.ndarray, column: str, values: pd.Series, problem: Any) -> None:
+        if mask.any():
+            self.findings.append(
+                pd.DataFrame(
+                    {
+                        "row": np.flatnonzero(mask),
+                        "column": column,
+                        "value": values[mask].to_numpy(dtype=object),
+                        "problem": problem[mask] if isinstance(problem, np.ndarray) else problem,
+                    }
+                )
+            )
+
+
+def _settings(config: dict | str | Path | None) -> dict:
+    if config is None or isinstance(config, str | Path):
+        config = load_config(config)
+    return config["loading"]
+
+
+def _missing_words(settings: dict, key: str) -> frozenset[str]:
+    return frozenset(settings[key])
+
+
+def _required_problems(table: Table, present: dict[str, pd.Series], display: str) -> list[str]:
+    problems = []
+    for spec in table.required:
+        names = spec if isinstance(spec, tuple) else (spec,)
+        found = [n for n in names if n in present]
+        described = " or ".join(describe_column(table, n) for n in names)
+        if not found:
+            problems.append(
+                f"{display}: required column {described} is missing; rename the column in "
+                "the header row to one of these names"
+            )
+        elif all((present[n] == "").all() for n in found) and len(present[found[0]]):
+            problems.append(
+                f"{display}: required column {described} is empty in every row; fill it in "
+                "or export the column again"
+            )
+    return problems
+
+
+def _convert(
+    table: Table,
+    raw: RawTable,
+    settings: dict,
+    display: str,
+) -> tuple[pd.DataFrame, _Checks, list[str], list[str]]:
+    """Clean, map and type the cells of ``raw``: (frame, checks, notes, original names)."""
+    cleaned = {position: coerce.clean_text(raw.cells[position]) for position in raw.cells.columns}
+    width = len(raw.headers)
+    blank_columns = {
+        p for p in range(width) if not normalise_header(raw.headers[p]) and (cleaned[p] == "").all()
+    }
+    header_map = map_headers(table, raw.headers, blank_columns)
+    notes = list(header_map.notes)
+    present = {name: cleaned[p] for name, p in header_map.canonical.items()}
+    problems = _required_problems(table, present, display)
+    if problems:
+        raise DataError("\n".join(problems), problems)
+    count = len(raw.cells)
+    checks = _Checks(count)
+    kept = [p for p in range(width) if p not in blank_columns]
+    cells = pd.DataFrame({p: cleaned[p] for p in kept})
+    blank = rows.blank_rows(cells)
+    pattern = rows.totals_pattern(settings["totals_words"], settings["totals_prefixes"])
+    totals, words = rows.totals_rows(cells, pattern)
+    totals &= ~blank
+    checks.quarantine("blank row", blank)
+    if totals.any():
+        checks.quarantine("totals row", totals, np.array([f"totals row ({w})" for w in words]))
+    unusable = blank | totals
+    duplicate, first_line = rows.duplicate_rows(cells, raw.lines, unusable)
+    if duplicate.any():
+        text = np.array([f"exact duplicate of line {n}" for n in first_line[duplicate]], object)
+        full = np.full(count, "", dtype=object)
+        full[duplicate] = text
+        checks.quarantine("exact duplicate", duplicate, full)
+    unusable = unusable | duplicate
+
+    required_any: list[tuple[str, ...]] = [
+        spec if isinstance(spec, tuple) else (spec,) for spec in table.required
+    ]
+    required_single = {spec[0] for spec in required_any if len(spec) == 1}
+    output: dict[str, Any] = {}
+    for column in table.columns:
+        name = column.name
+        if name not in header_map.canonical:
+            continue
+        text = present[name]
+        empty = (text == "").to_numpy(dtype=bool)
+        required = name in required_single
+        kind = column.kind
+        if required and kind != "text":
+            checks.quarantine(f"missing value: {name}", empty & ~unusable)
+        if kind in ("amount", "number"):
+            values, bad = coerce.coerce_amount(
+                text, _missing_words(settings, "number_missing_words")
+            )
+            values = values * header_map.factors.get(name, 1.0)
+            _unreadable(checks, name, kind, text, bad, required, unusable)
+            output[name] = values
+        elif kind == "ratio":
+            values, bad, in_percent = coerce.coerce_ratio(
+                text, name in header_map.percent, _missing_words(settings, "number_missing_words")
+            )
+            if in_percent and name not in header_map.percent:
+                notes.append(f"{name}: values above 1 read as per cent (60 -> 0.6)")
+            _unreadable(checks, name, kind, text, bad, required, unusable)
+            checks.note(values > 1, name, text, "share above 100%")
+            output[name] = values
+        elif kind == "date":
+            values, bad, month_only = coerce.coerce_date(
+                text,
+                _missing_words(settings, "date_missing_words"),
+                (settings["excel_serial_min"], settings["excel_serial_max"]),
+                (settings["date_year_min"], settings["date_year_max"]),
+            )
+            _unreadable(checks, name, kind, text, bad, required, unusable)
+            if month_only.any():
+                notes.append(
+                    f"{name}: {int(month_only.sum())} value(s) give only a month; read as the 1st"
+                )
+            output[name] = values
+        elif kind in CODE_KINDS:
+            if kind == "id":
+                checked = identifiers.check_resident_ids(text, settings["repair_lost_final_x"])
+            elif kind == "party":
+                checked = identifiers.check_parties(text, settings["repair_lost_final_x"])
+            elif kind == "credit":
+                checked = identifiers.check_credit_codes(text)
+            else:
+                checked = identifiers.check_plain_codes(text, is_account=kind == "account")
+            values = checked.values
+            damaged = checked.damaged
+            if damaged.any():
+                if required:
+                    checks.quarantine(f"damaged by Excel (scientific notation): {name}", damaged)
+                values = values.mask(damaged, "")
+            suspect = (checked.problem != "") & ~empty & ~(damaged & required)
+            if suspect.any():
+                where = np.flatnonzero(suspect)
+                masked = identifiers.mask_values(
+                    text.iloc[where].reset_index(drop=True), kind, name
+                )
+                checks.note_rows(where, name, masked, _problem_texts(checked.problem[where]))
+            output[name] = values.mask(values == "", None)
+            if checked.is_valid is not None:
+                output[f"is_valid_{name}"] = checked.is_valid & ~(values == "").to_numpy(bool)
+        else:
+            if required:
+                checks.note(empty, name, text, "missing value")
+            output[name] = text.mask(text == "", None)
+    any_specs = [spec for spec in required_any if len(spec) > 1]
+    for spec in any_specs:
+        empty = np.ones(count, dtype=bool)
+        for name in spec:
+            if name in present:
+                empty &= (present[name] == "").to_numpy(dtype=bool)
+        checks.quarantine(f"missing value: {' or '.join(spec)}", empty & ~unusable)
+
+    frame = pd.DataFrame(
+        {
+            name: (
+                pd.Series(values, dtype="str")
+                if isinstance(values, pd.Series) and values.dtype != bool
+                else values
+            )
+            for name, values in output.items()
+        }
+    )
+    for name, position in zip(header_map.names, range(width), strict=True):
+        if position in blank_columns or name in header_map.canonical:
+            continue
+        if name in frame.columns:
+            continue
+        frame[name] = cleaned[position].mask(cleaned[position] == "", None)
+    frame.index = pd.RangeIndex(count)
+    return frame, checks, notes, header_map.names
+
+
+def _problem_texts(codes: np.ndarray) -> np.ndarray:
+    """'bad_check_digit: check character does not match …' for each problem code."""
+    texts = {c: f"{c}: {identifiers.PROBLEM_TEXT.get(c, c)}" for c in set(codes)}
+    return pd.Series(codes, dtype=object).map(texts).to_numpy(dtype=object)
+
+
+def _unreadable(
+    checks: _Checks,
+    name: str,
+    kind: str,
+    text: pd.Series,
+    bad: np.ndarray,
+    required: bool,
+    unusable: np.ndarray,
+) -> None:
+    if required:
+        checks.quarantine(f"unreadable {kind}: {name}", bad & ~unusable)
+    else:
+        checks.note(bad, name, text, f"unreadable {kind}, value ignored")
+
+
+def _reason_texts(checks: _Checks, rows_out: np.ndarray) -> np.ndarray:
+    reasons = np.full(len(rows_out), "", dtype=object)
+    for _key, mask, text in checks.masks:
+        selected = mask[rows_out]
+        if not selected.any():
+            continue
+        value = text[rows_out][selected] if isinstance(text, np.ndarray) else text
+        current = reasons[selected]
+        reasons[selected] = np.where(current == "", value, current + "; " + value)
+    return reasons
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        base = name or "column"
+        if base in seen:
+            seen[base] += 1
+            base = f"{base}.{seen[base]}"
+        else:
+            seen[base] = 1
+        unique.append(base)
+    return unique
+
+
+def load_table(
+    path: str | Path,
+    table: str | Table,
+    config: dict | str | Path | None = None,
+    data_dir: str | Path | None = None,
+) -> TableLoad:
+    """Load one file as ``table``.
+
+    Quarantined (reason): ``blank row``; ``totals row (合计)``; ``exact duplicate of line
+    N``; ``wrong number of fields``; ``missing value: <column>`` (an empty required
+    column; required free-text columns such as a name are accepted and listed in
+    data_quality instead); ``unreadable amount|date|number|ratio: <column>`` in a required
+    column; ``damaged by Excel (scientific notation): <column>`` in a required identifier.
+    In optional columns the same problems empty the value and are listed in data_quality.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or lacks a required column.
+    """
+    started = time.perf_counter()
+    table = get_table(table) if isinstance(table, str) else table
+    path = Path(path)
+    relative = path.relative_to(data_dir).as_posix() if data_dir else path.name
+    settings = _settings(config)
+    raw = read_file(path, table, settings, relative)
+    frame, checks, notes, _names = _convert(table, raw, settings, relative)
+    count = len(frame)
+    quarantined = np.zeros(count, dtype=bool)
+    for _key, mask, _text in checks.masks:
+        quarantined |= mask
+    # provenance
+    lines = pd.Series(raw.lines, dtype="int64")
+    frame["_file"] = pd.Series(relative, index=frame.index, dtype="str")
+    frame["_line"] = lines
+    frame["_key"] = (relative + ":" + lines.astype("str")).astype("str")
+    accepted = frame[~quarantined].reset_index(drop=True)
+
+    original = _unique_names([str(h) for h in raw.headers])
+    rows_out = np.flatnonzero(quarantined)
+    quarantine = pd.DataFrame(
+        {
+            "file": pd.Series([relative] * len(rows_out), dtype="str"),
+            "line": raw.lines[rows_out],
+            "reason": pd.Series(_reason_texts(checks, rows_out), dtype="str"),
+        }
+    )
+    for position, name in enumerate(original):
+        if name in QUARANTINE_RESERVED:
+            name = f"{name}.original"
+        quarantine[name] = raw.cells[position].to_numpy(dtype=object)[rows_out]
+    if raw.rejected:
+        rejected = pd.DataFrame(
+            [
+                [relative, line, reason, *(cells + [""] * len(original))[: len(original)]]
+                for line, reason, cells in raw.rejected
+            ],
+            columns=quarantine.columns,
+        )
+        quarantine = pd.concat([quarantine, rejected], ignore_index=True)
+        quarantine = quarantine.sort_values("line", kind="stable").reset_index(drop=True)
+    quarantine = quarantine.astype({c: "str" for c in quarantine.columns if c != "line"})
+
+    reasons: dict[str, int] = {}
+    for key, mask, _text in checks.masks:
+        reasons[key] = reasons.get(key, 0) + int(mask.sum())
+    for _line, reason, _cells in raw.rejected:
+        key = reason.split(":")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+
+    data_quality = _data_quality(checks, quarantined, raw.lines, relative, table.name)
+    report = TableReport(
+        table=table.name,
+        path=relative,
+        file_format=raw.file_format,
+        encoding=raw.encoding,
+        sheet=raw.sheet,
+        header_line=raw.header_line,
+        read=raw.read,
+        accepted=len(accepted),
+        quarantined=len(quarantine),
+        reasons=dict(sorted(reasons.items(), key=lambda item: -item[1])),
+        suspect_values=len(data_quality),
+        notes=[*raw.notes, *notes],
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return TableLoad(accepted, quarantine, data_quality, report)
+
+
+QUARANTINE_RESERVED = ("file", "line", "reason")
+
+
+def _data_quality(
+    checks: _Checks, quarantined: np.ndarray, lines: np.ndarray, relative: str, table: str
+) -> pd.DataFrame:
+    if not checks.findings:
+        return empty_data_quality()
+    findings = pd.concat(checks.findings, ignore_index=True)
+    findings = findings[~quarantined[findings["row"].to_numpy()]]
+    findings = findings.sort_values(["row", "column"], kind="stable")
+    result = pd.DataFrame(
+        {
+            "file": relative,
+            "line": lines[findings["row"].to_numpy()],
+            "table": table,
+            "column": findings["column"].to_numpy(dtype=object),
+            "value": findings["value"].to_numpy(dtype=object),
+            "problem": findings["problem"].to_numpy(dtype=object),
+        }
+    )
+    return result.astype({c: "str" for c in DATA_QUALITY_COLUMNS if c != "line"})
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_folder(
+    data_dir: str | Path,
+    config: dict | str | Path | None = None,
+    progress: bool = False,
+    strict: bool = True,
+) -> LoadResult:
+    """Load every table found in ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir
+        The folder of exports (one file per table, see CONTRACT §1).
+    config
+        A loaded configuration, a path to a user TOML file, or None for the defaults.
+    progress
+        Show a progress bar when the folder is large (``loading.progress_min_bytes``).
+    strict
+        Raise on fatal problems (default). With False, fatal problems are collected in
+        ``LoadResult.errors`` and the readable tables are still returned.
+
+    Raises
+    ------
+    DataError
+        A required table (``residents``, ``payments``) or column is missing, or a file
+        cannot be read; the message names every such file and its fix.
+    """
+    folder = Path(data_dir)
+    settings = _settings(config)
+    found = find_tables(folder)
+    errors = list(found.errors)
+    for table in TABLES:
+        if table.is_required_table and table.name not in found.files:
+            ambiguous = any(table.name in e for e in found.errors)
+            if not ambiguous:
+                errors.append(
+                    f"{folder}: required table {table.name} is missing; add a file named "
+                    f"{table.name}.csv or {table.chinese_names[0]}.xlsx (or .csv/.parquet)"
+                )
+    result = LoadResult({}, {}, empty_data_quality(), [], {}, notes=list(found.notes))
+    result.unknown_files = [p.relative_to(folder).as_posix() for p in found.unknown]
+    order = [t.name for t in TABLES if t.name in found.files]
+    total_bytes = sum(found.files[name].stat().st_size for name in order)
+    bar = None
+    if progress and total_bytes >= settings["progress_min_bytes"]:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task("loading", total=total_bytes)
+    qualities = []
+    try:
+        for name in order:
+            path = found.files[name]
+            if bar is not None:
+                bar.update(task, description=f"loading {path.name}")
+            try:
+                loaded = load_table(path, name, {"loading": settings}, folder)
+            except DataError as exc:
+                errors.extend(exc.problems)
+                continue
+            finally:
+                if bar is not None:
+                    bar.advance(task, path.stat().st_size)
+            result.tables[name] = loaded.frame
+            result.quarantine[name] = loaded.quarantine
+            result.reports[name] = loaded.report
+            qualities.append(loaded.data_quality)
+            report = loaded.report
+            result.inputs.append(
+                {
+                    "table": name,
+                    "path": report.path,
+                    "sha256": _sha256(path),
+                    "read": report.read,
+                    "accepted": report.accepted,
+                    "quarantined": report.quarantined,
+                }
+            )
+    finally:
+        if bar is not None:
+            bar.stop()
+    if qualities:
+        result.data_quality = pd.concat(qualities, ignore_index=True)
+    result.errors = errors
+    if errors and strict:
+        raise DataError(
+            f"the data folder {folder} cannot be scored:\n" + "\n".join(f"- {e}" for e in errors),
+            errors,
+        )
+    return result
