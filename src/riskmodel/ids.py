@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 class IdError(ValueError):
@@ -231,6 +232,65 @@ def _as_byte_matrix(strings: pd.Series, width: int) -> np.ndarray:
     return data[start : start + len(array) * width].reshape(len(array), width)
 
 
+_PROBLEM_LABELS = list(PROBLEMS)
+_PROBLEM_CODE = {label: code for code, label in enumerate(_PROBLEM_LABELS)}
+_GENDER_LABELS = ["男", "女"]
+_GENDER_CODE = {None: -1, "男": 0, "女": 1}
+#: problem codes for which the first six characters are a region code
+_HAS_REGION = np.array(
+    [
+        label
+        in ("", "legacy_15", "bad_region", "bad_birth_date", "future_birth_date", "bad_check_digit")
+        for label in _PROBLEM_LABELS
+    ]
+)
+_PROVINCE_OK = np.zeros(100, dtype=bool)
+_PROVINCE_OK[sorted(PROVINCE_CODES)] = True
+
+
+def _decode(codes: np.ndarray, labels: list[str], index: pd.Index) -> pd.Series:
+    """Integer codes (-1 = missing) to a ``str`` Series, without Python objects per row."""
+    dictionary = pa.array(labels, type=pa.large_string())
+    decoded = pc.take(dictionary, pa.array(codes, mask=codes < 0))
+    return pd.Series(decoded, index=index, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _check_clean_ids(matrix: np.ndarray, today: date) -> tuple[np.ndarray, ...]:
+    """The numpy path of :func:`check_ids` for rows of 17 digits + digit or X."""
+
+    def number(first: int, last: int) -> np.ndarray:
+        value = np.zeros(len(matrix), dtype=np.int32)
+        for column in range(first, last):
+            value = value * 10 + (matrix[:, column] - 48)
+        return value
+
+    total = np.zeros(len(matrix), dtype=np.int32)
+    for column, weight in enumerate(ID_WEIGHTS.tolist()):
+        total += (matrix[:, column] - 48).astype(np.int32) * weight
+    last = matrix[:, 17]
+    check_value = np.where(last == ord("X"), 10, last.astype(np.int32) - 48)
+    # MOD 11-2: the check value c satisfies (sum of weighted digits + c) % 11 == 1
+    check_ok = (total + check_value) % 11 == 1
+    region_ok = _PROVINCE_OK[number(0, 2)]
+    year, month, day = number(6, 10), number(10, 12), number(12, 14)
+    month_ok = (month >= 1) & (month <= 12) & (year >= MIN_BIRTH_YEAR)
+    month_start = (np.where(month_ok, year, 2000) - 1970) * 12 + np.where(month_ok, month, 1) - 1
+    first_day = month_start.astype("datetime64[M]").astype("datetime64[D]")
+    next_first = (month_start + 1).astype("datetime64[M]").astype("datetime64[D]")
+    date_ok = month_ok & (day >= 1) & (day <= (next_first - first_day).astype(np.int64))
+    dates = first_day + (np.where(date_ok, day, 1) - 1)
+    dates[~date_ok] = np.datetime64("NaT")
+    future = date_ok & (dates > np.datetime64(today, "D"))
+    problem = np.full(len(matrix), _PROBLEM_CODE[""], dtype=np.int8)
+    # assigned from the last-reported problem to the first, so the first one wins
+    problem[~check_ok] = _PROBLEM_CODE["bad_check_digit"]
+    problem[future] = _PROBLEM_CODE["future_birth_date"]
+    problem[~date_ok] = _PROBLEM_CODE["bad_birth_date"]
+    problem[~region_ok] = _PROBLEM_CODE["bad_region"]
+    gender = np.where(date_ok, (matrix[:, 16] - 48) % 2 == 0, -1).astype(np.int8)
+    return problem, dates, gender
+
+
 def check_ids(values: pd.Series, *, today: date | None = None) -> pd.DataFrame:
     """Check many resident ID numbers at once (vectorised; same results as :func:`check_id`).
 
@@ -246,52 +306,20 @@ def check_ids(values: pd.Series, *, today: date | None = None) -> pd.DataFrame:
     """
     today = today or date.today()
     count = len(values)
-    normalised = np.empty(count, dtype=object)
-    problem = np.empty(count, dtype=object)
-    is_valid = np.zeros(count, dtype=bool)
+    problem = np.full(count, _PROBLEM_CODE["missing"], dtype=np.int8)
     birth = np.full(count, np.datetime64("NaT"), dtype="datetime64[D]")
-    gender = np.full(count, None, dtype=object)
+    gender = np.full(count, -1, dtype=np.int8)
 
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
-    upper = text.str.upper()
-    fast = upper.str.fullmatch(_FAST_ID).fillna(False).to_numpy(dtype=bool)
-
-    if fast.any():
-        fast_text = upper[fast]
-        matrix = _as_byte_matrix(fast_text, 18)
-        digits = matrix.astype(np.int64) - 48
-        last_is_x = matrix[:, 17] == ord("X")
-        check_value = np.where(last_is_x, 10, digits[:, 17])
-        total = digits[:, :17] @ ID_WEIGHTS
-        # MOD 11-2: the check value c satisfies (total + c) % 11 == 1
-        check_ok = (total + check_value) % 11 == 1
-        province = digits[:, 0] * 10 + digits[:, 1]
-        province_ok = np.zeros(100, dtype=bool)
-        province_ok[list(PROVINCE_CODES)] = True
-        region_ok = province_ok[province]
-        year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
-        month = digits[:, 10] * 10 + digits[:, 11]
-        day = digits[:, 12] * 10 + digits[:, 13]
-        month_ok = (month >= 1) & (month <= 12) & (year >= MIN_BIRTH_YEAR)
-        safe_month = np.where(month_ok, month, 1)
-        safe_year = np.where(month_ok, year, 2000)
-        month_start = (safe_year - 1970) * 12 + (safe_month - 1)
-        first_day = month_start.astype("datetime64[M]").astype("datetime64[D]")
-        next_first = (month_start + 1).astype("datetime64[M]").astype("datetime64[D]")
-        month_length = (next_first - first_day).astype(np.int64)
-        date_ok = month_ok & (day >= 1) & (day <= month_length)
-        dates = np.where(date_ok, first_day + (np.where(date_ok, day, 1) - 1), np.datetime64("NaT"))
-        future = date_ok & (dates > np.datetime64(today, "D"))
-        fast_problem = np.select(
-            [~region_ok, ~date_ok, future, ~check_ok],
-            ["bad_region", "bad_birth_date", "future_birth_date", "bad_check_digit"],
-            default="",
-        ).astype(object)
-        normalised[fast] = fast_text.to_numpy(dtype=object)
-        problem[fast] = fast_problem
-        is_valid[fast] = fast_problem == ""
-        birth[fast] = dates
-        gender[fast] = np.where(date_ok, np.where(digits[:, 16] % 2 == 1, "男", "女"), None)
+    normalised = text.str.upper()
+    fast = normalised.str.fullmatch(_FAST_ID).fillna(False).to_numpy(dtype=bool)
+    if fast.all():
+        problem, birth, gender = _check_clean_ids(_as_byte_matrix(normalised, 18), today)
+    elif fast.any():
+        fast_problem, fast_birth, fast_gender = _check_clean_ids(
+            _as_byte_matrix(normalised[fast], 18), today
+        )
+        problem[fast], birth[fast], gender[fast] = fast_problem, fast_birth, fast_gender
 
     slow = ~fast
     if slow.any():
@@ -310,39 +338,30 @@ def check_ids(values: pd.Series, *, today: date | None = None) -> pd.DataFrame:
                 if key is not None and not (isinstance(original, float) and original != original):
                     cache[key] = result
             results.append(result)
+        normalised = normalised.astype(object)
         normalised[slow] = [r.normalised for r in results]
-        problem[slow] = [r.problem for r in results]
-        is_valid[slow] = [r.is_valid for r in results]
+        normalised = normalised.astype("str")
+        problem[slow] = [_PROBLEM_CODE[r.problem] for r in results]
         birth[slow] = [
             np.datetime64(r.birth_date, "D") if r.birth_date else np.datetime64("NaT")
             for r in results
         ]
-        gender[slow] = [r.gender for r in results]
+        gender[slow] = [_GENDER_CODE[r.gender] for r in results]
 
-    normalised_series = pd.Series(normalised, index=values.index, dtype="str")
+    index = values.index
     return pd.DataFrame(
         {
-            "normalised": normalised_series,
-            "is_valid": pd.Series(is_valid, index=values.index),
-            "problem": pd.Series(problem, index=values.index, dtype="str"),
-            "birth_date": pd.Series(birth.astype("datetime64[s]"), index=values.index),
-            "gender": pd.Series(gender, index=values.index, dtype="str"),
-            "region": normalised_series.str.slice(0, 6).where(
-                pd.Series(problem, index=values.index).isin(_REGION_PROBLEMS), ""
+            "normalised": normalised,
+            "is_valid": pd.Series(
+                (problem == _PROBLEM_CODE[""]) | (problem == _PROBLEM_CODE["legacy_15"]),
+                index=index,
             ),
+            "problem": _decode(problem, _PROBLEM_LABELS, index),
+            "birth_date": pd.Series(birth.astype("datetime64[s]"), index=index),
+            "gender": _decode(gender, _GENDER_LABELS, index),
+            "region": normalised.str.slice(0, 6).where(_HAS_REGION[problem], ""),
         }
     )
-
-
-# problems for which the first six characters are a region code
-_REGION_PROBLEMS = {
-    "",
-    "legacy_15",
-    "bad_region",
-    "bad_birth_date",
-    "future_birth_date",
-    "bad_check_digit",
-}
 
 
 # --- unified social credit code (GB 32100-2015) --------------------------------------
