@@ -69,6 +69,8 @@ SCRIPT = """
     b.addEventListener('click',function(){show(b.dataset.severity);});});
   show('全部');
   document.body.dataset.ready='yes';
+  if(document.fonts){document.fonts.ready.then(function(){
+    document.body.dataset.cjkFont=document.fonts.check("16px %s","线索")?'loaded':'missing';});}
 })();
 """
 
@@ -302,7 +304,7 @@ def write_report(
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>补贴资金风险线索报告</title><style>{css}</style></head>"
-        f"<body>{body}<script>{SCRIPT}</script></body></html>"
+        f"<body>{body}<script>{SCRIPT % FONT_FAMILY}</script></body></html>"
     )
     path = Path(path)
     path.write_text(document, encoding="utf-8")
