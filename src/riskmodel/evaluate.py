@@ -98,7 +98,7 @@ def top_n_for(summary: dict[str, Any], top: int) -> int:
         )
     except (KeyError, ImportError, ValueError):
         return top
-    return int(math.ceil(top * factor))
+    return math.ceil(top * factor)
 
 
 def evaluate_frames(
@@ -175,10 +175,8 @@ def _village_quality(scores: pd.DataFrame | None, villages: pd.DataFrame) -> dic
     )
     values = by_village.reindex(truth["village_code"].astype(str)).fillna(0.0).to_numpy()
     labels = truth["corrupt"].to_numpy()
-    if labels.all() or not labels.any():
-        auc = float("nan")
-    else:
-        auc = float(roc_auc_score(labels, values))
+    one_class = labels.all() or not labels.any()
+    auc = float("nan") if one_class else float(roc_auc_score(labels, values))
     k = int(labels.sum())
     order = np.argsort(-values, kind="stable")[:k]
     return {"village_auc": auc, "village_hits": [int(labels[order].sum()), k]}

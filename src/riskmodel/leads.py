@@ -6,8 +6,9 @@ identifier in their ``related_ids``. So a cadre, his relatives' welfare payments
 holds for others and his relative's company's contract become one lead. Three guards keep a
 lead from swallowing a village: village and program codes never join items; an identifier shared
 by more than ``scoring.leads.max_hub_items`` items (a collective account, a busy bookkeeper)
-does not join them; and an item that carries a mitigation (a possible harmless look-alike) joins others
-only through its own entity, so a look-alike never drags a real case down or rides on it.
+does not join them; and an item that carries a mitigation (a possible harmless look-alike)
+joins others only through its own entity: a look-alike never drags a real case down
+or rides on it.
 
 Focal entity. The official named most strongly in a lead when there is one (the commission
 acts on officials); else the entity with the strongest signal.
