@@ -1,0 +1,180 @@
+"""Coercers: every spelling the contract allows, and what must stay unreadable."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from riskmodel.io.coerce import clean_text, coerce_amount, coerce_date, coerce_ratio
+
+MISSING = frozenset({"-", "无"})
+
+
+def amounts(*values):
+    return coerce_amount(pd.Series(values, dtype="str"), MISSING)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1234.5", 1234.5),
+        ("1,234.50", 1234.5),
+        ("1，234.50", 1234.5),
+        ("1234.5元", 1234.5),
+        ("1 234.50 元", 1234.5),
+        ("￥1,234.5", 1234.5),
+        ("¥1234.5", 1234.5),
+        ("１２３４．５", 1234.5),
+        ("(12.00)", -12.0),
+        ("（12.00）", -12.0),
+        ("-12", -12.0),
+        ("－12", -12.0),
+        ("1.2万", 12000.0),
+        ("1.2万元", 12000.0),
+        ("0", 0.0),
+        (".5", 0.5),
+        ("1.5E+03", 1500.0),
+    ],
+)
+def test_amount_spellings(text, expected):
+    values, bad = amounts(text)
+    assert values[0] == pytest.approx(expected)
+    assert not bad[0]
+
+
+@pytest.mark.parametrize("text", ["abc", "12.3.4", "1,2a", "inf", "nan元", "--5x", "1/2"])
+def test_unreadable_amounts_are_bad_not_zero(text):
+    values, bad = amounts(text)
+    assert np.isnan(values[0]) and bad[0]
+
+
+@pytest.mark.parametrize("text", ["", "-", "无"])
+def test_missing_amounts_are_missing_not_bad(text):
+    values, bad = amounts(text)
+    assert np.isnan(values[0]) and not bad[0]
+
+
+def dates(*values):
+    return coerce_date(pd.Series(values, dtype="str"), frozenset({"-"}))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-03-05",
+        "2024/3/5",
+        "2024/03/05",
+        "2024.3.5",
+        "20240305",
+        "2024年3月5日",
+        "2024 年 3 月 5 日",
+        "２０２４－０３－０５",
+        "45356",
+        "2024-03-05 00:00:00",
+        "2024-03-05T00:00:00",
+    ],
+)
+def test_date_spellings(text):
+    values, bad, month_only = dates(text)
+    assert values[0] == np.datetime64("2024-03-05")
+    assert not bad[0] and not month_only[0]
+
+
+def test_datetime_keeps_its_time_and_excel_fraction_is_time():
+    values, bad, _ = dates("2024-03-05 10:11:12", "45356.5")
+    assert values[0] == np.datetime64("2024-03-05T10:11:12")
+    assert values[1] == np.datetime64("2024-03-05T12:00:00")
+    assert not bad.any()
+
+
+def test_month_only_reads_as_first_and_is_flagged():
+    values, bad, month_only = dates("2024年3月", "2024-03")
+    assert (values == np.datetime64("2024-03-01")).all()
+    assert month_only.all() and not bad.any()
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-02-30", "2024-13-01", "1800-01-01", "20241301", "2024", "abc", "99999", "12"]
+)
+def test_impossible_dates_are_bad(text):
+    values, bad, _ = dates(text)
+    assert np.isnat(values[0]) and bad[0]
+
+
+def test_excel_serial_range_edges():
+    inside, bad_inside, _ = coerce_date(pd.Series(["10000", "80000"]), serial_range=(10000, 80000))
+    outside, bad_outside, _ = coerce_date(
+        pd.Series(["09999", "80001"]), serial_range=(10000, 80000)
+    )
+    assert not bad_inside.any() and bad_outside.all()
+    assert inside[0] == np.datetime64("1927-05-18")
+
+
+def test_missing_dates_are_not_bad():
+    values, bad, _ = dates("", "-")
+    assert np.isnat(values).all() and not bad.any()
+
+
+def test_ratio_spellings_all_mean_sixty_percent():
+    values, bad, in_percent = coerce_ratio(pd.Series(["60", "60%", "0.6", "６０％"]))
+    assert values == pytest.approx([0.6, 0.6, 0.6, 0.6])
+    assert in_percent and not bad.any()
+
+
+def test_ratio_fraction_column_keeps_one_as_whole():
+    values, _, in_percent = coerce_ratio(pd.Series(["0.6", "1", "0.25"]))
+    assert values == pytest.approx([0.6, 1.0, 0.25]) and not in_percent
+
+
+def test_ratio_percent_header_divides_everything():
+    values, _, _ = coerce_ratio(pd.Series(["0.5", "60"]), percent_header=True)
+    assert values == pytest.approx([0.005, 0.6])
+
+
+def test_clean_text_strips_spaces_and_zero_width():
+    cleaned = clean_text(pd.Series([" 张三\u200b ", None, "\u3000李\u200d四\t", "王五"]))
+    assert cleaned.tolist() == ["张三", "", "李四", "王五"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=20))
+def test_coercers_never_raise_and_keep_length(texts):
+    series = pd.Series(texts, dtype="str")
+    values, bad = coerce_amount(series)
+    assert len(values) == len(bad) == len(texts)
+    assert not np.isinf(values).any()
+    assert (bad <= np.isnan(values)).all()
+    dates_, bad_dates, _ = coerce_date(series)
+    assert len(dates_) == len(texts) and (bad_dates <= np.isnat(dates_)).all()
+    ratios, _, _ = coerce_ratio(series)
+    assert len(ratios) == len(texts)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
+def test_formatted_amounts_round_trip(number):
+    plain = f"{number:.2f}"
+    grouped = f"{number:,.2f}元"
+    values, bad = amounts(plain, grouped)
+    assert not bad.any()
+    assert values[0] == pytest.approx(float(number)) and values[1] == pytest.approx(float(number))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.dates(
+        min_value=pd.Timestamp("1930-01-01").date(), max_value=pd.Timestamp("2099-12-31").date()
+    )
+)
+def test_every_date_spelling_round_trips(day):
+    spellings = [
+        day.isoformat(),
+        f"{day.year}/{day.month}/{day.day}",
+        day.strftime("%Y%m%d"),
+        f"{day.year}年{day.month}月{day.day}日",
+        str((pd.Timestamp(day) - pd.Timestamp("1899-12-30")).days),
+    ]
+    values, bad, _ = dates(*spellings)
+    assert not bad.any()
+    assert (values == np.datetime64(day)).all()
