@@ -30,7 +30,7 @@ from riskmodel.pipeline.store import (
     save_tables,
 )
 from riskmodel.pipeline.themes import get_theme, theme_program_mask, theme_rule_ids
-from riskmodel.report.identifiers import protect_frame
+from riskmodel.report.identifiers import identifier_mode, protect_frame, protect_text
 
 
 def stage_config(config_path: str = "") -> dict[str, Any]:
@@ -79,6 +79,7 @@ def load_stage(
     config = stage_config(config_path)
     result = load_folder(data_dir, config=config, progress=False)
     write_validation(result, out_dir)
+    protect_validation(out_dir, config)
     tables = dict(result.tables)
     payments = tables["payments"]
     resolved = resolve_period(period or None, payments.get("pay_date"))
@@ -114,6 +115,24 @@ def load_stage(
     summary = pd.DataFrame(result.inputs)
     keep = [c for c in ("table", "path", "read", "accepted", "quarantined") if c in summary]
     return summary[keep]
+
+
+def protect_validation(out_dir: str | Path, config: dict[str, Any]) -> None:
+    """Apply the privacy setting to the loader's files in the run folder.
+
+    ``quarantine/*.csv`` and ``data_quality.csv`` hold raw rows and suspect values (often the
+    ID number itself): masked like every other output; the file and line still locate them.
+    """
+    if identifier_mode(config) == "full":
+        return
+    out = Path(out_dir)
+    for path in [*sorted((out / "quarantine").glob("*.csv")), out / "data_quality.csv"]:
+        if path.exists():
+            rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            protect_frame(rows, config).to_csv(path, index=False, encoding="utf-8-sig")
+    summary = out / "validation.json"
+    if summary.exists():
+        summary.write_text(protect_text(summary.read_text("utf-8"), config), "utf-8")
 
 
 def _tables(work_dir: str) -> dict[str, pd.DataFrame]:
