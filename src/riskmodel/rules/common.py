@@ -1,0 +1,710 @@
+"""Derived frames shared by several rules: people, programs, officials, kin, accounts.
+
+Each builder is cached on the context, so 40 rules join the 3 M payment rows once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.rules.context import RuleContext
+
+_ID_RE = r"^\d{17}[\dX]$"
+_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_CHECK = np.array(list("10X98765432"))
+
+RELATION_DEGREE = {
+    "配偶": 1,
+    "夫": 1,
+    "妻": 1,
+    "丈夫": 1,
+    "妻子": 1,
+    "父母": 1,
+    "父亲": 1,
+    "母亲": 1,
+    "父": 1,
+    "母": 1,
+    "子女": 1,
+    "子": 1,
+    "女": 1,
+    "儿子": 1,
+    "女儿": 1,
+    "同户": 1,
+    "兄弟姐妹": 2,
+    "兄": 2,
+    "弟": 2,
+    "姐": 2,
+    "妹": 2,
+    "姐姐": 2,
+    "妹妹": 2,
+    "哥哥": 2,
+    "弟弟": 2,
+    "儿媳": 2,
+    "女婿": 2,
+    "公婆": 2,
+    "岳父母": 2,
+    "公公": 2,
+    "婆婆": 2,
+    "岳父": 2,
+    "岳母": 2,
+    "祖孙": 2,
+    "祖父母": 2,
+    "外祖父母": 2,
+    "孙子女": 2,
+    "外孙子女": 2,
+    "嫂": 2,
+    "弟媳": 2,
+    "姐夫": 2,
+    "妹夫": 2,
+}
+
+
+# --------------------------------------------------------------------------- text helpers
+def normalise_names(names: pd.Series) -> pd.Series:
+    """Names for comparison: NFKC (full-width → half-width), no spaces or middle dots."""
+    text = names.astype("str").fillna("")
+    unique = pd.Series(text.unique())
+    cleaned = unique.map(
+        lambda value: re.sub(r"[\s·•.．]", "", unicodedata.normalize("NFKC", value))
+    )
+    return text.map(dict(zip(unique, cleaned, strict=True))).astype("str")
+
+
+def clean_ids(values: pd.Series) -> pd.Series:
+    """ID-like values as stripped upper-case text ('' for missing)."""
+    return values.astype("str").fillna("").str.strip().str.upper()
+
+
+def valid_ids(values: pd.Series) -> pd.Series:
+    """GB 11643 check-digit validity of 18-character ID numbers (vectorised)."""
+    text = clean_ids(values)
+    unique = pd.Series(text.unique())
+    shaped = unique.str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
+    result = np.zeros(len(unique), dtype=bool)
+    if shaped.any():
+        chosen = unique[shaped].to_numpy(dtype=str)
+        digits = np.array([list(v[:17]) for v in chosen], dtype=np.int64)
+        expected = _CHECK[(digits * _WEIGHTS).sum(axis=1) % 11]
+        result[shaped] = expected == np.array([v[17] for v in chosen])
+    return text.map(dict(zip(unique, result, strict=True))).astype(bool)
+
+
+def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
+    """Whether a holder/party ID is an institution's credit code (not a resident ID)."""
+    text = clean_ids(values)
+    pattern = config["programs"]["institution_holder_pattern"]
+    return text.str.match(pattern).fillna(False).astype(bool) & ~text.str.match(_ID_RE).fillna(
+        False
+    ).astype(bool)
+
+
+def is_round(amounts: pd.Series, unit: float) -> pd.Series:
+    """Whether each amount is a positive multiple of ``unit`` yuan."""
+    values = amounts.to_numpy(dtype="float64")
+    return pd.Series(
+        (values > 0) & (np.abs(np.round(values / unit) * unit - values) < 0.005),
+        index=amounts.index,
+    )
+
+
+def yuan(value: float) -> str:
+    """Amount for Chinese detail text: 12,345.60元."""
+    return f"{value:,.2f}元"
+
+
+def day(value: Any) -> str:
+    """Date for detail text (YYYY-MM-DD, '未知' when missing)."""
+    return "未知" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def keys_of(frame: pd.DataFrame) -> pd.Series:
+    """The provenance keys of ``frame`` (``_key``)."""
+    return frame["_key"].astype("str")
+
+
+def collapse(values: pd.Series, limit: int = 200) -> str:
+    """Join the distinct values of a group with ';' (sorted, capped)."""
+    from riskmodel.rules.evidence import join_ids
+
+    return join_ids(values, limit)
+
+
+# --------------------------------------------------------------------------- people
+def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Resolved person of ``frame[column]``: columns ``person_id``, ``method``, ``score``.
+
+    Uses the crosswalk rows of ``(table, column)`` by source key; without a crosswalk the raw
+    ID is its own person, ``method`` is ``exact_id`` when it is a resident and ``unmatched``
+    otherwise.
+    """
+    raw = clean_ids(frame[column]) if column in frame.columns else pd.Series("", index=frame.index)
+    crosswalk = context.crosswalk
+    if crosswalk is not None and len(crosswalk):
+        chosen = crosswalk[(crosswalk["source_table"] == table) & (crosswalk["column"] == column)]
+        if len(chosen):
+            chosen = chosen.drop_duplicates("source_key")
+            lookup = chosen.set_index("source_key")
+            keys = keys_of(frame)
+            person = keys.map(lookup["person_id"]).astype("object")
+            method = keys.map(lookup["method"]).astype("object")
+            score = pd.to_numeric(keys.map(lookup["score"]), errors="coerce")
+            person = person.where(person.notna() & (person.astype("str") != ""), raw)
+            return pd.DataFrame(
+                {
+                    "person_id": clean_ids(person.astype("str")),
+                    "method": method.fillna("unmatched").astype("str"),
+                    "score": score.fillna(0.0).astype("float64"),
+                },
+                index=frame.index,
+            )
+    residents = context.table("residents")
+    known = set(clean_ids(residents["id_number"])) if "id_number" in residents else set()
+    is_known = raw.isin(known)
+    return pd.DataFrame(
+        {
+            "person_id": raw,
+            "method": np.where(is_known, "exact_id", "unmatched"),
+            "score": np.where(is_known, 1.0, 0.0),
+        },
+        index=frame.index,
+    )
+
+
+def residents(context: RuleContext) -> pd.DataFrame:
+    """Residents with a clean ``person_id`` (first row per ID)."""
+
+    def build() -> pd.DataFrame:
+        table = context.table("residents")
+        if table.empty:
+            return pd.DataFrame(columns=["person_id", "household_id", "name", "village_code"])
+        frame = table.assign(person_id=clean_ids(table["id_number"]))
+        return frame.drop_duplicates("person_id").reset_index(drop=True)
+
+    return context.cached("residents", build)
+
+
+def household_map(context: RuleContext) -> pd.Series:
+    """person_id → household_id from the residents register."""
+
+    def build() -> pd.Series:
+        people = residents(context)
+        if "household_id" not in people:
+            return pd.Series(dtype="str")
+        return people.set_index("person_id")["household_id"].astype("str")
+
+    return context.cached("household_map", build)
+
+
+# --------------------------------------------------------------------------- kinship
+def kinship(context: RuleContext) -> pd.DataFrame:
+    """Symmetric kinship pairs ``id_a, id_b, relation, degree``.
+
+    The context's kinship when given; else ``riskmodel.kinship.derive_kinship`` when that
+    module exists; else the ``relatives`` and ``filings`` tables with degrees by relation.
+    """
+
+    def build() -> pd.DataFrame:
+        if context.kinship is not None:
+            pairs = context.kinship
+        else:
+            pairs = None
+            try:
+                from riskmodel.kinship import derive_kinship
+            except ImportError:
+                derive_kinship = None
+            if derive_kinship is not None and context.has("residents"):
+                pairs = derive_kinship(
+                    context.table("residents"),
+                    context.tables.get("relatives"),
+                    context.tables.get("filings"),
+                )
+            if pairs is None:
+                pairs = _declared_kinship(context)
+        pairs = pairs.assign(
+            id_a=clean_ids(pairs["id_a"]),
+            id_b=clean_ids(pairs["id_b"]),
+            degree=pd.to_numeric(pairs["degree"], errors="coerce").fillna(3).astype(int),
+        )
+        if "relation" not in pairs:
+            pairs["relation"] = ""
+        return pairs[["id_a", "id_b", "relation", "degree"]].drop_duplicates(["id_a", "id_b"])
+
+    return context.cached("kinship", build)
+
+
+def _declared_kinship(context: RuleContext) -> pd.DataFrame:
+    parts = []
+    relatives = context.table("relatives")
+    if not relatives.empty:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "id_a": relatives["id_number_a"],
+                    "id_b": relatives["id_number_b"],
+                    "relation": relatives["relation"].astype("str"),
+                }
+            )
+        )
+    filings = context.table("filings")
+    if not filings.empty:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "id_a": filings["official_id_number"],
+                    "id_b": filings["id_number"],
+                    "relation": filings["relation"].astype("str") if "relation" in filings else "",
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["id_a", "id_b", "relation", "degree"])
+    pairs = pd.concat(parts, ignore_index=True)
+    pairs["degree"] = pairs["relation"].map(RELATION_DEGREE).fillna(3).astype(int)
+    swapped = pairs.rename(columns={"id_a": "id_b", "id_b": "id_a"})
+    return pd.concat([pairs, swapped], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- officials
+def officials(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """Officials with ``official_id``, ``is_cadre``, ``is_public_employee``, term dates."""
+
+    def build() -> pd.DataFrame:
+        table = context.table("officials")
+        if table.empty:
+            return pd.DataFrame(
+                columns=[
+                    "official_id",
+                    "name",
+                    "category",
+                    "village_code",
+                    "start_date",
+                    "end_date",
+                    "is_cadre",
+                    "is_public_employee",
+                    "_key",
+                ]
+            )
+        settings = config["programs"]
+        category = table["category"].astype("str").fillna("")
+        cadre = _contains_any(category, settings["cadre_categories"])
+        public = _contains_any(category, settings["public_employee_categories"]) & ~cadre
+        frame = table.assign(
+            official_id=clean_ids(table["id_number"]),
+            is_cadre=cadre,
+            is_public_employee=public,
+            name_norm=normalise_names(table["name"]),
+        )
+        for column in ("start_date", "end_date"):
+            if column not in frame:
+                frame[column] = pd.NaT
+        if "village_code" not in frame:
+            frame["village_code"] = ""
+        frame["village_code"] = frame["village_code"].astype("str").fillna("")
+        return frame
+
+    return context.cached("officials", build)
+
+
+def _contains_any(values: pd.Series, words: list[str]) -> pd.Series:
+    if not words:
+        return pd.Series(False, index=values.index)
+    pattern = "|".join(re.escape(w) for w in words)
+    return values.str.contains(pattern, regex=True).fillna(False).astype(bool)
+
+
+def active_on(start: pd.Series, end: pd.Series, dates: pd.Series) -> pd.Series:
+    """Whether a term ``[start, end]`` (open ends allowed) covers each date."""
+    start = pd.to_datetime(start, errors="coerce")
+    end = pd.to_datetime(end, errors="coerce")
+    dates = pd.to_datetime(dates, errors="coerce")
+    return ((start.isna() | (start <= dates)) & (end.isna() | (end >= dates))).fillna(False)
+
+
+def cadre_relatives(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """Relatives of village cadres: ``person_id, cadre_id, relation, degree`` plus the cadre's
+    ``cadre_name, cadre_village, cadre_start, cadre_end`` (one row per relative × cadre term)."""
+
+    def build() -> pd.DataFrame:
+        cadres = officials(context, config)
+        cadres = cadres[cadres["is_cadre"]]
+        pairs = kinship(context)
+        limit = int(config["programs"]["relative_max_degree"])
+        pairs = pairs[(pairs["degree"] <= limit) & pairs["id_a"].isin(cadres["official_id"])]
+        pairs = pairs[pairs["id_a"] != pairs["id_b"]]
+        merged = pairs.merge(
+            cadres[["official_id", "name", "village_code", "start_date", "end_date"]],
+            left_on="id_a",
+            right_on="official_id",
+        )
+        return pd.DataFrame(
+            {
+                "person_id": merged["id_b"],
+                "cadre_id": merged["id_a"],
+                "relation": merged["relation"].astype("str"),
+                "degree": merged["degree"],
+                "cadre_name": merged["name"].astype("str"),
+                "cadre_village": merged["village_code"].astype("str"),
+                "cadre_start": merged["start_date"],
+                "cadre_end": merged["end_date"],
+            }
+        )
+
+    return context.cached("cadre_relatives", build)
+
+
+def village_towns(context: RuleContext) -> pd.Series:
+    """village_code → town (town_code, else town_name, else the first 9 digits of the code)."""
+
+    def build() -> pd.Series:
+        villages = context.table("villages")
+        if villages.empty:
+            return pd.Series(dtype="str")
+        if "town_code" in villages:
+            town = villages["town_code"].astype("str")
+        elif "town_name" in villages:
+            town = villages["town_name"].astype("str")
+        else:
+            town = villages["village_code"].astype("str").str[:9]
+        return (
+            pd.Series(town.to_numpy(), index=villages["village_code"].astype("str"))
+            .groupby(level=0)
+            .first()
+        )
+
+    return context.cached("village_towns", build)
+
+
+def town_of(context: RuleContext, codes: pd.Series) -> pd.Series:
+    """Town of each village code (falls back to the first 9 digits)."""
+    towns = village_towns(context)
+    codes = codes.astype("str").fillna("")
+    return codes.map(towns).fillna(codes.str[:9]).astype("str")
+
+
+# --------------------------------------------------------------------------- programs
+def _program_key(frame: pd.DataFrame) -> pd.Series:
+    code = frame["program_code"].astype("str").fillna("") if "program_code" in frame else None
+    name = frame["program_name"].astype("str").fillna("") if "program_name" in frame else None
+    if code is None:
+        return name
+    if name is None:
+        return code
+    return code.where(code != "", name)
+
+
+def program_table(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """One row per program key seen in payments: family and settings.
+
+    Columns: ``program_key, program_code, program_name, family, means_tested, wage, unit,
+    period, period_months, standard, standard_kind, age_min, age_max, by_household``.
+    """
+
+    def build() -> pd.DataFrame:
+        payments = context.table("payments")
+        if payments.empty:
+            return pd.DataFrame()
+        seen = pd.DataFrame({"program_key": _program_key(payments)})
+        seen["program_code"] = (
+            payments["program_code"].astype("str") if "program_code" in payments else ""
+        )
+        seen["program_name"] = (
+            payments["program_name"].astype("str") if "program_name" in payments else ""
+        )
+        seen = seen.fillna("").drop_duplicates("program_key").reset_index(drop=True)
+        catalogue = {k: v for k, v in config["programs"]["catalogue"].items() if k != "_open"}
+        declared = context.table("programs")
+        if not declared.empty:
+            declared = declared.assign(program_key=_program_key(declared))
+            declared_by_key = declared.drop_duplicates("program_key").set_index("program_key")
+            if "program_name" in declared:
+                names = declared_by_key["program_name"].astype("str")
+                filled = seen["program_key"].map(names)
+                seen["program_name"] = seen["program_name"].where(
+                    seen["program_name"] != "", filled.fillna("")
+                )
+        else:
+            declared_by_key = pd.DataFrame()
+        months = config["programs"]["period_months"]
+        rows = []
+        for record in seen.itertuples(index=False):
+            family = _family_of(str(record.program_code), str(record.program_name), catalogue)
+            settings = catalogue.get(family, {})
+            unit = settings.get("unit", "人")
+            period = settings.get("period", "")
+            standard = float(settings.get("standard", 0.0) or 0.0)
+            if record.program_key in declared_by_key.index:
+                row = declared_by_key.loc[record.program_key]
+                value = pd.to_numeric(row.get("standard_amount"), errors="coerce")
+                if pd.notna(value) and value > 0:
+                    standard = float(value)
+                if isinstance(row.get("unit"), str) and row.get("unit"):
+                    unit = row.get("unit")
+                if isinstance(row.get("period"), str) and row.get("period"):
+                    period = row.get("period")
+            rows.append(
+                {
+                    "program_key": record.program_key,
+                    "program_code": record.program_code,
+                    "program_name": record.program_name or settings.get("name", ""),
+                    "family": family,
+                    "means_tested": bool(settings.get("means_tested", False)),
+                    "wage": bool(settings.get("wage", False)),
+                    "unit": unit,
+                    "period": period,
+                    "period_months": float(months.get(period, np.nan)),
+                    "standard": standard,
+                    "standard_kind": settings.get("standard_kind", "max"),
+                    "age_min": float(settings.get("age_min", 0)),
+                    "age_max": float(settings.get("age_max", 200)),
+                    "by_household": bool(settings.get("by_household", unit == "户")),
+                    "standards": settings.get("standards", []),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    return context.cached("program_table", build)
+
+
+def _family_of(code: str, name: str, catalogue: dict[str, dict[str, Any]]) -> str:
+    for family, settings in catalogue.items():
+        if code and code in settings.get("codes", []):
+            return family
+    for family, settings in catalogue.items():
+        if any(word and word in name for word in settings.get("keywords", [])):
+            return family
+    return ""
+
+
+_PERIOD_PATTERNS = (
+    (re.compile(r"^(\d{4})[-/年.]?(\d{1,2})月?$"), "month"),
+    (re.compile(r"^(\d{4})\s*(?:[Qq]|年?第?)([1-4])(?:季度?)?$"), "quarter"),
+    (re.compile(r"^(\d{4})年?(春|秋)季?学期$"), "term"),
+    (re.compile(r"^(\d{4})年?(上|下)半年$"), "half"),
+    (re.compile(r"^(\d{4})年?(?:度)?$"), "year"),
+)
+
+
+def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp, float]:
+    """Start month, end month and number of months of a ``covered_period`` spelling.
+
+    ``2024-03`` / ``2024年3月``, ``2024Q1`` / ``2024年第1季度``, ``2024春季学期`` (Mar–Aug) /
+    ``2024秋季学期`` (Sep–Feb), ``2024上半年``, ``2024``; anything else gives NaT.
+    """
+    value = str(text).strip()
+    for pattern, kind in _PERIOD_PATTERNS:
+        match = pattern.match(value)
+        if not match:
+            continue
+        year = int(match.group(1))
+        if kind == "month":
+            month = int(match.group(2))
+            if not 1 <= month <= 12:
+                break
+            start = pd.Timestamp(year, month, 1)
+            return start, start, 1.0
+        if kind == "quarter":
+            start = pd.Timestamp(year, 3 * int(match.group(2)) - 2, 1)
+            return start, start + pd.DateOffset(months=2), 3.0
+        if kind == "term":
+            start = pd.Timestamp(year, 3 if match.group(2) == "春" else 9, 1)
+            return start, start + pd.DateOffset(months=5), 6.0
+        if kind == "half":
+            start = pd.Timestamp(year, 1 if match.group(2) == "上" else 7, 1)
+            return start, start + pd.DateOffset(months=5), 6.0
+        start = pd.Timestamp(year, 1, 1)
+        return start, pd.Timestamp(year, 12, 1), 12.0
+    return pd.NaT, pd.NaT, np.nan
+
+
+def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """Successful payments with person, household, program family and expected amount.
+
+    Added columns: ``person_id, method, match_score, household, program_key, family,
+    means_tested, wage, unit, standard, standard_kind, expected, pay_month, covered_start,
+    covered_end, covered_months, name_norm``. ``expected`` = standard × quantity (for 亩) ×
+    covered months ÷ period months; NaN when no standard is known.
+    """
+
+    def build() -> pd.DataFrame:
+        table = context.table("payments")
+        if table.empty:
+            return table
+        failed = config["programs"]["failed_statuses"]
+        if "status" in table:
+            table = table[~table["status"].astype("str").isin(failed)].reset_index(drop=True)
+        resolved = person_ids(context, "payments", table, "id_number")
+        frame = table.assign(
+            person_id=resolved["person_id"].to_numpy(),
+            method=resolved["method"].to_numpy(),
+            match_score=resolved["score"].to_numpy(),
+            program_key=_program_key(table),
+            pay_date=pd.to_datetime(table["pay_date"], errors="coerce"),
+            amount=pd.to_numeric(table["amount"], errors="coerce").astype("float64"),
+        )
+        households = household_map(context)
+        household = frame["person_id"].map(households)
+        if "household_id" in frame:
+            household = household.fillna(frame["household_id"].astype("str"))
+        frame["household"] = household.fillna("").astype("str")
+        frame["household"] = frame["household"].where(
+            frame["household"] != "", "P:" + frame["person_id"]
+        )
+        if "village_code" not in frame:
+            people = residents(context)
+            frame["village_code"] = (
+                frame["person_id"].map(people.set_index("person_id")["village_code"])
+                if "village_code" in people
+                else ""
+            )
+        frame["village_code"] = frame["village_code"].astype("str").fillna("")
+        programs = program_table(context, config).drop(columns=["program_code", "program_name"])
+        frame = frame.merge(programs, on="program_key", how="left")
+        frame["means_tested"] = frame["means_tested"].fillna(False).astype(bool)
+        frame["wage"] = frame["wage"].fillna(False).astype(bool)
+        frame["pay_month"] = frame["pay_date"].dt.to_period("M").dt.to_timestamp()
+        if "covered_period" in frame:
+            spelled = frame["covered_period"].astype("str").fillna("")
+            unique = spelled.unique()
+            parsed = {value: parse_period(value) for value in unique}
+            frame["covered_start"] = pd.to_datetime(spelled.map(lambda v: parsed[v][0]))
+            frame["covered_end"] = pd.to_datetime(spelled.map(lambda v: parsed[v][1]))
+            frame["covered_months"] = spelled.map(lambda v: parsed[v][2]).astype("float64")
+        else:
+            frame["covered_start"] = pd.NaT
+            frame["covered_end"] = pd.NaT
+            frame["covered_months"] = np.nan
+        frame["standard"] = _standard_over_time(frame)
+        units = pd.Series(1.0, index=frame.index)
+        if "quantity" in frame:
+            quantity = pd.to_numeric(frame["quantity"], errors="coerce")
+            units = units.where(~(frame["unit"] == "亩"), quantity)
+        periods = (frame["covered_months"] / frame["period_months"]).where(
+            frame["covered_months"].notna() & frame["period_months"].notna()
+        )
+        periods = periods.where(periods >= 1, 1.0).fillna(1.0)
+        expected = frame["standard"] * units * periods
+        frame["expected"] = expected.where(frame["standard"] > 0)
+        frame["name_norm"] = normalise_names(frame["name"]) if "name" in frame else ""
+        return frame.drop(columns=["standards"])
+
+    return context.cached("payments", build)
+
+
+def _standard_over_time(frame: pd.DataFrame) -> pd.Series:
+    standard = frame["standard"].astype("float64").copy()
+    has_changes = frame["standards"].map(lambda v: isinstance(v, list) and len(v) > 0)
+    if not has_changes.any():
+        return standard
+    month = frame["covered_start"].fillna(frame["pay_month"])
+    for family in frame.loc[has_changes, "family"].unique():
+        rows = frame["family"] == family
+        changes = frame.loc[rows & has_changes, "standards"].iloc[0]
+        for change in sorted(changes, key=lambda c: c["from"]):
+            since = pd.Timestamp(change["from"])
+            standard = standard.where(~(rows & (month >= since)), float(change["amount"]))
+    return standard
+
+
+def means_tested_payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """The payments of means-tested programs."""
+    return context.cached(
+        "means_tested_payments",
+        lambda: payments(context, config).query("means_tested").reset_index(drop=True),
+    )
+
+
+# --------------------------------------------------------------------------- accounts
+def account_holders(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """account_no → ``holder_id, holder_name, holder_is_institution`` (accounts table, else
+    officials' declared accounts)."""
+
+    def build() -> pd.DataFrame:
+        parts = []
+        accounts = context.table("accounts")
+        if not accounts.empty:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "account_no": accounts["account_no"].astype("str"),
+                        "holder_id": clean_ids(accounts["holder_id_number"]),
+                        "holder_name": accounts["holder_name"].astype("str")
+                        if "holder_name" in accounts
+                        else "",
+                        "holder_phone": accounts["phone"].astype("str")
+                        if "phone" in accounts
+                        else "",
+                    }
+                )
+            )
+        table = context.table("officials")
+        if not table.empty and "account_no" in table:
+            declared = table[table["account_no"].astype("str").fillna("") != ""]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "account_no": declared["account_no"].astype("str"),
+                        "holder_id": clean_ids(declared["id_number"]),
+                        "holder_name": declared["name"].astype("str"),
+                        "holder_phone": "",
+                    }
+                )
+            )
+        if not parts:
+            return pd.DataFrame(
+                columns=[
+                    "account_no",
+                    "holder_id",
+                    "holder_name",
+                    "holder_phone",
+                    "holder_is_institution",
+                ]
+            )
+        holders = pd.concat(parts, ignore_index=True).drop_duplicates("account_no")
+        holders["holder_is_institution"] = is_institution(holders["holder_id"], config)
+        return holders.reset_index(drop=True)
+
+    return context.cached("account_holders", build)
+
+
+def ledger(context: RuleContext) -> pd.DataFrame:
+    """Ledger with ``is_expense``, ``is_income``, numeric amount, ``month`` and payee keys."""
+
+    def build() -> pd.DataFrame:
+        table = context.table("ledger")
+        if table.empty:
+            return table
+        direction = table["direction"].astype("str").fillna("")
+        frame = table.assign(
+            amount=pd.to_numeric(table["amount"], errors="coerce").astype("float64"),
+            date=pd.to_datetime(table["date"], errors="coerce"),
+            is_expense=direction.str.contains("支|出|借方").fillna(False).astype(bool),
+            is_income=direction.str.contains("收|入|贷方").fillna(False).astype(bool)
+            & ~direction.str.contains("支出").fillna(False).astype(bool),
+            village_code=table["village_code"].astype("str"),
+        )
+        frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
+        payee_id = clean_ids(frame["counterparty_id"]) if "counterparty_id" in frame else ""
+        payee_name = (
+            normalise_names(frame["counterparty_name"]) if "counterparty_name" in frame else ""
+        )
+        frame["payee_id"] = payee_id
+        frame["payee_name"] = payee_name
+        frame["payee_key"] = np.where(
+            frame["payee_id"] != "",
+            frame["payee_id"],
+            "名:" + frame["village_code"] + ":" + frame["payee_name"].astype("str"),
+        )
+        return frame
+
+    return context.cached("ledger", build)
+
+
+def cadre_name_index(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """Officials keyed by (village_code, normalised name) for matching ledger signatures."""
+    frame = officials(context, config)
+    return frame[["village_code", "name_norm", "official_id", "start_date", "end_date", "is_cadre"]]

@@ -1,0 +1,97 @@
+"""What a rule sees: the loaded tables plus derived frames, cut at ``as_of``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+# the date that says when a row came into being; rows dated after ``as_of`` are ignored
+AS_OF_COLUMNS: dict[str, str] = {
+    "payments": "pay_date",
+    "ledger": "date",
+    "project_payments": "pay_date",
+    "complaints": "received_date",
+    "deaths": "death_date",
+    "vehicles": "register_date",
+    "companies": "registered_date",
+    "accounts": "open_date",
+    "officials": "start_date",
+    "projects": "tender_date",
+    "outcomes": "closed_date",
+    "filings": "filed_date",
+    "properties": "register_date",
+}
+
+
+@dataclass
+class RuleContext:
+    """Inputs of a rule run.
+
+    Parameters
+    ----------
+    tables
+        Loaded tables keyed by canonical name (``io.load_folder(...).tables``).
+    crosswalk
+        Entity-resolution crosswalk (``entities.resolve_people``); None = match on raw IDs.
+    kinship
+        Kinship pairs (``kinship.derive_kinship``); None = derived on first use when possible.
+    official_links
+        Paths official → beneficiary/payee/contractor (``graph.official_links``); None = the
+        graph rules are skipped.
+    as_of
+        Ignore rows dated after this day (payments, ledger, deaths, …).
+    period
+        The reporting period of the run (e.g. ``2024Q3``); informational.
+    evidence
+        Evidence of earlier rules; set by the runner before the rules that read it.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    crosswalk: pd.DataFrame | None = None
+    kinship: pd.DataFrame | None = None
+    official_links: pd.DataFrame | None = None
+    as_of: Any = None
+    period: str | None = None
+    evidence: pd.DataFrame | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def as_of_date(self) -> pd.Timestamp | None:
+        """``as_of`` as a timestamp (None when unset)."""
+        return None if self.as_of is None else pd.Timestamp(self.as_of)
+
+    def has(self, item: str) -> bool:
+        """Whether ``"table"`` or ``"table.column"`` is present (and the table non-empty)."""
+        name, _, column = item.partition(".")
+        frame = self.tables.get(name)
+        if frame is None:
+            return False
+        return not column or column in frame.columns
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` without rows dated after ``as_of`` (empty frame when absent)."""
+
+        def build() -> pd.DataFrame:
+            frame = self.tables.get(name)
+            if frame is None:
+                return pd.DataFrame()
+            frame = frame.reset_index(drop=True)
+            if "_key" not in frame.columns:
+                frame = frame.assign(_key=[f"{name}:{i + 2}" for i in range(len(frame))])
+            date_column = AS_OF_COLUMNS.get(name)
+            cut = self.as_of_date
+            if cut is not None and date_column in frame.columns:
+                dates = pd.to_datetime(frame[date_column], errors="coerce")
+                frame = frame[~(dates > cut)].reset_index(drop=True)
+            return frame
+
+        return self.cached(f"table:{name}", build)
+
+    def cached(self, key: str, builder: Callable[[], Any]) -> Any:
+        """Build a derived object once per context."""
+        if key not in self._cache:
+            self._cache[key] = builder()
+        return self._cache[key]

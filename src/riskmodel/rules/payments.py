@@ -1,0 +1,844 @@
+"""Payment rules: duplicates, amounts against the standard, accounts and cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.rules import common
+from riskmodel.rules.context import RuleContext
+from riskmodel.rules.eligibility import _group_payments
+from riskmodel.rules.evidence import build_evidence, empty_evidence
+
+Params = dict[str, Any]
+Config = dict[str, Any]
+
+
+def _period_key(paid: pd.DataFrame) -> pd.Series:
+    """The period a payment is for: covered_period, else the pay month (monthly programs) or
+    the pay year; one-off programs: 'once'."""
+    month = paid["pay_month"].dt.strftime("%Y-%m").fillna("")
+    year = paid["pay_date"].dt.strftime("%Y").fillna("")
+    fallback = np.where(
+        paid["period_months"].isna(),
+        "once",
+        np.where(paid["period_months"] <= 1, month, year + "P"),
+    )
+    if "covered_period" in paid:
+        covered = paid["covered_period"].astype("str").fillna("")
+        return pd.Series(np.where(covered != "", covered, fallback), index=paid.index)
+    return pd.Series(fallback, index=paid.index)
+
+
+def duplicate_payment(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """The same person paid twice by one program for the same period.
+
+    Successful payments grouped by resolved person, program and period (``covered_period``;
+    without it the pay month for monthly programs, the year otherwise, and "ever" for one-off
+    programs); a group with more than one row is a finding.
+
+    Why
+    ---
+    重复发放: one household's data copied many times (喜德); the extra money is usually drawn by
+    whoever holds the card.
+
+    Exclusions
+    ----------
+    Failed/returned rows (status); exact-duplicate rows (already quarantined at loading).
+
+    Evidence
+    --------
+    One row per person, program and period; amount at risk = everything beyond one payment.
+    """
+    paid = common.payments(context, config)
+    if paid.empty:
+        return empty_evidence()
+    rows = paid.assign(period_key=_period_key(paid))
+    sizes = rows.groupby(["person_id", "program_key", "period_key"])["amount"].transform("size")
+    rows = rows[sizes > 1]
+    if rows.empty:
+        return empty_evidence()
+    found = _group_payments(
+        rows, ["person_id", "program_key", "period_key"], {"largest": ("amount", "max")}
+    )
+    found["extra"] = found["amount"] - found["largest"]
+    found["detail"] = [
+        f"{r.name}在{r.program_name}同一期间（{r.period_key}）被发放{r.count}次，"
+        f"合计{common.yuan(r.amount)}，多发{common.yuan(r.extra)}"
+        for r in found.itertuples()
+    ]
+    return build_evidence(
+        found,
+        entity_type="person",
+        entity_id="person_id",
+        entity_name="name",
+        village_code="village_code",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="extra",
+        match_quality="match_quality",
+        detail="detail",
+        fields=["program_name", "period_key", "count", "amount", "extra"],
+    )
+
+
+def exclusive_programs(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """One person (or household) paid by two programs that may not be combined, same period.
+
+    For every configured pair (``programs.exclusive.pairs``: family A, family B, scope person
+    or household) the payments of both families are joined on the scope and the covered month
+    (pay month without ``covered_period``); one-off programs overlap whenever both were paid.
+
+    Why
+    ---
+    叠加享受: 特困 with 低保, two 公益岗位 in one household, 危改 with 易地搬迁 (蒙自/会泽).
+
+    Exclusions
+    ----------
+    Sequential payments (眉山: left 低保 the month the pension started) — periods must overlap.
+
+    Evidence
+    --------
+    One row per person/household and pair; amount at risk = the second program's payments in
+    the overlapping periods.
+    """
+    paid = common.payments(context, config)
+    if paid.empty:
+        return empty_evidence()
+    paid = paid.assign(month=paid["covered_start"].fillna(paid["pay_month"]))
+    findings = []
+    for first, second, scope in params["programs.exclusive.pairs"]:
+        key = "person_id" if scope == "person" else "household"
+        rows_a = paid[paid["family"] == first]
+        rows_b = paid[paid["family"] == second]
+        if rows_a.empty or rows_b.empty:
+            continue
+        once = rows_a["period_months"].isna().all() or rows_b["period_months"].isna().all()
+        on = [key] if once else [key, "month"]
+        slots = rows_a[on].drop_duplicates()
+        overlap = rows_b.merge(slots, on=on)
+        if overlap.empty:
+            continue
+        names_a = rows_a.groupby(key)["program_name"].first()
+        found = _group_payments(overlap, [key], {"months": ("month", "nunique")})
+        found["first_program"] = found[key].map(names_a)
+        found["entity"] = found[key].astype("str").str.removeprefix("P:")
+        found["entity_type"] = "person" if scope == "person" else "household"
+        found["detail"] = [
+            f"{'本人' if scope == 'person' else '同户'}同时享受{r.first_program}与"
+            f"{r.program_name}（互斥），重叠{r.months}个期间，后者{common.yuan(r.amount)}"
+            for r in found.itertuples()
+        ]
+        findings.append(found)
+    if not findings:
+        return empty_evidence()
+    found = pd.concat(findings, ignore_index=True)
+    return build_evidence(
+        found,
+        entity_type=found["entity_type"],
+        entity_id="entity",
+        entity_name="name",
+        village_code="village_code",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="amount",
+        match_quality="match_quality",
+        detail="detail",
+        fields=["first_program", "program_name", "months", "amount"],
+    )
+
+
+def _with_ratio(context: RuleContext, config: Config) -> pd.DataFrame:
+    """Payments with ``ratio`` = amount ÷ expected (standard, else the county median)."""
+
+    def build() -> pd.DataFrame:
+        paid = common.payments(context, config)
+        if paid.empty:
+            return paid
+        peer = paid.groupby(["program_key", "pay_month"])["amount"].transform("median")
+        base = paid["expected"].where(paid["expected"] > 0, peer)
+        return paid.assign(base=base, ratio=(paid["amount"] / base).where(base > 0))
+
+    return context.cached("with_ratio", build)
+
+
+def above_standard(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """A person paid above the program standard, repeatedly.
+
+    ``amount > expected × (1 + tolerance)`` where expected = standard per unit and period ×
+    quantity (亩) × covered months; flagged when it happens at least ``min_times`` times.
+
+    Why
+    ---
+    虚报/多报: the 双柏 group leader's grazing subsidy was 7 000元 above every other household.
+
+    Exclusions
+    ----------
+    Programs without a known standard; single over-payments (often a 补发 of several months).
+
+    Evidence
+    --------
+    One row per person and program; amount at risk = the surplus over the standard.
+    """
+    paid = common.payments(context, config)
+    if paid.empty:
+        return empty_evidence()
+    limit = paid["expected"] * (1 + float(params["tolerance"]))
+    rows = paid[paid["expected"].notna() & (paid["amount"] > limit)]
+    rows = rows.assign(surplus=rows["amount"] - rows["expected"])
+    if rows.empty:
+        return empty_evidence()
+    found = _group_payments(
+        rows,
+        ["person_id", "program_key"],
+        {"surplus": ("surplus", "sum"), "expected": ("expected", "median")},
+    )
+    found = found[found["count"] >= int(params["min_times"])]
+    found["detail"] = [
+        f"{r.name}的{r.program_name}有{r.count}笔超过标准（标准约{common.yuan(r.expected)}），"
+        f"合计超发{common.yuan(r.surplus)}"
+        for r in found.itertuples()
+    ]
+    return build_evidence(
+        found,
+        entity_type="person",
+        entity_id="person_id",
+        entity_name="name",
+        village_code="village_code",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="surplus",
+        match_quality="match_quality",
+        detail="detail",
+        fields=["program_name", "count", "amount", "expected", "surplus"],
+    )
+
+
+def _village_ratios(context: RuleContext, config: Config) -> pd.DataFrame:
+    def build() -> pd.DataFrame:
+        paid = _with_ratio(context, config)
+        paid = paid[paid["standard_kind"] == "fixed"]
+        grouped = paid.groupby(["village_code", "program_key", "pay_month"], as_index=False).agg(
+            ratio=("ratio", "median"),
+            amount=("amount", "sum"),
+            base=("base", "sum"),
+            count=("amount", "size"),
+            keys=("_key", lambda v: common.collapse(v, 20)),
+            program_name=("program_name", "first"),
+        )
+        grouped["peer_ratio"] = grouped.groupby(["program_key", "pay_month"])["ratio"].transform(
+            "median"
+        )
+        return grouped
+
+    return context.cached("village_ratios", build)
+
+
+def below_standard(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """A person paid below the standard while the rest of the village is paid in full.
+
+    Fixed-standard programs: ``amount < expected × (1 − tolerance)`` at least ``min_times``
+    times, in village-months whose median ratio is at least ``village_ratio_min``.
+
+    Why
+    ---
+    克扣 of one household (the cadre keeps part of it); the whole-village pattern is R024.
+
+    Exclusions
+    ----------
+    Programs whose standard is a cap (tiers, 危改); shortfalls shared by the whole village.
+
+    Evidence
+    --------
+    One row per person and program; amount at risk = the shortfall.
+    """
+    paid = _with_ratio(context, config)
+    if paid.empty:
+        return empty_evidence()
+    paid = paid[paid["standard_kind"] == "fixed"]
+    villages = _village_ratios(context, config)[
+        ["village_code", "program_key", "pay_month", "ratio"]
+    ]
+    rows = paid.merge(
+        villages.rename(columns={"ratio": "village_ratio"}),
+        on=["village_code", "program_key", "pay_month"],
+    )
+    rows = rows[
+        (rows["ratio"] < 1 - float(params["tolerance"]))
+        & (rows["village_ratio"] >= float(params["village_ratio_min"]))
+    ]
+    rows = rows.assign(shortfall=rows["base"] - rows["amount"])
+    if rows.empty:
+        return empty_evidence()
+    found = _group_payments(rows, ["person_id", "program_key"], {"shortfall": ("shortfall", "sum")})
+    found = found[found["count"] >= int(params["min_times"])]
+    found["detail"] = [
+        f"{r.name}的{r.program_name}有{r.count}笔低于标准，合计少发{common.yuan(r.shortfall)}，"
+        f"同村其他人按标准发放"
+        for r in found.itertuples()
+    ]
+    return build_evidence(
+        found,
+        entity_type="person",
+        entity_id="person_id",
+        entity_name="name",
+        village_code="village_code",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="shortfall",
+        match_quality="match_quality",
+        detail="detail",
+        fields=["program_name", "count", "amount", "shortfall"],
+    )
+
+
+def village_shortfall(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """A village whose payments of a program arrive systematically short (雁过拔毛).
+
+    Per village, program and pay month: the median of amount ÷ standard. A month is short when
+    that ratio lies in ``[1 − max_shortfall, 1 − min_shortfall]`` while the county median of
+    the same program and month is at least ``peer_ratio_min``; a village-program with at least
+    ``min_months`` short months is a finding.
+
+    Why
+    ---
+    No single row is wrong; a cadre keeping 10–20 % of every payment shows only against the
+    standard and the peer villages.
+
+    Exclusions
+    ----------
+    Programs whose standard is a cap; months where the whole county is short (a standard
+    change not yet configured); gaps larger than ``max_shortfall`` (tier differences).
+
+    Evidence
+    --------
+    One row per village and program; amount at risk = the total shortfall; the village's
+    cadres in ``related_ids``.
+    """
+    ratios = _village_ratios(context, config)
+    if ratios.empty:
+        return empty_evidence()
+    low, high = 1 - float(params["max_shortfall"]), 1 - float(params["min_shortfall"])
+    short = ratios[
+        ratios["ratio"].between(low, high)
+        & (ratios["peer_ratio"] >= float(params["peer_ratio_min"]))
+    ]
+    short = short.assign(shortfall=short["base"] - short["amount"])
+    found = short.groupby(["village_code", "program_key"], as_index=False).agg(
+        months=("pay_month", "nunique"),
+        shortfall=("shortfall", "sum"),
+        ratio=("ratio", "median"),
+        first=("pay_month", "min"),
+        last=("pay_month", "max"),
+        keys=("keys", lambda v: common.collapse(";".join(v).split(";"), 60)),
+        program_name=("program_name", "first"),
+    )
+    found = found[found["months"] >= int(params["min_months"])]
+    if found.empty:
+        return empty_evidence()
+    cadres = common.officials(context, config)
+    cadres = cadres[cadres["is_cadre"]].groupby("village_code")["official_id"].agg(common.collapse)
+    found["related"] = found["village_code"].map(cadres).fillna("")
+    found["detail"] = [
+        f"{r.village_code}村{r.program_name}连续{r.months}个月（{common.day(r.first)[:7]}至"
+        f"{common.day(r.last)[:7]}）发放额仅为标准的{r.ratio:.0%}，而全县同期按标准发放，"
+        f"累计少发{common.yuan(r.shortfall)}"
+        for r in found.itertuples()
+    ]
+    return build_evidence(
+        found,
+        entity_type="village",
+        entity_id="village_code",
+        village_code="village_code",
+        related_ids="related",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="shortfall",
+        detail="detail",
+        fields=["program_name", "months", "ratio", "shortfall"],
+    )
+
+
+# --------------------------------------------------------------------------- accounts
+def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
+    def build() -> pd.DataFrame:
+        paid = common.payments(context, config)
+        paid = paid[paid["account_no"].astype("str").fillna("") != ""]
+        holders = common.account_holders(context, config)
+        rows = paid.merge(holders, on="account_no", how="left")
+        rows["holder_id"] = rows["holder_id"].fillna("").astype("str")
+        rows["holder_is_institution"] = rows["holder_is_institution"].fillna(False).astype(bool)
+        households = common.household_map(context)
+        rows["holder_household"] = (
+            rows["holder_id"].map(households).fillna("P:" + rows["holder_id"])
+        )
+        rows["same_household"] = (
+            (rows["holder_id"] == "")
+            | (rows["holder_household"] == rows["household"])
+            | (rows["holder_id"] == rows["person_id"])
+        )
+        return rows
+
+    return context.cached("account_rows", build)
+
+
+def _shared_accounts(context: RuleContext, config: Config, min_households: int) -> pd.DataFrame:
+    rows = _account_rows(context, config)
+    if rows.empty:
+        return rows
+    households = rows.groupby("account_no")["household"].agg(set)
+    holder_household = rows.groupby("account_no")["holder_household"].first()
+    holder = rows.groupby("account_no")["holder_id"].first()
+    counts = pd.Series(
+        [
+            len(h | ({hh} if hid else set()))
+            for h, hh, hid in zip(households, holder_household, holder, strict=True)
+        ],
+        index=households.index,
+    )
+    outsiders = rows[~rows["same_household"]].groupby("account_no").size()
+    chosen = counts[(counts >= min_households)].index
+    chosen = chosen[chosen.isin(outsiders.index) | (holder.reindex(chosen) == "")]
+    found = rows[rows["account_no"].isin(chosen)]
+    found = found.assign(households=found["account_no"].map(counts))
+    return found
+
+
+def _account_evidence(
+    found: pd.DataFrame, mitigation: str, context: RuleContext, config: Config
+) -> pd.DataFrame:
+    if found.empty:
+        return empty_evidence()
+    officials = set(common.officials(context, config)["official_id"])
+    grouped = found.groupby("account_no", as_index=False).agg(
+        people=("person_id", common.collapse),
+        n_people=("person_id", "nunique"),
+        households=("households", "first"),
+        amount=("amount", "sum"),
+        count=("amount", "size"),
+        keys=("_key", common.collapse),
+        holder_id=("holder_id", "first"),
+        holder_name=("holder_name", "first"),
+        village_code=("village_code", "first"),
+        programs=("program_name", common.collapse),
+    )
+    grouped["official_id"] = grouped["holder_id"].where(grouped["holder_id"].isin(officials), "")
+    grouped["related"] = (grouped["people"] + ";" + grouped["holder_id"]).str.strip(";")
+    grouped["holder_name"] = grouped["holder_name"].fillna("").astype("str")
+    grouped["detail"] = [
+        f"同一账户（开户人{r.holder_name or '未知'}）收取{r.n_people}人、{r.households}户的"
+        f"{r.programs}共{r.count}笔{common.yuan(r.amount)}"
+        for r in grouped.itertuples()
+    ]
+    grouped["mitigation"] = mitigation
+    return build_evidence(
+        grouped,
+        entity_type="account",
+        entity_id="account_no",
+        entity_name="holder_name",
+        village_code="village_code",
+        official_id="official_id",
+        related_ids="related",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="amount",
+        detail="detail",
+        mitigation="mitigation",
+        fields=["n_people", "households", "count", "amount", "programs"],
+    )
+
+
+def shared_account(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """One account receiving subsidies for several unrelated households (一卡多人, 代领).
+
+    Per account: the households of the beneficiaries plus the holder's household; a finding
+    when there are at least ``min_households`` and at least one beneficiary is outside the
+    holder's household.
+
+    Why
+    ---
+    Card capture: the cadre or bookkeeper holds villagers' cards (新安: 267 passbooks).
+
+    Exclusions
+    ----------
+    Beneficiaries in the holder's household (education aid into a parent's card);
+    institutional collective accounts whose holder is a credit code (R026, low severity).
+
+    Evidence
+    --------
+    One row per account: beneficiaries and holder in ``related_ids``, the holder as
+    ``official_id`` when an official.
+    """
+    found = _shared_accounts(context, config, int(params["min_households"]))
+    if found.empty:
+        return empty_evidence()
+    return _account_evidence(found[~found["holder_is_institution"]], "", context, config)
+
+
+def institutional_account(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """An institution's collective account receiving several people's subsidies (look-alike).
+
+    As R025, for accounts whose holder ID is a unified social credit code (a nursing home's
+    collective account for 集中供养 特困).
+
+    Why
+    ---
+    Usually legitimate, but the institution must pass the money on; listed at low severity.
+
+    Exclusions
+    ----------
+    Accounts held by a person (R025).
+
+    Evidence
+    --------
+    One row per account with a mitigation text.
+    """
+    found = _shared_accounts(context, config, int(params["min_households"]))
+    if found.empty:
+        return empty_evidence()
+    return _account_evidence(
+        found[found["holder_is_institution"]],
+        "开户人为机构（如敬老院集体账户），集中供养对象由机构代收，可能合规",
+        context,
+        config,
+    )
+
+
+def holder_not_beneficiary(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """A subsidy paid into an account held by someone outside the beneficiary's household.
+
+    ``accounts.holder_id_number`` differs from the beneficiary and is not in the beneficiary's
+    household; institutions excluded.
+
+    Why
+    ---
+    "任何单位和个人不得违规代持或借他人名义办卡": money should reach the beneficiary's own card.
+
+    Exclusions
+    ----------
+    Same-household holders (parents, householder); institutional accounts; unknown holders.
+
+    Evidence
+    --------
+    One row per beneficiary and account; the holder in ``related_ids``.
+    """
+    rows = _account_rows(context, config)
+    if rows.empty:
+        return empty_evidence()
+    rows = rows[~rows["same_household"] & ~rows["holder_is_institution"]]
+    if rows.empty:
+        return empty_evidence()
+    found = _group_payments(
+        rows,
+        ["person_id", "account_no"],
+        {"holder_id": ("holder_id", "first"), "holder_name": ("holder_name", "first")},
+    )
+    found["related"] = found["account_no"] + ";" + found["holder_id"]
+    found["detail"] = [
+        f"{r.name}的{r.program_name}等{r.count}笔共{common.yuan(r.amount)}打入非本户人员"
+        f"{r.holder_name or ''}的账户"
+        for r in found.itertuples()
+    ]
+    return build_evidence(
+        found,
+        entity_type="person",
+        entity_id="person_id",
+        entity_name="name",
+        village_code="village_code",
+        related_ids="related",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="amount",
+        match_quality="match_quality",
+        detail="detail",
+        fields=["count", "amount", "holder_name"],
+    )
+
+
+def account_held_by_official(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """Other people's subsidies paid into an account held by an official or a cadre's relative.
+
+    The holder is an official (any category) or a close relative of a village cadre, and the
+    beneficiary is neither the holder nor in the holder's household.
+
+    Why
+    ---
+    扣卡/代领: 石林: a cadre kept a 低保 holder's passbook and withdrew 37 589元 over 10 years.
+
+    Exclusions
+    ----------
+    The official's own and household members' subsidies.
+
+    Evidence
+    --------
+    One row per account; ``official_id`` = the holder (or the cadre whose relative holds it).
+    """
+    rows = _account_rows(context, config)
+    if rows.empty:
+        return empty_evidence()
+    rows = rows[~rows["same_household"]]
+    officials = set(common.officials(context, config)["official_id"])
+    relatives = common.cadre_relatives(context, config).drop_duplicates("person_id")
+    cadre_of = relatives.set_index("person_id")["cadre_id"]
+    is_official = rows["holder_id"].isin(officials)
+    is_relative = rows["holder_id"].isin(cadre_of.index)
+    rows = rows[is_official | is_relative]
+    if rows.empty:
+        return empty_evidence()
+    found = _account_evidence(
+        rows.assign(households=rows["household"].nunique()), "", context, config
+    )
+    holder = found["entity_id"].map(rows.groupby("account_no")["holder_id"].first())
+    found["official_id"] = holder.where(holder.isin(officials), holder.map(cadre_of)).fillna("")
+    found["detail"] = "干部或干部亲属持有的账户收取他人补贴：" + found["detail"]
+    return found
+
+
+def household_paid_many(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """A by-household program paid to more than one member of a household for one period.
+
+    Programs with unit 户 (or ``by_household``): distinct resolved persons per household and
+    period > 1.
+
+    Why
+    ---
+    一户多人领取: 危改 claimed again in the names of unseparated children or the spouse.
+
+    Exclusions
+    ----------
+    By-person programs; failed rows.
+
+    Evidence
+    --------
+    One row per household and program; amount at risk = all but the largest payment.
+    """
+    paid = common.payments(context, config)
+    if paid.empty:
+        return empty_evidence()
+    rows = paid[paid["by_household"].fillna(False).astype(bool)]
+    rows = rows.assign(period_key=_period_key(rows))
+    people = rows.groupby(["household", "program_key", "period_key"])["person_id"].transform(
+        "nunique"
+    )
+    rows = rows[people > 1]
+    if rows.empty:
+        return empty_evidence()
+    found = _group_payments(
+        rows,
+        ["household", "program_key", "period_key"],
+        {
+            "people": ("person_id", common.collapse),
+            "largest": ("amount", "max"),
+            "n": ("person_id", "nunique"),
+        },
+    )
+    found["extra"] = found["amount"] - found["largest"]
+    found["entity"] = found["household"].str.removeprefix("P:")
+    found["detail"] = [
+        f"按户发放的{r.program_name}在{r.period_key}向同一户{r.n}人发放{r.count}笔，"
+        f"共{common.yuan(r.amount)}"
+        for r in found.itertuples()
+    ]
+    return build_evidence(
+        found,
+        entity_type="household",
+        entity_id="entity",
+        village_code="village_code",
+        related_ids="people",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="extra",
+        detail="detail",
+        fields=["program_name", "period_key", "n", "amount"],
+    )
+
+
+def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """One reserved phone number on the accounts of several households, or a cadre's phone.
+
+    Accounts grouped by ``phone``: at least ``min_households`` distinct holder households, or
+    the phone is an official's phone (``officials.phone``) on an account he does not hold.
+
+    Why
+    ---
+    The SMS of every payment goes to that phone: whoever owns it controls the cards (紫云).
+
+    Exclusions
+    ----------
+    Phones shared within one household.
+
+    Evidence
+    --------
+    One row per phone group (entity: the official owning the phone, else the first account).
+    """
+    accounts = context.table("accounts")
+    frame = pd.DataFrame(
+        {
+            "account_no": accounts["account_no"].astype("str"),
+            "holder_id": common.clean_ids(accounts["holder_id_number"]),
+            "phone": accounts["phone"].astype("str").fillna("").str.strip(),
+            "_key": accounts["_key"],
+        }
+    )
+    frame = frame[frame["phone"] != ""]
+    households = common.household_map(context)
+    frame["household"] = frame["holder_id"].map(households).fillna("P:" + frame["holder_id"])
+    officials = common.officials(context, config)
+    owner = pd.Series(dtype="str")
+    if "phone" in officials:
+        known = officials[officials["phone"].astype("str").fillna("") != ""]
+        owner = known.drop_duplicates("phone").set_index(
+            known.drop_duplicates("phone")["phone"].astype("str")
+        )["official_id"]
+    frame["phone_owner"] = frame["phone"].map(owner).fillna("")
+    grouped = frame.groupby("phone", as_index=False).agg(
+        households=("household", "nunique"),
+        accounts=("account_no", common.collapse),
+        first_account=("account_no", "min"),
+        holders=("holder_id", common.collapse),
+        owner=("phone_owner", "first"),
+        keys=("_key", common.collapse),
+        foreign=("holder_id", lambda v: 0),
+    )
+    holds = frame.groupby("phone").apply(
+        lambda g: bool(((g["phone_owner"] != "") & (g["holder_id"] != g["phone_owner"])).any()),
+        include_groups=False,
+    )
+    grouped["cadre_phone"] = grouped["phone"].map(holds).fillna(False).astype(bool)
+    grouped = grouped[
+        (grouped["households"] >= int(params["min_households"])) | grouped["cadre_phone"]
+    ]
+    if grouped.empty:
+        return empty_evidence()
+    grouped["entity"] = grouped["owner"].where(grouped["owner"] != "", grouped["first_account"])
+    grouped["entity_type"] = np.where(grouped["owner"] != "", "official", "account")
+    grouped["related"] = (grouped["accounts"] + ";" + grouped["holders"]).str.strip(";")
+    grouped["detail"] = [
+        f"{r.households}户的补贴账户预留同一手机号"
+        + ("，该号码属于公职人员/村干部" if r.cadre_phone else "")
+        for r in grouped.itertuples()
+    ]
+    return build_evidence(
+        grouped,
+        entity_type=grouped["entity_type"],
+        entity_id="entity",
+        official_id="owner",
+        related_ids="related",
+        source_table="accounts",
+        source_key="keys",
+        amount_at_risk=0.0,
+        detail="detail",
+        fields=["households", "cadre_phone"],
+    )
+
+
+def peer_outlier_amount(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """A payment far above the others of the same program and month (Tukey far-out).
+
+    Within program and pay month (at least ``min_peers`` rows): amount > Q3 + ``iqr_factor`` ×
+    IQR and > ``min_ratio`` × median.
+
+    Why
+    ---
+    双柏: one household's grazing subsidy 7 000元 above every other; catches programs with no
+    configured standard.
+
+    Exclusions
+    ----------
+    Small peer groups; wage programs (fixed posts).
+
+    Evidence
+    --------
+    One row per person and program with the peer median.
+    """
+    paid = common.payments(context, config)
+    if paid.empty:
+        return empty_evidence()
+    paid = paid[~paid["wage"]]
+    groups = paid.groupby(["program_key", "pay_month"])["amount"]
+    size = groups.transform("size")
+    q1, q3 = (
+        groups.transform(lambda v: v.quantile(0.25)),
+        groups.transform(lambda v: v.quantile(0.75)),
+    )
+    median = groups.transform("median")
+    limit = np.maximum(
+        q3 + float(params["iqr_factor"]) * (q3 - q1), median * float(params["min_ratio"])
+    )
+    rows = paid[(size >= int(params["min_peers"])) & (paid["amount"] > limit)]
+    rows = rows.assign(median=median[rows.index], surplus=rows["amount"] - median[rows.index])
+    if rows.empty:
+        return empty_evidence()
+    found = _group_payments(
+        rows,
+        ["person_id", "program_key"],
+        {"median": ("median", "median"), "surplus": ("surplus", "sum")},
+    )
+    found["detail"] = [
+        f"{r.name}的{r.program_name}有{r.count}笔远高于同期同项目中位数{common.yuan(r.median)}，"
+        f"合计{common.yuan(r.amount)}"
+        for r in found.itertuples()
+    ]
+    return build_evidence(
+        found,
+        entity_type="person",
+        entity_id="person_id",
+        entity_name="name",
+        village_code="village_code",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk="surplus",
+        match_quality="match_quality",
+        detail="detail",
+        fields=["program_name", "count", "amount", "median"],
+    )
+
+
+def many_accounts(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """One person paid into many different accounts.
+
+    Distinct ``account_no`` per resolved person ≥ ``min_accounts``.
+
+    Why
+    ---
+    一人多卡: accounts opened in a person's name for others to collect (凉山: 14 cards per
+    household).
+
+    Exclusions
+    ----------
+    Payments without an account number.
+
+    Evidence
+    --------
+    One row per person with the accounts in ``related_ids``.
+    """
+    paid = common.payments(context, config)
+    if paid.empty:
+        return empty_evidence()
+    paid = paid[paid["account_no"].astype("str").fillna("") != ""]
+    counts = paid.groupby("person_id")["account_no"].transform("nunique")
+    rows = paid[counts >= int(params["min_accounts"])]
+    if rows.empty:
+        return empty_evidence()
+    found = _group_payments(
+        rows,
+        ["person_id"],
+        {"accounts": ("account_no", common.collapse), "n": ("account_no", "nunique")},
+    )
+    found["detail"] = [f"{r.name}的补贴发放到{r.n}个不同账户" for r in found.itertuples()]
+    return build_evidence(
+        found,
+        entity_type="person",
+        entity_id="person_id",
+        entity_name="name",
+        village_code="village_code",
+        related_ids="accounts",
+        source_table="payments",
+        source_key="keys",
+        amount_at_risk=0.0,
+        match_quality="match_quality",
+        detail="detail",
+        fields=["n", "count", "amount"],
+    )
