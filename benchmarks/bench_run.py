@@ -1,0 +1,69 @@
+"""Time the whole scheduled job on a data folder: per-stage seconds and peak memory.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_run.py DATA_DIR [--out benchmarks/out/run] [--period auto]
+        [--baseline]
+
+Prints the per-stage timings from the run's manifest, the wall time, the peak resident
+memory of this process and of the largest notebook kernel (each stage runs in its own
+kernel), and with ``--baseline`` the bare time to parse the input files
+(``riskmodel.io.load_folder``) and the run / parse ratio (the issue's goal: ≤ 4×).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def peak_mib(who: int) -> float:
+    """Peak resident memory (MiB) of this process or of its largest finished child."""
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir")
+    parser.add_argument("--out", default="benchmarks/out/run")
+    parser.add_argument("--period", default=None)
+    parser.add_argument("--theme", default=None)
+    parser.add_argument("--config", default=None)
+    parser.add_argument("--baseline", action="store_true", help="also time load_folder alone")
+    args = parser.parse_args(argv)
+
+    from riskmodel.pipeline import run_job
+
+    started = time.perf_counter()
+    out = run_job(
+        args.data_dir, args.out, period=args.period, config_path=args.config, theme=args.theme
+    )
+    wall = time.perf_counter() - started
+    manifest = json.loads((Path(out) / "manifest.json").read_text("utf-8"))
+    rows = sum(item.get("read", 0) or 0 for item in manifest["inputs"])
+    print(f"data: {args.data_dir} ({len(manifest['inputs'])} files, {rows:,} rows read)")
+    print(f"{'stage':<14}{'seconds':>10}")
+    for name, seconds in manifest["stage_seconds"].items():
+        print(f"{name:<14}{seconds:>10.1f}")
+    print(f"{'total (wall)':<14}{wall:>10.1f}")
+    print(f"leads: {manifest['leads']}")
+    print(
+        f"peak memory: job process {peak_mib(resource.RUSAGE_SELF):,.0f} MiB, "
+        f"largest kernel {peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB"
+    )
+    if args.baseline:
+        from riskmodel.io import load_folder
+
+        started = time.perf_counter()
+        load_folder(args.data_dir)
+        parse = time.perf_counter() - started
+        print(f"bare parse (load_folder): {parse:.1f} s; run / parse = {wall / parse:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
