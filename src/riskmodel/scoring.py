@@ -78,9 +78,12 @@ def rule_catalogue() -> pd.DataFrame:
     """``rule_id, title, category, severity, scheme`` of the rule registry (empty if absent)."""
     columns = ["rule_id", "title", "category", "severity", "scheme"]
     try:
-        from riskmodel.rules import RULES  # type: ignore[attr-defined]
+        from riskmodel.rules.catalogue import RULES
     except ImportError:
-        return pd.DataFrame(columns=columns)
+        try:
+            from riskmodel.rules import RULES  # type: ignore[attr-defined,no-redef]
+        except ImportError:
+            return pd.DataFrame(columns=columns)
     rules = RULES.values() if isinstance(RULES, dict) else RULES
     rows = [(r.id, r.title_zh, r.category, r.severity, getattr(r, "scheme", "")) for r in rules]
     return pd.DataFrame(rows, columns=columns)
