@@ -446,11 +446,29 @@ def test_find_unmasked_identifiers_heuristic():
     assert find_unmasked_identifiers("1.6228480012345678") == []
 
 
+def test_household_numbers_are_not_accounts():
+    village, household = "430421100201", "4304211002010023"
+    # alone, a 16-digit household number cannot be told from an account: flagged
+    assert find_unmasked_identifiers(f"户 {household}") == [household]
+    assert redact_identifiers(f"户 {household}") == "户 4304********0023"
+    # with its village code in the same text (or given), it is a household number
+    assert find_unmasked_identifiers(f"{village},{household}") == []
+    assert find_unmasked_identifiers(household, division_codes={village}) == []
+    assert redact_identifiers(f"村{village} 户{household}") == f"村{village} 户{household}"
+    assert redact_identifiers(household, division_codes={village}) == household
+    # an account in the same text is still an account
+    assert find_unmasked_identifiers(f"{village},{household},6228480012345678") == [
+        "6228480012345678"
+    ]
+    assert find_unmasked_identifiers("6228480012345678", allow={"6228480012345678"}) == []
+
+
 @given(
     st.lists(
         st.one_of(
             valid_ids,
             st.integers(10**15, 10**19 - 1).map(str),
+            st.sampled_from(["430421100201", "4304211002010023"]),
             st.text(max_size=8),
             st.sampled_from([" ", "，", ";", ".", "账号", "1.", "x", "X"]),
         ),

@@ -223,6 +223,27 @@ def test_explicit_columns(leads):
         protect_frame(frame, None, columns=["missing"])
 
 
+def test_household_numbers_are_kept_where_their_village_is_known():
+    household = VILLAGE + "0023"
+    frame = pd.DataFrame(
+        {
+            "entity_type": ["household", "person"],
+            "entity_id": [household, PERSON],
+            "village_code": [VILLAGE, VILLAGE],
+            "related_ids": [f"{PERSON};{household}", household],
+            "detail": [f"户{household}的成员{PERSON}", ""],
+        }
+    )
+    protected = protect_frame(frame, None)
+    assert protected["entity_id"].tolist() == [household, "110105********002X"]
+    assert protected["related_ids"].tolist() == [f"110105********002X;{household}", household]
+    assert protected["detail"].iloc[0] == f"户{household}的成员110105********002X"
+    assert find_unmasked_identifiers(protected.to_csv(index=False)) == []
+    # without a village code to recognise it, a 16-digit number is masked like an account
+    alone = protect_frame(frame[["entity_id"]], None)
+    assert alone["entity_id"].iloc[0] == "4304********0023"
+
+
 def test_entity_id_without_entity_type_uses_value_shape():
     frame = pd.DataFrame({"entity_id": [PERSON, VILLAGE, COMPANY, "H0012", ACCOUNT]})
     protected = protect_frame(frame, None)
@@ -390,7 +411,8 @@ def test_scan_folder_finds_leaks_and_ignores_decoys(tmp_path):
     (tmp_path / "notebooks").mkdir()
     notebook = {"cells": [{"outputs": [{"text": f"payee {ACCOUNT}"}]}]}
     (tmp_path / "notebooks" / "03_rules.ipynb").write_text(json.dumps(notebook), "utf-8")
-    (tmp_path / "run.log").write_text(f"loading {VILLAGE}: 12 rows\n", "utf-8")
+    (tmp_path / "run.log").write_text(f"loading {VILLAGE}: household {VILLAGE}0023\n", "utf-8")
+    (tmp_path / "households.txt").write_text(f"户编号 {VILLAGE}0023\n", "utf-8")
     (tmp_path / "notes.txt").write_text(f"GBK 身份证 {PERSON}".encode("gbk").decode("gbk"), "gbk")
     (tmp_path / "image.png").write_bytes(PERSON.encode())  # not a scanned type
     workbook = Workbook()
@@ -406,6 +428,7 @@ def test_scan_folder_finds_leaks_and_ignores_decoys(tmp_path):
         by_file.setdefault(file, []).append(sample)
     assert by_file == {
         "evidence.csv": ["110105********002X"],
+        "households.txt": ["4304********0023"],  # no village code in that file: conservative
         # Excel stores the number as a float: the last digits are lost, the leak is not
         "leads.xlsx": ["430421********1328"],
         "manifest.json": ["6228***********8901"],
@@ -414,6 +437,8 @@ def test_scan_folder_finds_leaks_and_ignores_decoys(tmp_path):
         "report.html": ["440524********0014"],
     }
     assert PERSON not in repr(findings) and ACCOUNT not in repr(findings)
+    allowed = scan_folder(tmp_path, allow={f"{VILLAGE}0023"})
+    assert "households.txt" not in {file for file, _ in allowed}
 
 
 def test_scan_of_protected_outputs_is_clean(tmp_path, leads):

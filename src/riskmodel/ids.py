@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -524,42 +525,66 @@ def _is_division_code(token: str) -> bool:
     return len(token) == 12 and int(token[:2]) in PROVINCE_CODES
 
 
-def replace_identifiers(text: str, replace_id, replace_account) -> str:
+_DIVISION_CODE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+
+
+def division_codes_in(text: str) -> set[str]:
+    """The stand-alone 12-digit village (division) codes with a province prefix in ``text``."""
+    if not isinstance(text, str):
+        return set()
+    return {code for code in _DIVISION_CODE.findall(text) if _is_division_code(code)}
+
+
+def is_household_number(token: str, division_codes: Collection[str]) -> bool:
+    """True for a household number: a known 12-digit village code followed by 2–5 digits
+    (the usual 户编号; the synthetic county uses village code + 4 digits)."""
+    return 14 <= len(token) <= 17 and token.isdigit() and token[:12] in division_codes
+
+
+def replace_identifiers(
+    text: str,
+    replace_id: Callable[[str], str],
+    replace_account: Callable[[str], str],
+    division_codes: Collection[str] = (),
+) -> str:
     """Replace every ID- or account-looking number in ``text``.
 
     A run of 12 or more digits (optionally ending in X) not glued to other digits is
     replaced by ``replace_id(token)`` when it looks like a resident ID (15/18 characters,
     province prefix, real birth date, or ending in X), by ``replace_account(token)``
-    otherwise — except a 12-digit run with a province prefix, which is a village code.
+    otherwise — except a 12-digit run with a province prefix (a village code) and a
+    household number (:func:`is_household_number`) built on a village code found in the
+    text or given in ``division_codes``.
     """
     if not isinstance(text, str) or not text:
         return text
     text = text.translate(_FULL_WIDTH_DIGITS)
+    codes = division_codes_in(text) | set(division_codes)
 
     def substitute(match: re.Match[str]) -> str:
         token = match.group(0).upper()
         if token.endswith("X") or _looks_like_person_id(token):
             return replace_id(token)
-        if _is_division_code(token):
+        if _is_division_code(token) or is_household_number(token, codes):
             return match.group(0)
         return replace_account(token)
 
     return _TEXT_NUMBER.sub(substitute, text)
 
 
-def redact_identifiers(text: str) -> str:
+def redact_identifiers(text: str, division_codes: Collection[str] = ()) -> str:
     """Mask every ID- or account-looking number inside free text (logs, errors, notebooks).
 
     Full-width digits are read as ASCII digits. Runs of 12+ digits are masked (IDs as
-    :func:`mask_id`, others as :func:`mask_account`);
-    12-digit runs with a province prefix are kept, being village codes. Deliberately
-    broader than :func:`find_unmasked_identifiers`: redacting a harmless number costs
-    little, leaking an ID costs much.
+    :func:`mask_id`, others as :func:`mask_account`); village codes and household numbers
+    are kept (see :func:`replace_identifiers`). Deliberately broader than
+    :func:`find_unmasked_identifiers`: redacting a harmless number costs little, leaking
+    an ID costs much.
 
     >>> redact_identifiers("付款给 11010519491231002X, 卡号 6228480012345678901")
     '付款给 110105********002X, 卡号 6228***********8901'
     """
-    return replace_identifiers(text, mask_id, mask_account)
+    return replace_identifiers(text, mask_id, mask_account, division_codes)
 
 
 #: Candidate tokens for the leak scan: 15–19 digits, optionally a final X, not part of a
@@ -567,7 +592,9 @@ def redact_identifiers(text: str) -> str:
 _SCAN_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{15,19}[Xx]?(?![0-9A-Za-z])")
 
 
-def find_unmasked_identifiers(text: str) -> list[str]:
+def find_unmasked_identifiers(
+    text: str, division_codes: Collection[str] = (), allow: Collection[str] = ()
+) -> list[str]:
     """Return the unmasked identifiers found in ``text`` (raw values: mask before showing).
 
     Heuristic, chosen so that a clean run folder gives no false positives (full-width
@@ -579,15 +606,21 @@ def find_unmasked_identifiers(text: str) -> list[str]:
     * a token counts only when it is not part of a longer letter/digit token (hashes,
       hex ids, base64 stay silent), and an account-looking run right after ``<digit>.``
       is the fraction of a float (``0.30000000000000004``), not an account;
+    * a household number — a 12-digit village code that also stands alone in the text
+      (or is given in ``division_codes``) followed by 2–5 digits — is not an account;
     * 12-digit village codes, 11-digit phones, 15-digit legacy IDs (outputs carry the
-      upgraded 18-digit form) and masked values (``430421********1234``) are never flagged.
+      upgraded 18-digit form), masked values (``430421********1234``) and the values in
+      ``allow`` are never flagged.
     """
     if not isinstance(text, str):
         return []
     text = text.translate(_FULL_WIDTH_DIGITS)
+    codes: set[str] | None = None
     found: list[str] = []
     for match in _SCAN_NUMBER.finditer(text):
         token = match.group(0).upper()
+        if token in allow:
+            continue
         start = match.start()
         is_fraction = start >= 2 and text[start - 1] == "." and text[start - 2].isdigit()
         if (
@@ -598,5 +631,8 @@ def find_unmasked_identifiers(text: str) -> list[str]:
             found.append(token)
             continue
         if token.isdigit() and 16 <= len(token) <= 19 and not is_fraction:
-            found.append(token)
+            if codes is None:
+                codes = division_codes_in(text) | set(division_codes)
+            if not is_household_number(token, codes):
+                found.append(token)
     return found

@@ -31,7 +31,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,6 +41,7 @@ import pandas as pd
 from riskmodel.ids import (
     PROVINCE_CODES,
     find_unmasked_identifiers,
+    is_household_number,
     mask_account,
     mask_accounts,
     mask_id,
@@ -154,10 +155,17 @@ def _pseudonym_key(config: Mapping[str, Any] | None) -> str:
 class _Protector:
     """Applies one mode to single values and to whole columns."""
 
-    def __init__(self, mode: str, key: str = "", protect_phones: bool = True) -> None:
+    def __init__(
+        self,
+        mode: str,
+        key: str = "",
+        protect_phones: bool = True,
+        division_codes: Collection[str] = (),
+    ) -> None:
         self.mode = mode
         self.key = key
         self.protect_phones = protect_phones
+        self.division_codes = frozenset(division_codes)
 
     def person_id(self, value: str) -> str:
         if self.mode == "full":
@@ -189,6 +197,8 @@ class _Protector:
             len(text) in (15, 18) and text[:-1].isdigit() and text[-1] in "0123456789X"
         ):
             return self.person_id(text)
+        if is_household_number(text, self.division_codes):
+            return value
         if text.isdigit() and len(text) >= 13:
             return self.account(text)
         if text.isdigit() and len(text) == 12 and int(text[:2]) not in PROVINCE_CODES:
@@ -210,9 +220,12 @@ class _Protector:
         if self.mode == "pseudonymised":
             key = self.key
             return replace_identifiers(
-                value, lambda t: pseudonymise(t, key), lambda t: pseudonymise(t, key)
+                value,
+                lambda t: pseudonymise(t, key),
+                lambda t: pseudonymise(t, key),
+                self.division_codes,
             )
-        return redact_identifiers(value)
+        return redact_identifiers(value, self.division_codes)
 
 
 def _as_text(column: pd.Series) -> pd.Series:
@@ -275,9 +288,11 @@ def protect_frame(
 
     Notes
     -----
-    ``entity_id`` is protected by its row's ``entity_type`` when that column exists:
-    person/official rows as ID numbers, account rows as accounts, other types (village,
-    company, project, program, household) only where a value looks like an ID/account.
+    Household numbers (a village code of the frame's ``village_code`` column followed by
+    2–5 digits) are not personal identifiers and are kept. ``entity_id`` is protected by
+    its row's ``entity_type`` when that column exists: person/official rows as ID numbers,
+    account rows as accounts, other types (village, company, project, program, household)
+    only where a value looks like an ID/account.
     ``is_valid_*`` flags, the index and column names are not changed.
 
     Raises
@@ -290,7 +305,7 @@ def protect_frame(
         return frame.copy()
     key = _pseudonym_key(config) if mode == "pseudonymised" else ""
     protect_phones = bool(((config or {}).get("privacy", {}) or {}).get("protect_phones", True))
-    protector = _Protector(mode, key, protect_phones)
+    protector = _Protector(mode, key, protect_phones, _division_codes(frame))
     protected = frame.copy()
     if columns is None:
         kinds = {c: identifier_kind(c) for c in frame.columns if identifier_kind(c)}
@@ -329,6 +344,19 @@ def protect_frame(
                 rewritten[candidates] = [protector.text(v) for v in column[candidates]]
                 protected[name] = rewritten.astype(column.dtype)
     return protected
+
+
+def _division_codes(frame: pd.DataFrame) -> set[str]:
+    """Village codes named in the frame (so household numbers built on them are kept)."""
+    codes: set[str] = set()
+    for name in ("village_code", "town_code"):
+        if name in frame.columns:
+            values = frame[name].dropna().astype("str").unique()
+            codes.update(v for v in values if len(v) == 12 and v.isdigit())
+    if "entity_type" in frame.columns and "entity_id" in frame.columns:
+        villages = frame.loc[frame["entity_type"].astype("str") == "village", "entity_id"]
+        codes.update(v for v in villages.dropna().astype("str") if len(v) == 12 and v.isdigit())
+    return codes
 
 
 def _protect_entity_ids(
@@ -464,9 +492,10 @@ def restrict_tree(path: str | Path) -> None:
 SCANNED_SUFFIXES = (".csv", ".json", ".html", ".ipynb", ".txt", ".log", ".md", ".tsv", ".xlsx")
 
 
-def _xlsx_texts(path: Path) -> Iterator[str]:
+def _xlsx_text(path: Path) -> str:
     from openpyxl import load_workbook
 
+    cells: list[str] = []
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         for sheet in workbook.worksheets:
@@ -476,34 +505,40 @@ def _xlsx_texts(path: Path) -> Iterator[str]:
                         continue
                     if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
                         # an ID typed as a number: its digits are still personal
-                        yield str(int(value))
+                        cells.append(str(int(value)))
                     else:
-                        yield str(value)
+                        cells.append(str(value))
     finally:
         workbook.close()
+    return "\n".join(cells)
 
 
-def _file_texts(path: Path) -> Iterator[str]:
+def _file_text(path: Path) -> str:
     if path.suffix.lower() == ".xlsx":
-        yield from _xlsx_texts(path)
-        return
+        return _xlsx_text(path)
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            yield data.decode(encoding)
-            return
+            return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    yield data.decode("latin-1")
+    return data.decode("latin-1")
 
 
-def scan_folder(path: str | Path) -> list[tuple[str, str]]:
+def scan_folder(path: str | Path, allow: Collection[str] = ()) -> list[tuple[str, str]]:
     """Scan every output file under ``path`` for unmasked identifiers.
 
-    Reads .csv/.json/.html/.ipynb/.txt/.log/.md/.tsv as text and .xlsx cell by cell
-    (openpyxl), and applies :func:`riskmodel.ids.find_unmasked_identifiers` (see there
-    for the heuristic). Returns one ``(file relative to path, masked sample)`` per
-    distinct identifier per file; the samples are masked, so the result may be printed.
+    Reads .csv/.json/.html/.ipynb/.txt/.log/.md/.tsv as text (UTF-8, else GB18030) and
+    .xlsx cell by cell (openpyxl, every sheet; a whole-number cell is read as digits),
+    and applies :func:`riskmodel.ids.find_unmasked_identifiers` to each file (see there
+    for the heuristic; the village codes that make household numbers harmless are taken
+    from the same file). ``allow`` lists values known not to be personal.
+
+    Returns
+    -------
+    list of (file relative to ``path``, masked sample)
+        One per distinct identifier per file; the samples are masked, so the result may
+        be printed or logged.
     """
     root = Path(path)
     findings: list[tuple[str, str]] = []
@@ -511,14 +546,13 @@ def scan_folder(path: str | Path) -> list[tuple[str, str]]:
     for file in files:
         if file.suffix.lower() not in SCANNED_SUFFIXES:
             continue
+        name = file.name if file == root else file.relative_to(root).as_posix()
         seen: set[str] = set()
-        name = file.name if file == root else str(file.relative_to(root))
-        for text in _file_texts(file):
-            for token in find_unmasked_identifiers(text):
-                if token not in seen:
-                    seen.add(token)
-                    sample = mask_id(token) if len(token) == 18 else mask_account(token)
-                    findings.append((name, sample))
+        for token in find_unmasked_identifiers(_file_text(file), allow=allow):
+            if token not in seen:
+                seen.add(token)
+                sample = mask_id(token) if len(token) == 18 else mask_account(token)
+                findings.append((name, sample))
     return findings
 
 
