@@ -341,3 +341,23 @@ def test_lock_file_lives_beside_the_output(tmp_path: Path) -> None:
     with RunLock(out):
         assert lock_path(out) == tmp_path / "reports" / ".2024Q3.lock"
         assert lock_path(out).read_text() == str(os.getpid())
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def test_command_exit_codes_for_lock_and_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from riskmodel.cli import main
+    from riskmodel.pipeline.lock import RunLock
+
+    (tmp_path / "data").mkdir()
+    out = tmp_path / "reports" / "2024Q3"
+    with RunLock(out):
+        assert main(["run", "--data", str(tmp_path / "data"), "--out", str(out)]) == 3
+    assert "another run is writing" in capsys.readouterr().err
+    code = main(["run", "--data", str(tmp_path / "data"), "--out", str(out), "--theme", "x"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no theme named 'x'" in err and "left unchanged" in err
