@@ -107,7 +107,7 @@ def test_excel_serial_range_edges():
     outside, bad_outside, _ = coerce_date(
         pd.Series(["09999", "80001"]), serial_range=(10000, 80000)
     )
-    assert not bad_inside.any() and bad_outside.all()
+    assert not bad_inside.any() and bad_outside.all() and np.isnat(outside).all()
     assert inside[0] == np.datetime64("1927-05-18")
 
 

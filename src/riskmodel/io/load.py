@@ -96,7 +96,9 @@ def _missing_words(settings: dict, key: str) -> frozenset[str]:
     return frozenset(settings[key])
 
 
-def _required_problems(table: Table, present: dict[str, pd.Series], display: str) -> list[str]:
+def _required_problems(
+    table: Table, present: dict[str, pd.Series], display: str, is_workbook: bool = False
+) -> list[str]:
     problems = []
     for spec in table.required:
         names = spec if isinstance(spec, tuple) else (spec,)
@@ -111,6 +113,12 @@ def _required_problems(table: Table, present: dict[str, pd.Series], display: str
             problems.append(
                 f"{display}: required column {described} is empty in every row; fill it in "
                 "or export the column again"
+                + (
+                    " (cells with formulas whose results were never saved read as empty: "
+                    "open the workbook in Excel/WPS and save it)"
+                    if is_workbook
+                    else ""
+                )
             )
     return problems
 
@@ -130,12 +138,16 @@ def _convert(
     header_map = map_headers(table, raw.headers, blank_columns)
     notes = list(header_map.notes)
     present = {name: cleaned[p] for name, p in header_map.canonical.items()}
-    problems = _required_problems(table, present, display)
+    problems = _required_problems(table, present, display, raw.file_format != "csv")
     if problems:
         raise DataError("\n".join(problems), problems)
     count = len(raw.cells)
     checks = _Checks(count)
     kept = [p for p in range(width) if p not in blank_columns]
+    if count:
+        empty_columns = [header_map.names[p] for p in kept if (cleaned[p] == "").all()]
+        if empty_columns:
+            notes.append(f"column(s) empty in every row: {', '.join(empty_columns)}")
     cells = pd.DataFrame({p: cleaned[p] for p in kept})
     blank = rows.blank_rows(cells)
     pattern = rows.totals_pattern(settings["totals_words"], settings["totals_prefixes"])

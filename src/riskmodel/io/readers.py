@@ -249,6 +249,8 @@ def _read_csv_fast(
     path: Path, encoding: Encoding, delimiter: str, headers: list[str], header_line: int
 ) -> tuple[pd.DataFrame, np.ndarray, list] | None:
     """pyarrow's parser; None when a row has the wrong number of fields (slow path then)."""
+    if encoding.errors != "strict":
+        return None
     names = [f"c{i}" for i in range(len(headers))]
     invalid: list[int] = []
 
@@ -279,7 +281,7 @@ def _read_csv_fast(
         )
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
         return None
-    if invalid or encoding.errors != "strict":
+    if invalid:
         return None
     cells = pd.DataFrame(
         {
