@@ -140,7 +140,7 @@ def test_formula_column_without_any_saved_result_is_a_clear_error(tmp_path):
     book.active.append(HEADER)
     book.active.append([ID_A, "张三", "低保金", "=100+20", "2024-03-05"])
     book.save(path)
-    with pytest.raises(DataError, match="empty in every row.*formulas.*save it"):
+    with pytest.raises(DataError, match=r"empty in every row.*formulas.*save it"):
         load_table(path, "payments")
 
 
@@ -374,7 +374,7 @@ def test_truncated_xlsx_is_a_clear_error(tmp_path):
     path = write_xlsx(tmp_path / "payments.xlsx", GOOD)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataError, match="payments.xlsx: the workbook is damaged or truncated"):
+    with pytest.raises(DataError, match=r"payments.xlsx: the workbook is damaged or truncated"):
         load_table(path, "payments")
 
 
@@ -382,14 +382,14 @@ def test_zip_that_is_not_a_workbook_is_a_clear_error(tmp_path):
     path = tmp_path / "payments.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "not a workbook")
-    with pytest.raises(DataError, match="payments.xlsx: .*save it again"):
+    with pytest.raises(DataError, match=r"payments.xlsx: .*save it again"):
         load_table(path, "payments")
 
 
 def test_binary_file_named_csv_is_a_clear_error(tmp_path):
     path = tmp_path / "payments.csv"
     path.write_bytes(b"\x00\x01\x02garbage\x00" * 10)
-    with pytest.raises(DataError, match="payments.csv: not a text CSV file"):
+    with pytest.raises(DataError, match=r"payments.csv: not a text CSV file"):
         load_table(path, "payments")
 
 
@@ -407,7 +407,7 @@ def test_missing_required_column_names_file_column_and_aliases(tmp_path):
 
 def test_all_null_required_column_is_a_clear_error(tmp_path):
     rows = [[*row[:3], "", row[4]] for row in GOOD]
-    with pytest.raises(DataError, match="required column amount .* is empty in every row"):
+    with pytest.raises(DataError, match=r"required column amount .* is empty in every row"):
         load_table(write_csv(tmp_path / "p.csv", rows), "payments")
 
 
@@ -434,7 +434,7 @@ def test_two_files_for_one_table_is_a_clear_error(tmp_path):
 def test_html_saved_as_xls_is_a_clear_error(tmp_path):
     path = tmp_path / "payments.xls"
     path.write_text("<html><table><tr><td>身份证号</td></tr></table></html>", encoding="utf-8")
-    with pytest.raises(DataError, match="web page .*save it as .xlsx"):
+    with pytest.raises(DataError, match=r"web page .*save it as .xlsx"):
         load_table(path, "payments")
 
 
