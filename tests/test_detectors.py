@@ -315,3 +315,15 @@ def test_run_detectors_skips_missing_tables_and_keeps_columns():
 def test_unknown_detector_is_a_named_error():
     with pytest.raises(KeyError, match="no detector named"):
         run_detectors({}, None, {"detectors": {"enabled": ["D_NOPE"]}})
+
+
+def test_shortfall_needs_several_months_and_sees_half_a_year():
+    villages, tables = _county(6)
+    payments = tables["payments"]
+    month = payments["pay_date"].dt.month
+    one_month = (payments["village_code"] == villages[0]) & (month == 3)
+    half_year = (payments["village_code"] == villages[1]) & (month >= 7)
+    payments.loc[one_month | half_year, "amount"] = 450.0 * 0.85
+    findings = detect_amount_shortfall(tables, None, settings("D_SHORTFALL"))
+    assert findings["entity_id"].tolist() == [villages[1]]
+    assert findings["amount_at_risk"].iloc[0] == pytest.approx(450 * 0.15 * 25 * 6)

@@ -198,57 +198,70 @@ def expected_mad(entries: int) -> float:
 def detect_amount_shortfall(
     tables: Tables, evidence: pd.DataFrame | None, settings: dict[str, Any]
 ) -> pd.DataFrame:
-    """Village × program whose payments arrive systematically short of the standard and peers.
+    """Village × program whose payments arrive short of the standard and peers, month by month.
 
-    The village's median ratio of amount to standard is compared with the other villages of
-    the same program (robust z, low side); the shortfall must also exceed ``min_shortfall``.
+    For each program and month, the village's median ratio of amount to standard is compared
+    with the other villages paying that program that month (robust z, low side, scale floored
+    at ``min_scale``). A month counts when z ≥ ``z_start`` and the shortfall ≥
+    ``min_shortfall``; a village × program is a finding with ``min_months`` such months — a
+    systematic cut, not a one-off correction. Amount at risk: what the peers' ratio would have
+    paid in those months minus what was paid.
     """
-    ratios = village_program_ratios(tables, settings)
-    ratios = ratios[ratios["payments"] >= int(settings["min_payments"])]
+    ratios = village_program_ratios(tables, settings, by_month=True)
+    ratios = ratios[ratios["payments"] >= int(settings["min_payments_month"])]
     if not len(ratios):
+        return empty_findings()
+    villages_per_cell = ratios.groupby(["program_key", "month"])["village_code"].transform("size")
+    ratios = ratios[villages_per_cell >= int(settings["min_villages"])]
+    scale = ratios["peer_scale"].clip(lower=float(settings["min_scale"]))
+    ratios = ratios.assign(z=(ratios["peer_ratio"] - ratios["ratio"]) / scale)
+    short = ratios[
+        (ratios["z"] >= float(settings["z_start"]))
+        & (ratios["shortfall"] >= float(settings["min_shortfall"]))
+    ]
+    if not len(short):
         return empty_findings()
     heads = village_heads(tables)
     rows = []
-    for program, group in ratios.groupby("program_key"):
-        if len(group) < int(settings["min_villages"]):
+    for (village, program), months in short.groupby(["village_code", "program_key"]):
+        if len(months) < int(settings["min_months"]):
             continue
-        model = PeerDeviation(direction="low", min_scale=float(settings["min_scale"]), top_k=1)
-        values = group[["ratio"]].to_numpy()
-        z = model.fit(values).feature_scores(values)[:, 0]
-        anomaly = ramp(z, float(settings["z_start"]), float(settings["z_full"]))
-        for record, z_value, value in zip(group.itertuples(index=False), z, anomaly, strict=True):
-            if value <= 0 or record.shortfall < float(settings["min_shortfall"]):
-                continue
-            missing = max(float(record.expected - record.paid), 0.0)
-            officials = heads.get(record.village_code, [])
-            rows.append(
-                {
-                    "entity_type": "village",
-                    "entity_id": record.village_code,
-                    "village_code": record.village_code,
-                    "anomaly": float(value),
-                    "amount_at_risk": missing,
-                    "detail": (
-                        f"项目{program}在本村发放{int(record.payments)}笔，金额中位数为标准的"
-                        f"{record.ratio:.0%}，全县同项目各村中位数为{record.peer_ratio:.0%}"
-                        f"（稳健z={z_value:.1f}），整体少发约{missing:,.0f}元，疑似雁过拔毛"
-                    ),
-                    "top_features": f"payment_ratio={record.ratio:.3f}(z={z_value:.1f})",
-                    "official_id": officials[0] if officials else "",
-                    "related_ids": ";".join([str(program), *officials[:2]]),
-                    "program_code": str(program),
-                    "source_table": "payments",
-                    "fields": _json(
-                        {
-                            "program": program,
-                            "payments": int(record.payments),
-                            "ratio": record.ratio,
-                            "peer_ratio": record.peer_ratio,
-                            "z": z_value,
-                        }
-                    ),
-                }
-            )
+        z_value = float(months["z"].median())
+        anomaly = float(ramp(z_value, float(settings["z_start"]), float(settings["z_full"])))
+        anomaly = max(anomaly, 0.5)
+        missing = float((months["expected"] - months["paid"]).clip(lower=0).sum())
+        ratio = float(months["ratio"].median())
+        peer = float(months["peer_ratio"].median())
+        span = f"{months['month'].min()}至{months['month'].max()}"
+        officials = heads.get(village, [])
+        rows.append(
+            {
+                "entity_type": "village",
+                "entity_id": village,
+                "village_code": village,
+                "anomaly": anomaly,
+                "amount_at_risk": missing,
+                "detail": (
+                    f"项目{program}在本村{span}有{len(months)}个月发放金额中位数仅为标准的"
+                    f"{ratio:.0%}（同月全县各村中位数{peer:.0%}，稳健z={z_value:.1f}），"
+                    f"共少发约{missing:,.0f}元，疑似雁过拔毛"
+                ),
+                "top_features": f"payment_ratio={ratio:.3f}(z={z_value:.1f});months={len(months)}",
+                "official_id": officials[0] if officials else "",
+                "related_ids": ";".join([str(program), *officials[:2]]),
+                "program_code": str(program),
+                "source_table": "payments",
+                "fields": _json(
+                    {
+                        "program": program,
+                        "months": len(months),
+                        "ratio": ratio,
+                        "peer_ratio": peer,
+                        "z": z_value,
+                    }
+                ),
+            }
+        )
     return _findings(rows, "D_SHORTFALL")
 
 

@@ -83,28 +83,37 @@ def payments_with_programs(tables: Tables) -> pd.DataFrame:
     return payments
 
 
-def village_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFrame:
-    """Per village × program: payments, median ratio of amount to standard, and peer ratio.
+def village_program_ratios(
+    tables: Tables, config: dict[str, Any], by_month: bool = False
+) -> pd.DataFrame:
+    """Per village × program (× month): median ratio of amount to standard, and peer ratio.
 
     The ratio uses the program standard where known, else the county median amount of the
-    program. ``peer_ratio`` is the median of the village medians of the same program.
+    program. ``peer_ratio`` is the median over villages of the same program (and month).
 
     Returns
     -------
     DataFrame
-        ``village_code, program_key, payments, beneficiaries, paid, ratio, peer_ratio,
-        shortfall`` (``1 - ratio / peer_ratio``) and ``expected`` (what peers would have paid).
+        ``village_code, program_key, [month,] payments, beneficiaries, paid, ratio,
+        peer_ratio, peer_scale`` (robust spread of the village ratios), ``shortfall``
+        (``1 - ratio / peer_ratio``) and ``expected`` (what the peers' ratio would have paid).
     """
-    columns = ["village_code", "program_key", "payments", "beneficiaries", "paid", "ratio"]
+    keys = ["village_code", "program_key", *(["month"] if by_month else [])]
+    columns = [*keys, "payments", "beneficiaries", "paid", "ratio"]
+    extra = ["peer_ratio", "peer_scale", "shortfall", "expected"]
     if not has_columns(tables, "payments", "amount", "id_number"):
-        return pd.DataFrame(columns=[*columns, "peer_ratio", "shortfall", "expected"])
+        return pd.DataFrame(columns=[*columns, *extra])
     payments = payments_with_programs(tables)
     payments = payments[payments["village_code"].notna() & (payments["amount"] > 0)]
+    if by_month:
+        if "pay_date" not in payments.columns:
+            return pd.DataFrame(columns=[*columns, *extra])
+        payments = payments.assign(month=pd.to_datetime(payments["pay_date"]).dt.to_period("M"))
     reference = payments["standard"].copy()
     county_median = payments.groupby("program_key")["amount"].transform("median")
     reference = reference.fillna(county_median)
     payments = payments.assign(ratio=payments["amount"] / reference, reference=reference)
-    grouped = payments.groupby(["village_code", "program_key"], observed=True)
+    grouped = payments.groupby(keys, observed=True)
     table = grouped.agg(
         payments=("amount", "size"),
         beneficiaries=("id_number", "nunique"),
@@ -112,7 +121,12 @@ def village_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFra
         ratio=("ratio", "median"),
         reference=("reference", "sum"),
     ).reset_index()
-    table["peer_ratio"] = table.groupby("program_key")["ratio"].transform("median")
+    peers = table.groupby(keys[1:])["ratio"]
+    table["peer_ratio"] = peers.transform("median")
+    deviation = (table["ratio"] - table["peer_ratio"]).abs()
+    table["peer_scale"] = 1.4826 * deviation.groupby([table[k] for k in keys[1:]]).transform(
+        "median"
+    )
     table["shortfall"] = 1.0 - table["ratio"] / table["peer_ratio"]
     table["expected"] = table["reference"] * table["peer_ratio"]
     return table.drop(columns="reference")
@@ -268,10 +282,15 @@ def village_features(
             features["shared_account_share"] = _per_village(
                 _shared_account_share(payments, tables), villages
             )
-        ratios = village_program_ratios(tables, config)
+        ratios = village_program_ratios(tables, config, by_month=True)
         if len(ratios):
-            big = ratios[ratios["payments"] >= int(config["min_payments"])]
-            worst = big.groupby("village_code")["shortfall"].max().clip(lower=0)
+            short = ratios["shortfall"] >= float(config["min_shortfall"])
+            missing = (ratios["expected"] - ratios["paid"]).clip(lower=0).where(short, 0.0)
+            share = (
+                missing.groupby([ratios["village_code"], ratios["program_key"]]).sum()
+                / ratios.groupby(["village_code", "program_key"])["expected"].sum()
+            )
+            worst = share.groupby(level=0).max()
             features["payment_shortfall"] = _per_village(worst, villages)
     if has_columns(tables, "ledger", "village_code", "amount"):
         ledger = ledger_expenditures(tables)
