@@ -48,8 +48,8 @@ def frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
         elif kind in ("amount", "number", "ratio"):
             data[column] = pd.to_numeric(data[column]).astype("float64")
         else:
-            data[column] = data[column].astype("object").where(data[column].notna(), "").astype(
-                "str"
+            data[column] = (
+                data[column].astype("object").where(data[column].notna(), "").astype("str")
             )
     data["_file"] = f"{table}.csv"
     data["_line"] = range(2, len(data) + 2)
@@ -81,19 +81,37 @@ def run(
 
 def person(number: int, household: str, village: str = V1, **extra: Any) -> dict[str, Any]:
     """A resident row."""
-    row = {"id_number": pid(number), "name": f"人{number}", "household_id": household,
-           "village_code": village, "relation": "户主"}
+    row = {
+        "id_number": pid(number),
+        "name": f"人{number}",
+        "household_id": household,
+        "village_code": village,
+        "relation": "户主",
+    }
     row.update(extra)
     return row
 
 
-def payment(number: int, program: str = "MZ01", amount: float = 480.0, day: str = "2024-03-10",
-            village: str = V1, **extra: Any) -> dict[str, Any]:
+def payment(
+    number: int,
+    program: str = "MZ01",
+    amount: float = 480.0,
+    day: str = "2024-03-10",
+    village: str = V1,
+    **extra: Any,
+) -> dict[str, Any]:
     """A payment row for resident ``number``."""
-    row = {"payment_id": f"P{number}-{day}-{program}-{amount}", "program_code": program,
-           "program_name": PROGRAM_NAMES.get(program, program), "id_number": pid(number),
-           "name": f"人{number}", "amount": amount, "pay_date": day, "village_code": village,
-           "account_no": f"6217{number:08d}"}
+    row = {
+        "payment_id": f"P{number}-{day}-{program}-{amount}",
+        "program_code": program,
+        "program_name": PROGRAM_NAMES.get(program, program),
+        "id_number": pid(number),
+        "name": f"人{number}",
+        "amount": amount,
+        "pay_date": day,
+        "village_code": village,
+        "account_no": f"6217{number:08d}",
+    }
     row.update(extra)
     return row
 
@@ -111,24 +129,61 @@ PROGRAM_NAMES = {
 }
 
 PROGRAMS = [
-    {"program_code": "MZ01", "program_name": "农村最低生活保障金", "standard_amount": 480.0,
-     "period": "月", "unit": "人"},
-    {"program_code": "MZ02", "program_name": "特困人员救助供养金", "standard_amount": 760.0,
-     "period": "月", "unit": "人"},
-    {"program_code": "CL01", "program_name": "困难残疾人生活补贴", "standard_amount": 70.0,
-     "period": "月", "unit": "人"},
-    {"program_code": "NY01", "program_name": "耕地地力保护补贴", "standard_amount": 105.36,
-     "period": "年", "unit": "亩"},
-    {"program_code": "ZJ01", "program_name": "农村危房改造补助", "standard_amount": 30000.0,
-     "period": "一次性", "unit": "户"},
+    {
+        "program_code": "MZ01",
+        "program_name": "农村最低生活保障金",
+        "standard_amount": 480.0,
+        "period": "月",
+        "unit": "人",
+    },
+    {
+        "program_code": "MZ02",
+        "program_name": "特困人员救助供养金",
+        "standard_amount": 760.0,
+        "period": "月",
+        "unit": "人",
+    },
+    {
+        "program_code": "CL01",
+        "program_name": "困难残疾人生活补贴",
+        "standard_amount": 70.0,
+        "period": "月",
+        "unit": "人",
+    },
+    {
+        "program_code": "NY01",
+        "program_name": "耕地地力保护补贴",
+        "standard_amount": 105.36,
+        "period": "年",
+        "unit": "亩",
+    },
+    {
+        "program_code": "ZJ01",
+        "program_name": "农村危房改造补助",
+        "standard_amount": 30000.0,
+        "period": "一次性",
+        "unit": "户",
+    },
 ]
 
 
-def cadre(number: int, village: str = V1, start: str = "2021-01-01", end: Any = None,
-          category: str = "村干部", **extra: Any) -> dict[str, Any]:
+def cadre(
+    number: int,
+    village: str = V1,
+    start: str = "2021-01-01",
+    end: Any = None,
+    category: str = "村干部",
+    **extra: Any,
+) -> dict[str, Any]:
     """An officials row."""
-    row = {"id_number": pid(number), "name": f"人{number}", "category": category,
-           "position": "党支部书记", "village_code": village, "start_date": start,
-           "end_date": end}
+    row = {
+        "id_number": pid(number),
+        "name": f"人{number}",
+        "category": category,
+        "position": "党支部书记",
+        "village_code": village,
+        "start_date": start,
+        "end_date": end,
+    }
     row.update(extra)
     return row

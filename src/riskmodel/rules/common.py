@@ -397,6 +397,13 @@ def _program_key(frame: pd.DataFrame) -> pd.Series:
     return code.where(code != "", name)
 
 
+PROGRAM_COLUMNS = [
+    "program_key", "program_code", "program_name", "family", "means_tested", "wage", "unit",
+    "period", "period_months", "standard", "standard_kind", "age_min", "age_max",
+    "by_household", "standards",
+]
+
+
 def program_table(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
     """One row per program key seen in payments: family and settings.
 
@@ -406,7 +413,7 @@ def program_table(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
 
     def build() -> pd.DataFrame:
         payments = context.table("payments")
-        if payments.empty:
+        if not len(payments.columns):
             return pd.DataFrame()
         seen = pd.DataFrame({"program_key": _program_key(payments)})
         seen["program_code"] = (
@@ -465,7 +472,7 @@ def program_table(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
                     "standards": settings.get("standards", []),
                 }
             )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=PROGRAM_COLUMNS)
 
     return context.cached("program_table", build)
 
@@ -532,7 +539,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
 
     def build() -> pd.DataFrame:
         table = context.table("payments")
-        if table.empty:
+        if not len(table.columns):
             return table
         failed = config["programs"]["failed_statuses"]
         if "status" in table:

@@ -29,6 +29,7 @@ def _group_payments(rows: pd.DataFrame, by: list[str], extra: dict[str, Any]) ->
         "match_quality": ("match_score", "min"),
     }
     spec.update(extra)
+    spec = {name: how for name, how in spec.items() if name not in by}
     return rows.groupby(by, sort=False, dropna=False).agg(**spec).reset_index()
 
 
