@@ -92,6 +92,8 @@ def execute_stage(
             log_output=False,
             execution_timeout=timeout,
             report_mode=False,
+            # silence the kernel's "running over TCP without encryption" start-up warning
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         raise StageFailure(

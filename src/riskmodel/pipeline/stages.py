@@ -240,15 +240,14 @@ def rules_stage(work_dir: str, config_path: str = "", theme: str = "") -> pd.Dat
 
 def detectors_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
     """Run the statistical detectors; return their status (ran/skipped/failed)."""
-    from riskmodel.detectors import run_detectors
+    from riskmodel.detectors import detector_status, run_detectors
 
     findings = run_detectors(
         _tables(work_dir), load_table(work_dir, "evidence"), stage_config(config_path)
     )
-    status = findings.attrs.get("status")
+    status = detector_status(findings)
     findings.attrs = {}
     save_table(work_dir, "findings", findings)
-    status = status if isinstance(status, pd.DataFrame) else _counts(findings["detector_id"], "id")
     save_table(work_dir, "detector_status", status)
     return status
 
