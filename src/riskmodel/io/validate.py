@@ -64,13 +64,15 @@ def render_summary(result: LoadResult, console: Console) -> None:
             highlight=False,
         )
     for error in result.errors:
-        console.print(f"[bold red]error:[/bold red] {escape(error)}", highlight=False)
+        console.print(
+            f"[bold red]error:[/bold red] {escape(error)}", highlight=False, soft_wrap=True
+        )
 
 
 def validate_command(args: argparse.Namespace) -> int:
     """Run ``validate``: 0 when the folder can be scored, 1 otherwise."""
     console = Console()
-    errors = Console(stderr=True)
+    errors = Console(stderr=True, soft_wrap=True)
     try:
         config = load_config(getattr(args, "config", None))
         result = load_folder(args.data_dir, config, progress=sys.stderr.isatty(), strict=False)
