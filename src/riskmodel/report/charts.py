@@ -43,6 +43,7 @@ def leads_by_severity_chart(leads: pd.DataFrame) -> Figure:
     )
     counts = counts[[c for c in TRIAGE_ORDER if c in counts.columns]]
     counts.plot(kind="bar", stacked=True, ax=axes, color=["#c0392b", "#e67e22", "#95a5a6"])
+    axes.yaxis.get_major_locator().set_params(integer=True)
     axes.set_xlabel("风险等级")
     axes.set_ylabel("线索数")
     axes.set_title("线索按风险等级与处置方式")
@@ -79,17 +80,28 @@ def village_names(villages: pd.DataFrame | None) -> dict[str, str]:
 def heat_map_table(
     payments: pd.DataFrame, leads: pd.DataFrame, evidence: pd.DataFrame
 ) -> pd.DataFrame:
-    """Village × program table of lead counts (a lead counts for each program it touches).
+    """Village × program table of lead counts (a lead counts once for each program it touches).
 
-    Programs come from the payments of the lead's entity (``entity_id`` = ``id_number``) and
-    of its village; a lead whose entity has no payment counts under ``其他``.
+    A lead touches the programs paid to its entity, to its related entities and to the
+    entities of its evidence rows (matched on ``payments.id_number``); a lead touching no
+    payment counts under ``其他``.
     """
     if leads.empty or "village_code" not in leads.columns:
         return pd.DataFrame()
     program_column = "program_name" if "program_name" in payments.columns else "program_code"
     paid = payments[["id_number", program_column]].dropna().drop_duplicates()
-    paid = paid.rename(columns={"id_number": "entity_id", program_column: "program"})
-    joined = leads[["lead_id", "entity_id", "village_code"]].merge(paid, on="entity_id", how="left")
+    paid = paid.rename(columns={"id_number": "member", program_column: "program"})
+    members = [leads[["lead_id", "entity_id"]].rename(columns={"entity_id": "member"})]
+    if "related_ids" in leads.columns:
+        related = leads[["lead_id", "related_ids"]].assign(
+            member=leads["related_ids"].fillna("").astype(str).str.split(";")
+        )
+        members.append(related[["lead_id", "member"]].explode("member"))
+    if {"lead_id", "entity_id"} <= set(evidence.columns):
+        members.append(evidence[["lead_id", "entity_id"]].rename(columns={"entity_id": "member"}))
+    touched = pd.concat(members, ignore_index=True).dropna().drop_duplicates()
+    touched = touched.merge(paid, on="member", how="inner")[["lead_id", "program"]]
+    joined = leads[["lead_id", "village_code"]].merge(touched, on="lead_id", how="left")
     joined["program"] = joined["program"].fillna("其他")
     return joined.pivot_table(
         index="village_code", columns="program", values="lead_id", aggfunc="nunique", fill_value=0

@@ -36,6 +36,15 @@ LEAD_COLUMNS = (
     "amount_at_risk",
     "status",
 )
+TEXT_COLUMNS = {"reasons", "detail", "mitigation", "fields"}
+CASE_EVIDENCE_COLUMNS = (
+    "rule_id",
+    "entity_id",
+    "detail",
+    "amount_at_risk",
+    "source_table",
+    "source_key",
+)
 CSS = """
 body{font-family:'%s',sans-serif;margin:0;color:#222;background:#f7f7f5}
 header{background:#8e1b1b;color:#fff;padding:18px 32px}
@@ -47,7 +56,8 @@ section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 20p
 .kpi b{display:block;font-size:24px}
 .sev-高{color:#c0392b;font-weight:bold}.sev-中{color:#d35400}.sev-低{color:#7f8c8d}
 table{border-collapse:collapse;font-size:13px;width:100%%}
-th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
+th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left;white-space:nowrap}
+td.text{white-space:normal;min-width:320px}
 th{background:#f0e6e6;position:sticky;top:0}
 td.num{text-align:right;white-space:nowrap}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts img{max-width:100%%}
@@ -100,6 +110,8 @@ def _table(frame: pd.DataFrame, table_id: str = "", row_attr: str | None = None)
                 cells.append(f'<td class="num">{_money(value)}</td>')
             elif column == "score":
                 cells.append(f'<td class="num">{_e(round(float(value), 1))}</td>')
+            elif column in TEXT_COLUMNS:
+                cells.append(f'<td class="text">{_e(value)}</td>')
             elif column == "severity":
                 cells.append(f'<td class="sev-{_e(value)}">{_e(value)}</td>')
             else:
@@ -107,6 +119,14 @@ def _table(frame: pd.DataFrame, table_id: str = "", row_attr: str | None = None)
         body.append(f"<tr{attr}>{''.join(cells)}</tr>")
     ident = f' id="{table_id}"' if table_id else ""
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _short_keys(keys: Any, limit: int = 3) -> str:
+    """``a;b;c;d;e`` → ``a；b；c 等 5 行`` (the evidence file has them all)."""
+    parts = [k for k in str(keys or "").split(";") if k]
+    if len(parts) <= limit:
+        return "；".join(parts)
+    return "；".join(parts[:limit]) + f" 等 {len(parts)} 行"
 
 
 def _img(figure: Any, alt: str) -> str:
@@ -169,7 +189,10 @@ def _case_view(lead: pd.Series, evidence: pd.DataFrame, graph: Any, config: dict
         label = f"{lead.get('entity_name') or ''} {protect_text(str(lead['entity_id']), config)}"
         fragment = relationship_svg(str(lead["entity_id"]), label.strip(), neighbours)
     rows = evidence[evidence["lead_id"] == lead["lead_id"]].head(20) if len(evidence) else evidence
-    shown = protect_frame(rows.drop(columns=["lead_id"], errors="ignore"), config)
+    rows = rows[[c for c in CASE_EVIDENCE_COLUMNS if c in rows.columns]].copy()
+    if "source_key" in rows.columns:
+        rows["source_key"] = rows["source_key"].map(_short_keys)
+    shown = protect_frame(rows, config)
     kind = ENTITY_TYPES_ZH.get(lead["entity_type"], lead["entity_type"])
     reasons = protect_text(str(lead.get("reasons", "")), config)
     title = (
