@@ -286,6 +286,8 @@ def officials(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
                     "end_date",
                     "is_cadre",
                     "is_public_employee",
+                    "name_norm",
+                    "phone",
                     "_key",
                 ]
             )
