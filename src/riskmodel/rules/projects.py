@@ -219,17 +219,18 @@ def contractor_kin(context: RuleContext, config: Config, params: Params) -> pd.D
     rows = projects.merge(owned, left_on="contractor_code", right_on="credit_code")
     rows = rows.merge(
         officials[["official_id", "village_code", "start_date", "end_date", "name"]].rename(
-            columns={"village_code": "official_village", "name": "official_name"}
+            columns={
+                "village_code": "official_village",
+                "name": "official_name",
+                "start_date": "term_start",
+                "end_date": "term_end",
+            }
         ),
         left_on="id_a",
         right_on="official_id",
     )
     rows = rows[_official_scope_ok(context, rows, bool(params["same_town"]))]
-    rows = rows[
-        common.active_on(
-            rows["start_date"], rows["end_date"], rows["when"].fillna(rows["start_date"])
-        )
-    ]
+    rows = rows[common.active_on(rows["term_start"], rows["term_end"], rows["when"])]
     if rows.empty:
         return empty_evidence()
     rows = rows.sort_values("degree").drop_duplicates(["project_id", "official_id"])
