@@ -34,16 +34,33 @@ def normalise_name(value: object) -> str:
     text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text).lower())
     if not text:
         return ""
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", _converter().convert(text)))
+    # character by character (cached): names are not phrases, and a county's names use a
+    # few thousand distinct characters
+    simplified = "".join(_simplified_char(char) for char in text)
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", simplified))
+
+
+@lru_cache(maxsize=65536)
+def _simplified_char(char: str) -> str:
+    if char.isascii():
+        return char
+    return _converter().convert(char)
+
+
+@lru_cache(maxsize=65536)
+def _char_pinyin(char: str) -> str:
+    if char.isascii():
+        return char
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(char, errors="default"))
 
 
 def name_pinyin(normalised: str) -> str:
     """Toneless pinyin of a normalised name: homophones share it (张伟 / 章伟 → zhangwei)."""
     if not normalised:
         return ""
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(normalised, errors="default"))
+    return "".join(_char_pinyin(char) for char in normalised)
 
 
 def map_distinct(values: pd.Series, function) -> pd.Series:

@@ -1,0 +1,359 @@
+"""One generic builder: tables + crosswalk + kinship → a typed ``networkx.MultiGraph``.
+
+Node ids are ``"<kind>:<identifier>"`` (``person:<id_number>``, ``household:<id>``,
+``village:<code>``, ``account:<no>``, ``company:<credit code>``, ``project:<id>``, ...).
+Every node has ``kind``, ``label_zh`` and ``name``; every edge has ``kind`` (also its key in
+the multigraph), ``label_zh``, ``source_table``, ``source_keys`` (row keys, ``;``-separated,
+at most ``graph.max_source_keys``) and ``rows`` (how many source rows it stands for).
+Aggregated edges (``receives``, ``paid_into``, ledger payments) are one edge per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from riskmodel.entities.normalise import birth_from_id, normalise_names
+from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS, validate_kinds
+
+
+def graph_settings(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``graph`` settings of a full configuration (packaged defaults if None)."""
+    if config is None or "graph" not in config:
+        from riskmodel.config import load_config
+
+        config = load_config()
+    return config["graph"]
+
+
+def _text(values: pd.Series) -> pd.Series:
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    return text.where(~text.isin(["nan", "NaT", "None", "<NA>"]), "")
+
+
+def _joined(table: pd.DataFrame, columns: Sequence[str]) -> pd.Series | None:
+    """The identifier made of ``columns`` (joined with ':'), '' where all are missing."""
+    if not set(columns) <= set(table.columns):
+        return None
+    parts = [_text(table[c]) for c in columns]
+    if len(parts) == 1:
+        return parts[0]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + ":" + part
+    empty = np.logical_and.reduce([(p == "").to_numpy() for p in parts])
+    return joined.where(~empty, "")
+
+
+def _is_company_code(values: pd.Series) -> np.ndarray:
+    """True where a party value is not resident-ID shaped (a credit code or other code)."""
+    shaped = values.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).to_numpy(dtype=bool)
+    dated = (birth_from_id(values) != "").to_numpy(dtype=bool)
+    return ~(shaped & dated)
+
+
+def _resolved_people(
+    table_name: str, table: pd.DataFrame, column: str, crosswalk: pd.DataFrame | None
+) -> pd.Series:
+    """``column`` of ``table`` mapped to resolved person ids via the crosswalk."""
+    own = _text(table[column])
+    if crosswalk is None or crosswalk.empty or "_key" not in table.columns:
+        return own
+    links = crosswalk[(crosswalk["source_table"] == table_name) & (crosswalk["column"] == column)]
+    if links.empty:
+        return own
+    mapping = pd.Series(links["person_id"].to_numpy(), index=links["source_key"].to_numpy())
+    mapping = mapping[~mapping.index.duplicated()]
+    person = table["_key"].astype(str).map(mapping)
+    return person.where(person.notna() & (person != ""), own).astype(str)
+
+
+def _officials_by_name(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """(village_code + '|' + normalised name) → official id, only where unique."""
+    officials = tables.get("officials")
+    if officials is None or not {"name", "village_code", "id_number"} <= set(officials.columns):
+        return pd.Series(dtype=object)
+    key = _text(officials["village_code"]) + "|" + normalise_names(officials["name"])
+    ids = _text(officials["id_number"])
+    frame = pd.DataFrame({"key": key.to_numpy(), "id": ids.to_numpy()}).drop_duplicates()
+    frame = frame[~frame["key"].duplicated(keep=False)]
+    return pd.Series(frame["id"].to_numpy(), index=frame["key"].to_numpy())
+
+
+def _node_ids(
+    reference: Mapping[str, Any],
+    table_name: str,
+    table: pd.DataFrame,
+    crosswalk: pd.DataFrame | None,
+    officials_by_name: pd.Series,
+) -> pd.Series | None:
+    """Node ids (``kind:value``) of one end of an edge for every row; '' where missing."""
+    columns = list(reference["columns"])
+    kind = reference["kind"]
+    if not set(columns) <= set(table.columns):
+        return None
+    if reference.get("by_name_in"):
+        scope = reference["by_name_in"]
+        if scope not in table.columns:
+            return None
+        key = _text(table[scope]) + "|" + normalise_names(table[columns[0]])
+        value = key.map(officials_by_name).fillna("").astype(str)
+    elif kind in ("person", "party") and len(columns) == 1 and not reference.get("resolved"):
+        value = _resolved_people(table_name, table, columns[0], crosswalk)
+    else:
+        value = _joined(table, columns)
+    if kind == "party":
+        prefix = np.where(_is_company_code(value), "company:", "person:")
+    else:
+        prefix = f"{kind}:"
+    ids = pd.Series(prefix, index=table.index, dtype=object) + value.astype(object)
+    return ids.where(value != "", "")
+
+
+def _filter(table: pd.DataFrame, where: Mapping[str, Any] | None) -> pd.DataFrame:
+    if not where:
+        return table
+    if where["column"] not in table.columns:
+        return table.iloc[0:0] if "contains" in where else table
+    text = _text(table[where["column"]])
+    if "contains" in where:
+        mask = np.zeros(len(table), dtype=bool)
+        for word in where["contains"]:
+            mask |= text.str.contains(word, regex=False).to_numpy()
+    else:
+        mask = np.ones(len(table), dtype=bool)
+    for word in where.get("not_contains", []):
+        mask &= ~text.str.contains(word, regex=False).to_numpy()
+    return table[mask]
+
+
+def _scalar(value: Any) -> Any:
+    """A GraphML/GEXF-safe scalar, or None to drop the attribute."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    text = str(value)
+    return text if text != "" else None
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as attribute dicts of scalars, empty values left out."""
+    columns = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.dt.strftime("%Y-%m-%d")
+        columns[column] = values.astype(object).to_numpy()
+    names = list(columns)
+    arrays = [columns[n] for n in names]
+    records = []
+    for row in zip(*arrays, strict=True):
+        record = {}
+        for name, value in zip(names, row, strict=True):
+            value = _scalar(value)
+            if value is not None:
+                record[name] = value
+        records.append(record)
+    return records
+
+
+def _source_keys(keys: pd.Series, groups: pd.DataFrame, limit: int) -> pd.Series:
+    """First ``limit`` source keys of each group, ';'-joined."""
+    frame = groups.assign(_k=keys.to_numpy())
+    frame = frame[frame.groupby(["u", "v"]).cumcount() < limit]
+    return frame.groupby(["u", "v"], sort=False)["_k"].agg(";".join)
+
+
+def _aggregate(
+    rows: pd.DataFrame, table: pd.DataFrame, spec: Mapping[str, Sequence[str]], limit: int
+) -> pd.DataFrame:
+    """One edge per (u, v) with the declared aggregations."""
+    grouped = rows.groupby(["u", "v"], sort=False)
+    result = grouped.size().rename("rows").to_frame()
+    for attribute, (column, how) in spec.items():
+        if column not in table.columns:
+            continue
+        values = table.loc[rows.index, column]
+        frame = rows[["u", "v"]].assign(_x=values.to_numpy())
+        by = frame.groupby(["u", "v"], sort=False)["_x"]
+        if how == "months":
+            months = pd.to_datetime(values, errors="coerce").dt.to_period("M")
+            by = frame.assign(_x=months.to_numpy()).groupby(["u", "v"], sort=False)["_x"]
+            result[attribute] = by.nunique()
+        elif how == "size":
+            result[attribute] = by.size()
+        else:
+            result[attribute] = getattr(by, how)()
+    result["source_keys"] = _source_keys(rows["_key"], rows[["u", "v"]], limit)
+    return result.reset_index()
+
+
+def edge_frame(
+    declaration: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    crosswalk: pd.DataFrame | None,
+    settings: Mapping[str, Any],
+    officials_by_name: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The edges of one declared kind as a DataFrame (``u``, ``v``, attributes)."""
+    table_name = declaration["table"]
+    table = tables.get(table_name)
+    empty = pd.DataFrame(columns=["u", "v"])
+    if table is None or table.empty:
+        return empty
+    table = _filter(table, declaration.get("where"))
+    if officials_by_name is None:
+        officials_by_name = _officials_by_name(tables)
+    u = _node_ids(declaration["source"], table_name, table, crosswalk, officials_by_name)
+    v = _node_ids(declaration["target"], table_name, table, crosswalk, officials_by_name)
+    if u is None or v is None:
+        return empty
+    keys = (
+        table["_key"].astype(str)
+        if "_key" in table.columns
+        else pd.Series([f"{table_name}:{i}" for i in range(len(table))], index=table.index)
+    )
+    if "source_key" in table.columns:  # derived tables (kinship) carry their own keys
+        keys = table["source_key"].astype(str)
+    rows = pd.DataFrame({"u": u, "v": v, "_key": keys}, index=table.index)
+    rows = rows[(rows["u"] != "") & (rows["v"] != "") & (rows["u"] != rows["v"])]
+    if declaration.get("undirected"):
+        rows = rows[rows["u"] < rows["v"]]
+    limit = int(settings["max_source_keys"])
+    if "aggregate" in declaration:
+        edges = _aggregate(rows, table, declaration["aggregate"], limit)
+    else:
+        edges = rows.rename(columns={"_key": "source_keys"}).copy()
+        edges["rows"] = 1
+        for attribute, column in declaration.get("attributes", {}).items():
+            if column in table.columns:
+                edges[attribute] = table.loc[rows.index, column].to_numpy()
+        edges = edges.reset_index(drop=True)
+    edges["source_table"] = (
+        table.loc[rows.index, "source_table"].to_numpy()
+        if "source_table" in table.columns and "aggregate" not in declaration
+        else table_name
+    )
+    edges["kind"] = declaration["kind"]
+    edges["label_zh"] = declaration["label_zh"]
+    return edges
+
+
+def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The nodes of one declared kind from all its source tables."""
+    parts = []
+    for source in declaration["sources"]:
+        table = tables.get(source["table"])
+        if table is None or table.empty:
+            continue
+        value = _joined(table, source["key"])
+        if value is None:
+            continue
+        nodes = pd.DataFrame({"node": f"{declaration['kind']}:" + value.astype(object)})
+        nodes["name"] = (
+            _text(table[source["name"]]).to_numpy() if source.get("name") in table else ""
+        )
+        for attribute in source.get("attributes", []):
+            if attribute in table.columns:
+                nodes[attribute] = table[attribute].to_numpy()
+        if source.get("flag"):
+            nodes[source["flag"]] = True
+        nodes = nodes[(value != "").to_numpy()]
+        parts.append(nodes.drop_duplicates("node"))
+    if not parts:
+        return pd.DataFrame(columns=["node", "name"])
+    nodes = parts[0]
+    for more in parts[1:]:
+        # later sources add their attributes to nodes already known and add new nodes
+        nodes = nodes.merge(more, on="node", how="outer", suffixes=("", "_extra"))
+        for column in [c for c in nodes.columns if c.endswith("_extra")]:
+            base = column[: -len("_extra")]
+            nodes[base] = nodes[base].where(
+                nodes[base].notna() & (nodes[base] != ""), nodes[column]
+            )
+            nodes = nodes.drop(columns=column)
+    nodes["kind"] = declaration["kind"]
+    nodes["label_zh"] = declaration["label_zh"]
+    return nodes
+
+
+def kinship_for_graph(kinship: pd.DataFrame | None, settings: Mapping[str, Any]) -> pd.DataFrame:
+    """Kinship rows the graph carries: degree ≤ ``graph.kinship_max_degree``."""
+    if kinship is None or kinship.empty:
+        return pd.DataFrame(columns=["id_a", "id_b", "relation", "degree"])
+    keep = kinship["degree"].astype(int) <= int(settings["kinship_max_degree"])
+    keep &= ~kinship["relation"].isin(list(settings["kinship_exclude"]))
+    return kinship[keep]
+
+
+def build_graph(
+    tables: Mapping[str, pd.DataFrame],
+    crosswalk: pd.DataFrame | None = None,
+    kinship: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+    node_kinds: Sequence[Mapping[str, Any]] = NODE_KINDS,
+    edge_kinds: Sequence[Mapping[str, Any]] = EDGE_KINDS,
+) -> nx.MultiGraph:
+    """Build the typed relationship graph from the declared node and edge kinds.
+
+    Parameters
+    ----------
+    tables : mapping
+        Loaded tables by canonical name.
+    crosswalk : DataFrame, optional
+        From :func:`riskmodel.entities.resolve_people`; person references are resolved
+        through it (a mistyped ID in a payment lands on the resident).
+    kinship : DataFrame, optional
+        From :func:`riskmodel.kinship.derive_kinship` (``relative_of`` edges).
+    config : mapping, optional
+        Full configuration (``graph`` settings).
+
+    Returns
+    -------
+    networkx.MultiGraph
+        Edge keys are edge kinds; see the module docstring for attributes.
+    """
+    validate_kinds(node_kinds, edge_kinds)
+    settings = graph_settings(config)
+    available = dict(tables)
+    available["kinship"] = kinship_for_graph(kinship, settings)
+    officials_by_name = _officials_by_name(tables)
+    graph = nx.MultiGraph()
+    for declaration in node_kinds:
+        nodes = node_frame(declaration, available)
+        if nodes.empty:
+            continue
+        attributes = _records(nodes.drop(columns=["node"]))
+        graph.add_nodes_from(zip(nodes["node"].to_numpy(), attributes, strict=True))
+    for declaration in edge_kinds:
+        edges = edge_frame(declaration, available, crosswalk, settings, officials_by_name)
+        if edges.empty:
+            continue
+        attributes = _records(edges.drop(columns=["u", "v"]))
+        graph.add_edges_from(
+            zip(
+                edges["u"].to_numpy(),
+                edges["v"].to_numpy(),
+                [declaration["kind"]] * len(edges),
+                attributes,
+                strict=True,
+            )
+        )
+    # nodes only known from edges (a ghost payee, an undeclared company) get their kind
+    for node, data in graph.nodes(data=True):
+        if "kind" not in data:
+            kind = node.split(":", 1)[0]
+            data["kind"] = kind
+            data["label_zh"] = next((k["label_zh"] for k in node_kinds if k["kind"] == kind), kind)
+    return graph

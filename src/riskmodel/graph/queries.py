@@ -1,0 +1,477 @@
+"""Graph queries for the rules and the analysts.
+
+* :func:`official_links` — for every official, the shortest relationship path (≤ k hops over
+  kinship, ownership, account and contract edges only) to each beneficiary, ledger payee and
+  contractor, spelled out in Chinese.
+* :func:`accounts_for_many` — accounts paid for many people of different households.
+* :func:`shared_clusters` / :func:`shared_account_clusters` — people and firms that share
+  accounts, phones or addresses.
+* :func:`ego_network` — an entity's neighbourhood, without expanding through hubs.
+
+Paths never run a search over the whole graph: the traversal adjacency holds only the
+declared path edge kinds, hubs (a collective account) end a path, and each official's search
+is a bounded breadth-first search.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from riskmodel.graph.build import graph_settings
+from riskmodel.ids import mask_account, mask_id, mask_phone
+from riskmodel.kinship import INVERSE
+
+OFFICIAL_LINK_COLUMNS = [
+    "official_id",
+    "target_type",
+    "target_id",
+    "hops",
+    "relations",
+    "path_text",
+    "path_ids",
+]
+
+
+def node_value(node: str) -> str:
+    """The identifier of a node id (``person:4304…`` → ``4304…``)."""
+    return node.split(":", 1)[1] if ":" in node else node
+
+
+def display_name(graph: nx.MultiGraph, node: str) -> str:
+    """How a node is written in a path: its name; never a full ID or account number."""
+    data = graph.nodes[node] if node in graph else {}
+    kind = data.get("kind", node.split(":", 1)[0])
+    name = data.get("name")
+    if name:
+        return str(name)
+    value = node_value(node)
+    if kind == "person":
+        return f"人员({mask_id(value)})"
+    if kind == "account":
+        return f"账户({mask_account(value)})"
+    if kind == "company":
+        return f"企业({value[:8]}…)"
+    return f"{data.get('label_zh', kind)}{value}"
+
+
+def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:
+    """The Chinese label of the edge ``kind`` read from ``a`` to ``b``."""
+    data = graph.get_edge_data(a, b, key=kind) or {}
+    if kind == "relative_of":
+        relation = str(data.get("relation", "亲属"))
+        # stored as "what the larger node id is to the smaller one"
+        return relation if a < b else INVERSE.get(relation, relation)
+    return str(data.get("label_zh", kind))
+
+
+def path_adjacency(
+    graph: nx.MultiGraph, edge_kinds: Iterable[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Adjacency restricted to ``edge_kinds``: node → [(neighbour, edge kind)]."""
+    wanted = set(edge_kinds)
+    adjacency: dict[str, list[tuple[str, str]]] = {}
+    for u, v, kind in graph.edges(keys=True):
+        if kind in wanted:
+            adjacency.setdefault(u, []).append((v, kind))
+            adjacency.setdefault(v, []).append((u, kind))
+    return adjacency
+
+
+def bounded_paths(
+    adjacency: Mapping[str, list[tuple[str, str]]],
+    start: str,
+    max_hops: int,
+    max_hub_degree: int,
+) -> dict[str, tuple[str | None, str | None, int]]:
+    """Breadth-first search from ``start``: node → (parent, edge kind, hops).
+
+    Nodes with more than ``max_hub_degree`` path edges (a collective account) are reached
+    but not crossed, unless they are adjacent to ``start`` (the official's own account that
+    collects for many people is the point).
+    """
+    seen: dict[str, tuple[str | None, str | None, int]] = {start: (None, None, 0)}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        hops = seen[node][2]
+        if hops >= max_hops:
+            continue
+        neighbours = adjacency.get(node, ())
+        if hops >= 2 and len(neighbours) > max_hub_degree:
+            continue
+        for neighbour, kind in neighbours:
+            if neighbour not in seen:
+                seen[neighbour] = (node, kind, hops + 1)
+                queue.append(neighbour)
+    return seen
+
+
+def _walk(seen: Mapping[str, tuple[str | None, str | None, int]], node: str):
+    nodes = [node]
+    kinds = []
+    while seen[node][0] is not None:
+        parent, kind, _ = seen[node]
+        kinds.append(kind)
+        nodes.append(parent)
+        node = parent
+    return nodes[::-1], kinds[::-1]
+
+
+def _targets(graph: nx.MultiGraph, tables: Mapping[str, pd.DataFrame]):
+    """Beneficiaries, payees by village, contractors' projects by village."""
+    beneficiaries: set[str] = set()
+    payees: dict[str, set[str]] = {}
+    contracts: dict[str, list[str]] = {}
+    project_village: dict[str, str] = {}
+    for u, v, kind in graph.edges(keys=True):
+        if kind == "receives":
+            beneficiaries.add(u if u.startswith("person:") else v)
+        elif kind == "paid_to":
+            village, party = (u, v) if u.startswith("village:") else (v, u)
+            payees.setdefault(party, set()).add(node_value(village))
+        elif kind == "contracted":
+            company, project = (u, v) if u.startswith("company:") else (v, u)
+            contracts.setdefault(company, []).append(project)
+        elif kind == "project_in":
+            project, village = (u, v) if u.startswith("project:") else (v, u)
+            project_village[project] = node_value(village)
+    return beneficiaries, payees, contracts, project_village
+
+
+def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | None) -> pd.DataFrame:
+    officials = tables.get("officials")
+    if officials is None or officials.empty:
+        return pd.DataFrame(columns=["person", "village_code", "position", "name"])
+    ids = officials["id_number"].astype(object).where(officials["id_number"].notna(), "")
+    if crosswalk is not None and "_key" in officials.columns and not crosswalk.empty:
+        links = crosswalk[
+            (crosswalk["source_table"] == "officials") & (crosswalk["column"] == "id_number")
+        ]
+        mapping = pd.Series(links["person_id"].to_numpy(), index=links["source_key"].to_numpy())
+        mapping = mapping[~mapping.index.duplicated()]
+        resolved = officials["_key"].astype(str).map(mapping)
+        ids = resolved.where(resolved.notna(), ids)
+    frame = pd.DataFrame(
+        {
+            "person": "person:" + ids.astype(str),
+            "village_code": officials.get("village_code", pd.Series("", index=officials.index))
+            .astype(object)
+            .fillna("")
+            .astype(str),
+            "position": officials.get("position", pd.Series("", index=officials.index))
+            .astype(object)
+            .fillna("")
+            .astype(str),
+            "name": officials.get("name", pd.Series("", index=officials.index))
+            .astype(object)
+            .fillna("")
+            .astype(str),
+        }
+    )
+    frame = frame[ids.astype(str).to_numpy() != ""]
+    # one search per person; several posts are joined for the path text
+    return (
+        frame.groupby("person", sort=False)
+        .agg(
+            {
+                "village_code": "first",
+                "position": lambda p: "、".join(dict.fromkeys(p)),
+                "name": "first",
+            }
+        )
+        .reset_index()
+    )
+
+
+def official_links(
+    graph: nx.MultiGraph,
+    tables: Mapping[str, pd.DataFrame],
+    config: Mapping[str, Any] | None = None,
+    crosswalk: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Shortest relationship paths from every official to beneficiaries, payees, contractors.
+
+    Parameters
+    ----------
+    graph : MultiGraph
+        From :func:`riskmodel.graph.build_graph`.
+    tables : mapping
+        Loaded tables (``officials`` is read).
+    config : mapping, optional
+        Full configuration (``graph.paths``: max_hops, edge_kinds, max_hub_degree, scopes).
+    crosswalk : DataFrame, optional
+        To resolve officials' mistyped IDs as the graph did.
+
+    Returns
+    -------
+    DataFrame
+        ``official_id``, ``target_type`` (beneficiary | payee | contractor), ``target_id``
+        (id_number or credit code), ``hops`` (0 = the official), ``relations`` (edge labels,
+        ``;``), ``path_text`` (spelled out:
+        ``村主任 王某 —配偶— 李某 —股东— 某建材公司 —中标— 某道路项目``), ``path_ids``
+        (identifiers along the path, ``;``).
+    """
+    settings = graph_settings(config)["paths"]
+    max_hops = int(settings["max_hops"])
+    adjacency = path_adjacency(graph, settings["edge_kinds"])
+    beneficiaries, payees, contracts, project_village = _targets(graph, tables)
+    rows: list[tuple] = []
+    for official in _officials(tables, crosswalk).itertuples(index=False):
+        if official.person not in graph:
+            continue
+        seen = bounded_paths(adjacency, official.person, max_hops, int(settings["max_hub_degree"]))
+        title = f"{official.position} {official.name}".strip()
+        for node, (_, _, hops) in seen.items():
+            kinds_of_target = []
+            if node in beneficiaries:
+                kinds_of_target.append(("beneficiary", None))
+            if node in payees and (
+                settings["payee_scope"] == "county" or official.village_code in payees[node]
+            ):
+                kinds_of_target.append(("payee", None))
+            for project in contracts.get(node, ()):
+                if (
+                    settings["contractor_scope"] == "county"
+                    or project_village.get(project, "") == official.village_code
+                ):
+                    kinds_of_target.append(("contractor", project))
+            if not kinds_of_target:
+                continue
+            nodes, kinds = _walk(seen, node)
+            steps = zip(nodes, nodes[1:], kinds, strict=False)
+            labels = [edge_label(graph, a, b, k) for a, b, k in steps]
+            text = [title or display_name(graph, nodes[0])]
+            for label, step in zip(labels, nodes[1:], strict=True):
+                text.append(f"—{label}— {display_name(graph, step)}")
+            for target_type, project in kinds_of_target:
+                path_labels = list(labels)
+                path_text = " ".join(text)
+                path_ids = [node_value(n) for n in nodes]
+                if project is not None:
+                    contract_label = edge_label(graph, node, project, "contracted")
+                    path_labels.append(contract_label)
+                    path_text += f" —{contract_label}— {display_name(graph, project)}"
+                    path_ids.append(node_value(project))
+                rows.append(
+                    (
+                        node_value(official.person),
+                        target_type,
+                        node_value(node),
+                        hops,
+                        ";".join(path_labels),
+                        path_text,
+                        ";".join(path_ids),
+                    )
+                )
+    links = pd.DataFrame(rows, columns=OFFICIAL_LINK_COLUMNS)
+    links["hops"] = links["hops"].astype(int)
+    return links.drop_duplicates(["official_id", "target_type", "target_id", "path_ids"])
+
+
+def accounts_for_many(
+    graph: nx.MultiGraph, min_people: int = 2, min_households: int = 2
+) -> pd.DataFrame:
+    """Accounts paid for several people of different households.
+
+    Returns
+    -------
+    DataFrame
+        ``account_no``, ``holders`` (;), ``people`` (count), ``households`` (count),
+        ``amount`` (yuan), ``person_ids`` (;), ``unrelated_pairs`` (pairs of the people
+        without a kinship edge).
+    """
+    rows = []
+    for node, data in graph.nodes(data=True):
+        if data.get("kind") != "account":
+            continue
+        people = []
+        holders = []
+        amount = 0.0
+        for neighbour, edges in graph.adj[node].items():
+            if "paid_into" in edges:
+                people.append(neighbour)
+                amount += float(edges["paid_into"].get("amount", 0.0))
+            if "holds_account" in edges:
+                holders.append(node_value(neighbour))
+        if len(people) < min_people:
+            continue
+        households = {graph.nodes[p].get("household_id") or p for p in people}
+        if len(households) < min_households:
+            continue
+        unrelated = sum(
+            1
+            for i, a in enumerate(people)
+            for b in people[i + 1 :]
+            if not graph.has_edge(a, b, key="relative_of")
+        )
+        rows.append(
+            (
+                node_value(node),
+                ";".join(holders),
+                len(people),
+                len(households),
+                amount,
+                ";".join(node_value(p) for p in people),
+                unrelated,
+            )
+        )
+    columns = [
+        "account_no",
+        "holders",
+        "people",
+        "households",
+        "amount",
+        "person_ids",
+        "unrelated_pairs",
+    ]
+    result = pd.DataFrame(rows, columns=columns)
+    return result.sort_values(["households", "amount"], ascending=False).reset_index(drop=True)
+
+
+# (table, entity column, entity type, attribute column, attribute kind)
+SHARED_ATTRIBUTES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("accounts", "holder_id_number", "party", "account_no", "account"),
+    ("payments", "id_number", "person", "account_no", "account"),
+    ("officials", "id_number", "person", "account_no", "account"),
+    ("accounts", "holder_id_number", "party", "phone", "phone"),
+    ("residents", "id_number", "person", "phone", "phone"),
+    ("officials", "id_number", "person", "phone", "phone"),
+    ("companies", "credit_code", "company", "phone", "phone"),
+    ("companies", "credit_code", "company", "address", "address"),
+    ("bids", "bidder_code", "company", "contact_phone", "phone"),
+    ("bids", "bidder_code", "company", "deposit_account", "account"),
+)
+
+
+def shared_clusters(
+    tables: Mapping[str, pd.DataFrame],
+    config: Mapping[str, Any] | None = None,
+    kinds: Iterable[str] = ("account", "phone", "address"),
+    min_shared: int | None = None,
+) -> pd.DataFrame:
+    """Clusters of people and firms linked by a shared account, phone or address.
+
+    An attribute value used by at least ``min_shared`` distinct entities (default
+    ``graph.clusters.min_shared``) links them; clusters are connected components.
+
+    Returns
+    -------
+    DataFrame
+        ``cluster_id``, ``entity_type`` (person | company), ``entity_id``, ``shared``
+        (``kind:value`` the entity shares, masked for accounts; ``;``), ``cluster_size``.
+    """
+    min_shared = int(min_shared or graph_settings(config)["clusters"]["min_shared"])
+    wanted = set(kinds)
+    parts = []
+    for table_name, entity_column, entity_type, attribute, kind in SHARED_ATTRIBUTES:
+        table = tables.get(table_name)
+        if kind not in wanted or table is None:
+            continue
+        if not {entity_column, attribute} <= set(table.columns):
+            continue
+        pairs = pd.DataFrame(
+            {
+                "entity": table[entity_column].astype(object).fillna("").astype(str),
+                "value": table[attribute].astype(object).fillna("").astype(str).str.strip(),
+            }
+        )
+        pairs = pairs[(pairs["entity"] != "") & (pairs["value"] != "")]
+        if entity_type == "party":
+            is_company = ~pairs["entity"].str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False)
+            pairs["type"] = np.where(is_company, "company", "person")
+        else:
+            pairs["type"] = entity_type
+        pairs["kind"] = kind
+        parts.append(pairs.drop_duplicates())
+    columns = ["cluster_id", "entity_type", "entity_id", "shared", "cluster_size"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    links = pd.concat(parts, ignore_index=True).drop_duplicates()
+    links["attribute"] = links["kind"] + ":" + links["value"]
+    links["node"] = links["type"] + ":" + links["entity"]
+    counts = links.groupby("attribute")["node"].nunique()
+    links = links[links["attribute"].map(counts) >= min_shared]
+    if links.empty:
+        return pd.DataFrame(columns=columns)
+    graph = nx.Graph()
+    graph.add_edges_from(zip(links["node"], links["attribute"], strict=True))
+    rows = []
+    components = sorted(
+        (c for c in nx.connected_components(graph)), key=lambda c: (-len(c), min(c))
+    )
+    for number, component in enumerate(components, start=1):
+        members = sorted(n for n in component if n.split(":", 1)[0] in ("person", "company"))
+        for member in members:
+            shared = sorted(_mask_attribute(a) for a in graph.adj[member])
+            rows.append(
+                (
+                    f"C{number:05d}",
+                    member.split(":", 1)[0],
+                    node_value(member),
+                    ";".join(shared),
+                    len(members),
+                )
+            )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _mask_attribute(attribute: str) -> str:
+    kind, value = attribute.split(":", 1)
+    if kind == "account":
+        return f"account:{mask_account(value)}"
+    if kind == "phone":
+        return f"phone:{mask_phone(value)}"
+    return attribute
+
+
+def shared_account_clusters(
+    tables: Mapping[str, pd.DataFrame],
+    config: Mapping[str, Any] | None = None,
+    min_shared: int | None = None,
+) -> pd.DataFrame:
+    """:func:`shared_clusters` on accounts only."""
+    return shared_clusters(tables, config, kinds=("account",), min_shared=min_shared)
+
+
+def ego_network(
+    graph: nx.MultiGraph,
+    node: str,
+    radius: int = 2,
+    config: Mapping[str, Any] | None = None,
+    max_nodes: int | None = None,
+) -> nx.MultiGraph:
+    """The neighbourhood of ``node`` within ``radius`` hops, as a subgraph (a copy).
+
+    Nodes of the configured ``graph.view.stop_kinds`` (village, town, program, post) are
+    included but not expanded, so an ego network stays readable; at most ``max_nodes``
+    nodes, nearest first.
+    """
+    if node not in graph:
+        raise KeyError(f"no node {node!r} in the graph")
+    settings = graph_settings(config)["view"]
+    stop = set(settings["stop_kinds"])
+    limit = int(max_nodes or settings["max_nodes"])
+    seen = {node: 0}
+    queue = deque([node])
+    while queue and len(seen) < limit:
+        current = queue.popleft()
+        if seen[current] >= radius:
+            continue
+        if current != node and graph.nodes[current].get("kind") in stop:
+            continue
+        for neighbour in graph.adj[current]:
+            if neighbour not in seen:
+                seen[neighbour] = seen[current] + 1
+                queue.append(neighbour)
+                if len(seen) >= limit:
+                    break
+    sub = graph.subgraph(seen).copy()
+    for member, hops in seen.items():
+        sub.nodes[member]["hops"] = hops
+    return sub
