@@ -11,7 +11,6 @@ the seconds each stage took.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import tempfile
 import time
@@ -21,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from riskmodel.config import load_config
-from riskmodel.evaluate import evaluate_frames, format_result, load_truth
+from riskmodel.evaluate import evaluate_frames, format_result, load_truth, score_data_folder
 
 
 def write_synthetic(out: Path, seed: int, scale: str) -> None:
@@ -34,64 +33,6 @@ def write_synthetic(out: Path, seed: int, scale: str) -> None:
     cli.synth_command(argparse.Namespace(out=str(out), seed=seed, scale=scale))
 
 
-def score_folder(data_dir: Path, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
-    """Run every stage up to the leads on ``data_dir``; return the outputs and stage timings."""
-    from riskmodel.detectors import run_detectors
-    from riskmodel.entities import resolve_people
-    from riskmodel.io import load_folder
-    from riskmodel.kinship import derive_kinship
-    from riskmodel.leads import build_leads
-    from riskmodel.rules import RuleContext, run_rules
-    from riskmodel.scoring import score_all
-
-    timings: dict[str, float] = {}
-
-    @contextlib.contextmanager
-    def timed(name: str):
-        started = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - started
-
-    with timed("load"):
-        tables = dict(load_folder(data_dir, config=config, progress=False).tables)
-    with timed("kinship"):
-        kinship = derive_kinship(
-            tables["residents"], tables.get("relatives"), tables.get("filings"), config
-        )
-    with timed("entities"):
-        crosswalk = resolve_people(tables, config)
-    links = None
-    with timed("graph"):
-        try:
-            graph_module = importlib.import_module("riskmodel.graph")
-            graph = graph_module.build_graph(tables, crosswalk, kinship, config)
-            links = graph_module.official_links(graph, tables, config)
-        except (ImportError, AttributeError) as exc:
-            print(f"  (graph skipped: {type(exc).__name__}: {exc})")
-    with timed("rules"):
-        run = run_rules(
-            RuleContext(tables=tables, crosswalk=crosswalk, kinship=kinship, official_links=links),
-            config,
-        )
-    evidence = run.evidence
-    with timed("detectors"):
-        findings = run_detectors(tables, evidence, config)
-    with timed("scoring"):
-        scores = score_all(evidence, findings, tables, config)
-    with timed("leads"):
-        leads, lead_evidence = build_leads(evidence, findings, scores, tables, config)
-    outputs = {
-        "tables": tables,
-        "evidence": evidence,
-        "rule_status": run.status,
-        "findings": findings,
-        "scores": scores,
-        "leads": leads,
-        "lead_evidence": lead_evidence,
-    }
-    return outputs, timings
-
-
 def evaluate_seed(seed: int, scale: str, top: int, work: Path) -> dict[str, Any]:
     """Synthesize, score and evaluate one seed."""
     config = load_config()
@@ -100,7 +41,7 @@ def evaluate_seed(seed: int, scale: str, top: int, work: Path) -> dict[str, Any]
     if not (data_dir / "_truth" / "planted.csv").exists():
         write_synthetic(data_dir, seed, scale)
     synth_seconds = time.perf_counter() - started
-    outputs, timings = score_folder(data_dir, config)
+    outputs, timings = score_data_folder(data_dir, config)
     timings = {"synth": synth_seconds, **timings}
     truth = load_truth(data_dir / "_truth")
     result = evaluate_frames(outputs["leads"], outputs["scores"].get("village"), truth, top=top)

@@ -18,8 +18,11 @@ approximate and the result says so.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +222,67 @@ def evaluate_run(run_dir: str | Path, truth_dir: str | Path, top: int = 200) -> 
     result = evaluate_frames(leads, village_scores, truth, top=top)
     result["approximate_masked_matching"] = approximate
     return result
+
+
+def score_data_folder(
+    data_dir: str | Path, config: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Run every stage up to the leads on ``data_dir``; return the outputs and stage timings."""
+    from riskmodel.detectors import run_detectors
+    from riskmodel.entities import resolve_people
+    from riskmodel.io import load_folder
+    from riskmodel.kinship import derive_kinship
+    from riskmodel.leads import build_leads
+    from riskmodel.rules import RuleContext, run_rules
+    from riskmodel.scoring import score_all
+
+    timings: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def timed(name: str):
+        started = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - started
+
+    with timed("load"):
+        tables = dict(load_folder(data_dir, config=config, progress=False).tables)
+    with timed("kinship"):
+        kinship = derive_kinship(
+            tables["residents"], tables.get("relatives"), tables.get("filings"), config
+        )
+    with timed("entities"):
+        crosswalk = resolve_people(tables, config)
+    links = None
+    with timed("graph"):
+        try:
+            graph_module = importlib.import_module("riskmodel.graph")
+            graph = graph_module.build_graph(tables, crosswalk, kinship, config)
+            links = graph_module.official_links(graph, tables, config)
+        except (ImportError, AttributeError) as exc:
+            timings["graph_skipped"] = 0.0
+            del exc
+    with timed("rules"):
+        run = run_rules(
+            RuleContext(tables=tables, crosswalk=crosswalk, kinship=kinship, official_links=links),
+            config,
+        )
+    evidence = run.evidence
+    with timed("detectors"):
+        findings = run_detectors(tables, evidence, config)
+    with timed("scoring"):
+        scores = score_all(evidence, findings, tables, config)
+    with timed("leads"):
+        leads, lead_evidence = build_leads(evidence, findings, scores, tables, config)
+    outputs = {
+        "tables": tables,
+        "evidence": evidence,
+        "rule_status": run.status,
+        "findings": findings,
+        "scores": scores,
+        "leads": leads,
+        "lead_evidence": lead_evidence,
+    }
+    return outputs, timings
 
 
 def format_result(result: dict[str, Any]) -> str:
