@@ -1,0 +1,327 @@
+"""The synthetic county: determinism, valid identifiers, planted schemes and consistent truth."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel import ids
+from riskmodel.schemas import aliases_for, get_table
+from riskmodel.synth import build_county, generate, write_county
+from riskmodel.synth.identity import make_id_numbers, swap_adjacent_digits
+
+SCHEMES = (
+    "deceased_paid",
+    "official_on_aid",
+    "relative_favoured",
+    "card_capture",
+    "ghost",
+    "duplicate_payment",
+    "over_standard",
+    "skimming",
+    "split_payment",
+    "self_payment",
+    "contract_to_kin",
+    "paid_before_done",
+    "invented_ledger",
+    "complaint_corroborated",
+)
+KINDS = (
+    "death_month_payment",
+    "disabled_relative",
+    "household_account",
+    "nursing_home_account",
+    "mistyped_id",
+    "welfare_post_wages",
+)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("small")
+    generate(out, seed=11, scale="small")
+    return out
+
+
+def read_table(folder: Path, table: str) -> pd.DataFrame:
+    """Read a written table back with canonical column names, all values as text."""
+    summary = json.loads((folder / "_truth" / "summary.json").read_text(encoding="utf-8"))
+    path = folder / summary["files"][table]
+    if path.suffix == ".xlsx":
+        frame = pd.read_excel(path, dtype=str, engine="calamine").fillna("")
+    else:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            encoding=summary["encodings"][table],
+            keep_default_na=False,
+            skip_blank_lines=False,
+        )
+    declaration = get_table(table)
+    rename = {}
+    for column in declaration.columns:
+        for alias in aliases_for(declaration, column):
+            for header in frame.columns:
+                if header.split("（")[0] == alias and header not in rename:
+                    rename[header] = column.name
+    return frame.rename(columns=rename)
+
+
+def truth(folder: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(folder / "_truth" / name, dtype=str, keep_default_na=False)
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix != ".xlsx"
+    }
+
+
+def test_same_seed_same_files_and_other_seed_differs(tmp_path):
+    generate(tmp_path / "a", seed=3, scale="tiny")
+    generate(tmp_path / "b", seed=3, scale="tiny")
+    generate(tmp_path / "c", seed=4, scale="tiny")
+    first, second, third = (digest(tmp_path / k) for k in "abc")
+    assert first == second
+    assert first != third
+    planted_a = truth(tmp_path / "a", "planted.csv")
+    planted_c = truth(tmp_path / "c", "planted.csv")
+    assert not planted_a["entity_id"].equals(planted_c["entity_id"])
+
+
+def test_every_scheme_and_lookalike_is_planted(small):
+    planted = truth(small, "planted.csv")
+    counts = planted["scheme"].value_counts()
+    for scheme in SCHEMES:
+        assert counts.get(scheme, 0) >= 5, scheme
+    assert set(planted["scheme"]) <= set(SCHEMES)
+    lookalikes = truth(small, "lookalikes.csv")
+    for kind in KINDS:
+        assert lookalikes["kind"].value_counts().get(kind, 0) >= 5, kind
+    assert planted["instance_id"].is_unique
+
+
+def test_schemes_concentrated_in_a_minority_of_villages(small):
+    villages = truth(small, "villages.csv")
+    corrupt = villages["is_corrupt"] == "True"
+    assert 0 < corrupt.sum() <= len(villages) * 0.4
+    planted = truth(small, "planted.csv")
+    assert set(planted["village_code"]) <= set(villages.loc[corrupt, "village_code"])
+
+
+def test_amounts_vary_within_a_scheme(small):
+    planted = truth(small, "planted.csv")
+    for scheme in SCHEMES:
+        if scheme == "complaint_corroborated":
+            continue
+        amounts = planted.loc[planted["scheme"] == scheme, "amount"].astype(float)
+        assert amounts.nunique() > 1, scheme
+
+
+def test_resident_ids_valid_and_payment_ids_valid_except_typos(small):
+    residents = read_table(small, "residents")
+    real = residents[residents["id_number"] != ""]
+    real = real[~real.iloc[:, 0].str.contains("合计")]
+    checked = ids.check_ids(real["id_number"])
+    assert checked["is_valid"].all()
+    checked_genders = checked["gender"].to_numpy()
+    assert (checked_genders == real["gender"].to_numpy()).all()
+    payments = read_table(small, "payments")
+    links = truth(small, "person_links.csv")
+    typo_lines = set(links.loc[links["kind"] == "typo", "line"].astype(int))
+    bad = truth(small, "bad_rows.csv")
+    bad_lines = set(bad.loc[bad["table"] == "payments", "line"].astype(int))
+    lines = np.arange(len(payments)) + 2
+    valid = ids.check_ids(payments["id_number"])["is_valid"].to_numpy()
+    invalid_lines = set(lines[~valid]) - bad_lines
+    assert invalid_lines == typo_lines
+    assert len(typo_lines) >= 5
+
+
+def test_typos_are_adjacent_swaps_of_real_residents(small):
+    links = truth(small, "person_links.csv")
+    residents = set(read_table(small, "residents")["id_number"])
+    typos = links[links["kind"] == "typo"]
+    for raw, true in zip(typos["raw_value"], typos["true_id_number"], strict=True):
+        assert true in residents
+        assert not ids.check_id(raw).is_valid
+        differing = [i for i in range(18) if raw[i] != true[i]]
+        assert len(differing) == 2 and differing[1] == differing[0] + 1
+    homonyms = links[links["kind"] == "homonym"]
+    assert len(homonyms) >= 5
+    names = read_table(small, "residents")["name"].value_counts()
+    assert (names[homonyms["raw_value"]] > 1).all()
+
+
+def test_ghosts_are_valid_ids_of_nobody(small):
+    planted = truth(small, "planted.csv")
+    residents = set(read_table(small, "residents")["id_number"])
+    paid = set(read_table(small, "payments")["id_number"])
+    for ghost in planted.loc[planted["scheme"] == "ghost", "entity_id"]:
+        assert ids.check_id(ghost).is_valid
+        assert ghost not in residents
+        assert ghost in paid
+
+
+def test_deceased_are_paid_after_death_and_lookalikes_only_for_the_past_month(small):
+    planted = truth(small, "planted.csv")
+    deaths = read_table(small, "deaths")
+    death_date = dict(zip(deaths["id_number"], pd.to_datetime(deaths["death_date"]), strict=True))
+    payments = read_table(small, "payments")
+    payments = payments[payments["status"] == "成功"]
+    payments = payments.assign(
+        date=pd.to_datetime(payments["pay_date"], errors="coerce", format="mixed")
+    )
+    for person in planted.loc[planted["scheme"] == "deceased_paid", "entity_id"]:
+        after = payments[
+            (payments["id_number"] == person) & (payments["date"] > death_date[person])
+        ]
+        assert len(after) >= 2, person
+    lookalikes = truth(small, "lookalikes.csv")
+    for person in lookalikes.loc[lookalikes["kind"] == "death_month_payment", "entity_id"]:
+        died = death_date[person]
+        after = payments[(payments["id_number"] == person) & (payments["date"] > died)]
+        assert len(after) >= 1
+        assert (after["date"].dt.month == died.month).all()
+        periods = pd.PeriodIndex(after["covered_period"], freq="M")
+        assert (periods < pd.Period(died, freq="M")).all()
+
+
+def test_card_capture_accounts_collect_for_several_households(small):
+    planted = truth(small, "planted.csv")
+    payments = read_table(small, "payments")
+    residents = read_table(small, "residents")
+    household = dict(zip(residents["id_number"], residents["household_id"], strict=True))
+    for account in planted.loc[planted["scheme"] == "card_capture", "entity_id"]:
+        paid = payments[payments["account_no"] == account]
+        households = {household.get(i) for i in paid["id_number"]}
+        assert len(households) >= 3
+
+
+def test_skimmed_payments_are_short_of_the_standard(small):
+    planted = truth(small, "planted.csv")
+    payments = read_table(small, "payments")
+    amounts = pd.to_numeric(
+        payments["amount"].str.replace(",", "").str.rstrip("元"), errors="coerce"
+    )
+    standards = {"MZ01": 480, "MZ02": 760, "CL01": 70, "CL02": 70, "MZ03": 50}
+    for _, row in planted[planted["scheme"] == "skimming"].iterrows():
+        program = row["related_ids"].split(";")[0]
+        mine = (payments["village_code"] == row["village_code"]) & (
+            payments["program_code"] == program
+        )
+        ratio = amounts[mine] / standards[program]
+        short = ratio[(ratio >= 0.79) & (ratio <= 0.91)]
+        assert len(short) >= 10
+
+
+def test_contract_to_kin_names_company_project_and_cadre(small):
+    planted = truth(small, "planted.csv")
+    projects = read_table(small, "projects")
+    officials = set(read_table(small, "officials")["id_number"])
+    companies = read_table(small, "companies")
+    people = read_table(small, "company_people")
+    for _, row in planted[planted["scheme"] == "contract_to_kin"].iterrows():
+        project, cadre, relative = row["related_ids"].split(";")[:3]
+        assert row["entity_id"] in set(companies["credit_code"])
+        assert ids.is_valid_credit_code(row["entity_id"])
+        won = projects[projects["project_id"] == project]
+        assert won["contractor_code"].iloc[0] == row["entity_id"]
+        assert cadre in officials and cadre == row["official_id"]
+        company_ids = set(people.loc[people["credit_code"] == row["entity_id"], "id_number"])
+        assert relative in company_ids
+
+
+def test_bad_rows_are_really_bad(small):
+    bad = truth(small, "bad_rows.csv")
+    summary = json.loads((small / "_truth" / "summary.json").read_text(encoding="utf-8"))
+    assert set(bad["problem"]) >= {
+        "duplicate",
+        "blank_row",
+        "total_row",
+        "bad_amount",
+        "missing_id",
+    }
+    for table, group in bad.groupby("table"):
+        frame = read_table(small, table)
+        for line, problem in zip(group["line"].astype(int), group["problem"], strict=True):
+            row = frame.iloc[line - 2]
+            if problem == "blank_row":
+                assert (row == "").all()
+            elif problem == "total_row":
+                assert "合计" in "".join(row)
+            elif problem == "duplicate":
+                assert (frame.iloc[: line - 2] == row).all(axis=1).any()
+            elif problem == "bad_amount":
+                assert pd.isna(
+                    pd.to_numeric(row["amount"].replace(",", "").rstrip("元"), errors="coerce")
+                )
+            elif problem == "missing_id":
+                assert row["id_number"] == ""
+            elif problem == "bad_date":
+                date_column = "pay_date" if table == "payments" else "date"
+                assert pd.isna(pd.to_datetime(row[date_column], errors="coerce"))
+            elif problem == "missing_key":
+                assert row["voucher_id"] == ""
+    assert summary["bad_rows"]["payments"] >= 5
+
+
+def test_files_have_chinese_names_mixed_encodings_and_xlsx(small):
+    summary = json.loads((small / "_truth" / "summary.json").read_text(encoding="utf-8"))
+    encodings = set(summary["encodings"].values())
+    assert {"xlsx"} < encodings and len(encodings - {"xlsx"}) >= 2
+    for table, file_name in summary["files"].items():
+        assert Path(file_name).stem in get_table(table).chinese_names
+    for table in ("payments", "residents", "ledger"):
+        assert summary["encodings"][table] != "xlsx"
+
+
+def test_vouchers_restart_per_village_and_month(small):
+    ledger = read_table(small, "ledger")
+    ledger = ledger[ledger["voucher_id"].str.startswith("记")]
+    dates = pd.to_datetime(ledger["date"], errors="coerce", format="mixed")
+    first = (
+        ledger.assign(month=dates.dt.month).groupby(["village_code", "month"])["voucher_id"].min()
+    )
+    assert (first == "记-001").mean() > 0.9
+
+
+def test_officials_are_mostly_residents_and_cadres_per_village(small):
+    officials = read_table(small, "officials")
+    residents = set(read_table(small, "residents")["id_number"])
+    share = officials["id_number"].isin(residents).mean()
+    assert 0.7 < share < 1.0
+    cadres = officials[officials["category"].isin(["村干部", "村务监督委员"])]
+    per_village = cadres.groupby("village_code").size()
+    assert per_village.between(3, 6).all()
+
+
+def test_id_generation_helpers():
+    rng = np.random.default_rng(0)
+    births = np.array(["1960-02-29", "2001-12-31"], dtype="datetime64[D]")
+    made, _ = make_id_numbers(rng, np.array([430421, 430422]), births, np.array([True, False]))
+    for value, male in zip(made, (True, False), strict=True):
+        check = ids.check_id(value)
+        assert check.is_valid and check.gender == ("男" if male else "女")
+        assert value[17] == ids.check_digit(value[:17])
+        typo = swap_adjacent_digits(rng, value)
+        assert not ids.check_id(typo).is_valid
+
+
+def test_unknown_scale_is_rejected():
+    with pytest.raises(ValueError, match="unknown scale"):
+        build_county(seed=1, scale="planet")
+
+
+def test_write_county_returns_summary(tmp_path):
+    county = build_county(seed=5, scale="tiny")
+    summary = write_county(county, tmp_path)
+    assert summary["tables"]["payments"] > 1000
+    assert summary["seed"] == 5
