@@ -28,9 +28,16 @@ def bad_id(number: int) -> str:
     return good[:17] + ("0" if good[17] != "0" else "1")
 
 
-CREDIT = "91430421MA4L000001"
-CREDIT2 = "91430421MA4L000002"
-CREDIT3 = "91430421MA4L000003"
+def credit(body: str) -> str:
+    """A unified social credit code with a correct check character (17-character body)."""
+    from riskmodel.ids import credit_check_char
+
+    return body + credit_check_char(body)
+
+
+CREDIT = credit("91430421MA4L00001")
+CREDIT2 = credit("91430421MA4L00002")
+CREDIT3 = credit("91430421MA4L00003")
 V1, V2, V3 = "430421100201", "430421100202", "430421100203"
 
 

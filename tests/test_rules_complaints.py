@@ -43,8 +43,10 @@ def test_r090_subject_with_findings_by_id_and_by_name():
     found = run("R090", loaded, evidence=evidence)
     assert sorted(found["entity_id"]) == sorted([pid(9), pid(2)])
     assert set(found["match_quality"]) == {1.0}
-    loose = run("R090", loaded, {"rules": {"R090": {"min_village_rules": 1}}}, evidence=evidence)
-    assert V2 in set(loose["entity_id"])
+    assert run("R092", loaded, evidence=evidence).empty  # V2 has findings of one rule only
+    loose = run("R092", loaded, {"rules": {"R092": {"min_village_rules": 1}}}, evidence=evidence)
+    assert list(loose["entity_id"]) == [V2]  # complaint 3: subject unknown, village has R001
+    assert loose["mitigation"].iloc[0] != "" and loose["match_quality"].iloc[0] == 0.5
 
 
 def test_r090_runs_last_and_reads_other_rules():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rules_helpers import CREDIT, PROGRAMS, V1, V2, bad_id, cadre, payment, person, pid, run, tables
+from rules_helpers import CREDIT, CREDIT2, PROGRAMS, V1, V2, bad_id, cadre, payment, person, pid, run, tables
 
 
 def _crosswalk(rows: list[dict]) -> pd.DataFrame:
@@ -121,7 +121,7 @@ def test_r006_company_owner_excludes_closed_company():
         companies=[
             {"credit_code": CREDIT, "name": "甲公司", "legal_rep_id": pid(1),
              "registered_date": "2020-01-01"},
-            {"credit_code": "91430421MA4L0000X2", "name": "乙公司", "legal_rep_id": pid(2),
+            {"credit_code": CREDIT2, "name": "乙公司", "legal_rep_id": pid(2),
              "registered_date": "2020-01-01", "status": "注销", "status_date": "2023-01-01"},
         ],
         payments=[payment(1), payment(2)],

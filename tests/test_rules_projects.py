@@ -39,7 +39,9 @@ def test_r060_graph_link_within_town_only():
                                                   cadre(8, village=TOWN_B_VILLAGE)],
                     projects=[project("XM1", 500000.0), project("XM2", 500000.0, CREDIT2)])
     evidence = run("R060", loaded, official_links=links)
-    assert list(evidence["entity_id"]) == ["XM1"]
+    assert list(evidence["entity_id"]) == [CREDIT]
+    assert evidence["entity_type"].iloc[0] == "company"
+    assert "XM1" in evidence["related_ids"].iloc[0].split(";")
     assert evidence["official_id"].iloc[0] == pid(9)
     assert "配偶" in evidence["detail"].iloc[0]
     assert run("R060", loaded, {"programs": {"thresholds": {"k_hops": 1}}},
@@ -67,9 +69,9 @@ def test_r061_contractor_owned_by_cadre_relative_from_tables():
                   project("XM3", 300000.0, village=TOWN_B_VILLAGE)],
     )
     evidence = run("R061", loaded, kinship=kinship)
-    assert list(evidence["entity_id"]) == ["XM1"]
+    assert list(evidence["entity_id"]) == [CREDIT]
     assert evidence["official_id"].iloc[0] == pid(9)
-    assert CREDIT in evidence["related_ids"].iloc[0]
+    assert {"XM1", pid(7), pid(9)} <= set(evidence["related_ids"].iloc[0].split(";"))
     later = tables(villages=VILLAGES, officials=[cadre(9, village=V1, start="2024-06-01")],
                    companies=[company(CREDIT, pid(7))], projects=[project("XM1", 300000.0)])
     assert run("R061", later, kinship=kinship).empty

@@ -95,12 +95,24 @@ def valid_ids(values: pd.Series) -> pd.Series:
 
 
 def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
-    """Whether a holder/party ID is an institution's credit code (not a resident ID)."""
+    """Whether a holder/party ID is an institution's credit code (not a resident ID).
+
+    A value is an institution when it has the shape of a credit code
+    (``institution_holder_pattern``), its GB 32100 check character is right, and it is not a
+    valid resident ID (check digit and birth date) — an all-digit credit code such as
+    ``1243042145…`` of a public institution is not a person.
+    """
+    from riskmodel.ids import check_ids, is_valid_credit_code
+
     text = clean_ids(values)
+    unique = pd.Series(text.unique())
     pattern = config["programs"]["institution_holder_pattern"]
-    return text.str.match(pattern).fillna(False).astype(bool) & ~text.str.match(_ID_RE).fillna(
-        False
-    ).astype(bool)
+    shaped = unique.str.match(pattern).fillna(False).astype(bool)
+    credit = shaped & unique.map(is_valid_credit_code).astype(bool)
+    if credit.any():
+        resident = check_ids(unique[credit].reset_index(drop=True))["is_valid"].to_numpy(bool)
+        credit.loc[credit] = ~resident
+    return text.map(dict(zip(unique, credit, strict=True))).astype(bool)
 
 
 def is_round(amounts: pd.Series, unit: float) -> pd.Series:
@@ -385,7 +397,8 @@ def town_of(context: RuleContext, codes: pd.Series) -> pd.Series:
     """Town of each village code (falls back to the first 9 digits)."""
     towns = village_towns(context)
     codes = codes.astype("str").fillna("")
-    return codes.map(towns).fillna(codes.str[:9]).astype("str")
+    mapped = codes.map(towns).astype("object")
+    return mapped.where(mapped.notna(), codes.str[:9]).astype("str")
 
 
 # --------------------------------------------------------------------------- programs

@@ -13,6 +13,7 @@ from riskmodel.rules.evidence import build_evidence, empty_evidence
 
 Params = dict[str, Any]
 Config = dict[str, Any]
+COMPLAINT_RULES = ("R090", "R091", "R092")
 
 
 def _complaints(context: RuleContext, config: Config) -> pd.DataFrame:
@@ -41,44 +42,21 @@ def _complaints(context: RuleContext, config: Config) -> pd.DataFrame:
     return frame
 
 
-def complaint_corroborated(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
-    """A complaint whose subject (person, cadre or village) also has data findings.
-
-    Runs after every other rule and reads their evidence (``context.evidence``). The subject
-    is the complaint's ID number, else the cadre of that village with the subject's name.
-    Match strength: subject is an entity/official/related id of a finding → ``match_quality``
-    1; only the complaint's village has findings (of at least ``min_village_rules`` rules) → 0.5.
-
-    Why
-    ---
-    A villager's report and an independent data finding corroborate each other (零陵: the
-    voucher case started with a villager reading the platform).
-
-    Exclusions
-    ----------
-    Complaints about a village with fewer findings than ``min_village_rules`` distinct rules;
-    findings of this rule itself.
-
-    Evidence
-    --------
-    One row per complaint: the subject as entity (the village when no subject is known),
-    the rules that corroborate it in the detail.
-    """
+def _corroboration(context: RuleContext, config: Config, min_village_rules: int) -> pd.DataFrame:
+    """Complaints with the rules that corroborate them (``direct``: the subject itself)."""
     evidence = context.evidence if context.evidence is not None else empty_evidence()
     frame = _complaints(context, config)
+    evidence = evidence[~evidence["rule_id"].isin(COMPLAINT_RULES)]
     if frame.empty or evidence.empty:
-        return empty_evidence()
+        return frame.iloc[0:0].assign(rules="", direct=False, amount=0.0)
+    related = evidence.assign(id=evidence["related_ids"].str.split(";")).explode("id")
     ids = pd.concat(
         [
-            evidence[["entity_id", "rule_id", "amount_at_risk"]].rename(
-                columns={"entity_id": "id"}
-            ),
+            evidence[["entity_id", "rule_id", "amount_at_risk"]].rename(columns={"entity_id": "id"}),
             evidence[["official_id", "rule_id", "amount_at_risk"]].rename(
                 columns={"official_id": "id"}
             ),
-            evidence.assign(id=evidence["related_ids"].str.split(";")).explode("id")[
-                ["id", "rule_id", "amount_at_risk"]
-            ],
+            related[["id", "rule_id", "amount_at_risk"]],
         ],
         ignore_index=True,
     )
@@ -86,28 +64,27 @@ def complaint_corroborated(context: RuleContext, config: Config, params: Params)
     per_id = ids.groupby("id").agg(
         rules=("rule_id", common.collapse), amount=("amount_at_risk", "sum")
     )
-    per_village = (
-        evidence[evidence["village_code"] != ""]
-        .groupby("village_code")
-        .agg(
-            rules=("rule_id", common.collapse),
-            n_rules=("rule_id", "nunique"),
-            amount=("amount_at_risk", "sum"),
-        )
+    per_village = evidence[evidence["village_code"] != ""].groupby("village_code").agg(
+        rules=("rule_id", common.collapse), n_rules=("rule_id", "nunique")
     )
-    direct = frame["subject"].map(per_id["rules"]).fillna("")
-    village = frame["village_code"].map(per_village["rules"]).fillna("")
+    direct = frame["subject"].map(per_id["rules"]).fillna("").astype("str")
+    village = frame["village_code"].map(per_village["rules"]).fillna("").astype("str")
     n_rules = frame["village_code"].map(per_village["n_rules"]).fillna(0)
     frame = frame.assign(
+        direct=(direct != "").to_numpy(),
         rules=np.where(direct != "", direct, village),
-        quality=np.where(direct != "", 1.0, 0.5),
         amount=np.where(direct != "", frame["subject"].map(per_id["amount"]).fillna(0.0), 0.0),
+        village_ok=((village != "") & (n_rules >= min_village_rules)).to_numpy(),
     )
-    frame = frame[
-        (direct != "") | ((village != "") & (n_rules >= int(params["min_village_rules"])))
-    ]
+    return frame
+
+
+def _complaint_evidence(
+    context: RuleContext, config: Config, frame: pd.DataFrame, mitigation: str
+) -> pd.DataFrame:
     if frame.empty:
         return empty_evidence()
+    frame = frame.copy()
     frame["entity"] = frame["subject"].where(frame["subject"] != "", frame["village_code"])
     officials = set(common.officials(context, config)["official_id"])
     frame["entity_type"] = np.where(
@@ -118,12 +95,14 @@ def complaint_corroborated(context: RuleContext, config: Config, params: Params)
     frame["official"] = frame["subject"].where(frame["subject"].isin(officials), "")
     frame["name"] = frame["subject_name"].astype("str") if "subject_name" in frame else ""
     frame["keys"] = frame["_key"]
-    category = frame["category"].astype("str") if "category" in frame else ""
-    frame["category_text"] = category
+    frame["category_text"] = frame["category"].astype("str") if "category" in frame else ""
+    frame["mitigation"] = mitigation
+    frame["quality"] = np.where(frame["direct"], 1.0, 0.5)
     frame["detail"] = [
         f"信访件{r.complaint_id}（{r.category_text}）反映的"
         + (f"{r.name}" if r.subject else f"{r.village_code}村")
-        + f"同时命中数据规则{r.rules}"
+        + ("同时命中数据规则" if r.direct else "所在村另有数据疑点，命中规则")
+        + f"{r.rules}"
         for r in frame.itertuples()
     ]
     return build_evidence(
@@ -139,7 +118,62 @@ def complaint_corroborated(context: RuleContext, config: Config, params: Params)
         amount_at_risk="amount",
         match_quality="quality",
         detail="detail",
+        mitigation="mitigation",
         fields=["complaint_id", "rules"],
+    )
+
+
+def complaint_corroborated(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
+    """A complaint whose subject (a person or cadre) also has data findings.
+
+    Runs after every other rule and reads their evidence (``context.evidence``). The subject
+    is the complaint's ID number, else the cadre of that village with the subject's name; it
+    corroborates when it is the entity, the official or a related id of another rule's
+    finding.
+
+    Why
+    ---
+    A villager's report and an independent data finding corroborate each other (零陵: the
+    voucher case started with a villager reading the platform).
+
+    Exclusions
+    ----------
+    Complaints whose subject has no finding (a village-level match is R092, low severity);
+    findings of the complaint rules themselves.
+
+    Evidence
+    --------
+    One row per complaint: the subject as entity, the corroborating rules in the detail,
+    their money at risk as amount at risk.
+    """
+    frame = _corroboration(context, config, 1)
+    return _complaint_evidence(context, config, frame[frame["direct"]], "")
+
+
+def complaint_village_findings(
+    context: RuleContext, config: Config, params: Params
+) -> pd.DataFrame:
+    """A complaint about a village that has findings of other rules (weak corroboration).
+
+    Complaints whose subject has no finding of its own, but whose village has findings of at
+    least ``min_village_rules`` distinct rules.
+
+    Why
+    ---
+    Worth reading together with the village's findings, but the match is only by place.
+
+    Exclusions
+    ----------
+    Complaints corroborated directly (R090); villages with fewer distinct rules.
+
+    Evidence
+    --------
+    One row per complaint, with a mitigation text saying the link is the village only.
+    """
+    frame = _corroboration(context, config, int(params["min_village_rules"]))
+    frame = frame[~frame["direct"] & frame["village_ok"]]
+    return _complaint_evidence(
+        context, config, frame, "仅所在村有其他数据疑点，未直接指向被反映人"
     )
 
 

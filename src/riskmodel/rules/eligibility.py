@@ -13,6 +13,7 @@ from riskmodel.rules.evidence import build_evidence, empty_evidence
 
 Params = dict[str, Any]
 Config = dict[str, Any]
+DISABILITY_FAMILIES = ("disability", "disability_care")
 
 
 def _group_payments(rows: pd.DataFrame, by: list[str], extra: dict[str, Any]) -> pd.DataFrame:
@@ -506,7 +507,8 @@ def company_owner_on_aid(context: RuleContext, config: Config, params: Params) -
 # --------------------------------------------------------------------------- cadres' kin
 def _relative_payments(context: RuleContext, config: Config, same_village: bool) -> pd.DataFrame:
     def build() -> pd.DataFrame:
-        paid = common.means_tested_payments(context, config)
+        paid = common.payments(context, config)
+        paid = paid[paid["means_tested"] | paid["family"].isin(DISABILITY_FAMILIES)]
         relatives = common.cadre_relatives(context, config)
         rows = paid.merge(relatives, on="person_id")
         rows = rows[rows["person_id"] != rows["cadre_id"]]
@@ -526,7 +528,7 @@ def _relative_payments(context: RuleContext, config: Config, same_village: bool)
         )
         rows = rows.assign(disability=disability.fillna("").to_numpy())
         severe = rows["disability"].str.contains("一级|二级|1级|2级|重度").fillna(False)
-        rows["is_lookalike"] = (rows["family"] == "disability") & severe
+        rows["is_lookalike"] = rows["family"].isin(DISABILITY_FAMILIES) & severe
         filings = context.table("filings")
         if not filings.empty:
             filed = set(
@@ -611,14 +613,15 @@ def cadre_relative_on_aid(context: RuleContext, config: Config, params: Params) 
     One row per relative, program and cadre: relation, degree, the cadre in ``official_id``.
     """
     rows = _relative_payments(context, config, bool(params["same_village_only"]))
-    return _relative_evidence(rows[~rows["is_lookalike"]], "")
+    return _relative_evidence(rows[~rows["is_lookalike"] & rows["means_tested"]], "")
 
 
 def cadre_relative_disability(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
     """A cadre's relative with a severe disability drawing the disability subsidy (look-alike).
 
-    Same match as R007, restricted to the disability-subsidy family and beneficiaries whose
-    register ``disability`` is grade 1/2 (一级/二级/重度).
+    Same match as R007, restricted to the disability-subsidy families (困难残疾人生活补贴,
+    重度残疾人护理补贴) and beneficiaries whose register ``disability`` is grade 1/2
+    (一级/二级/重度).
 
     Why
     ---
@@ -660,7 +663,7 @@ def cadre_relative_with_assets(
     One row per relative, program and cadre, naming the assets.
     """
     rows = _relative_payments(context, config, bool(params["same_village_only"]))
-    rows = rows[~rows["is_lookalike"]]
+    rows = rows[~rows["is_lookalike"] & rows["means_tested"]]
     assets = _household_assets(context, config)
     joined = rows.merge(assets, on="household")
     held = (joined["since"].isna() | (joined["since"] <= joined["pay_date"])) & (
@@ -996,7 +999,7 @@ def disability_subsidy_without_disability(
     One row per person.
     """
     paid = common.payments(context, config)
-    paid = paid[paid["family"] == "disability"]
+    paid = paid[paid["family"].isin(DISABILITY_FAMILIES)]
     people = common.residents(context)
     grade = paid["person_id"].map(people.set_index("person_id")["disability"].astype("str"))
     known = paid["person_id"].isin(people["person_id"])

@@ -103,7 +103,8 @@ def contractor_linked_graph(context: RuleContext, config: Config, params: Params
 
     Evidence
     --------
-    One row per project and official, with the path in Chinese in the detail.
+    One row per project and official: the contractor (company) as entity, the project and the
+    official in ``related_ids``, the path in Chinese in the detail.
     """
     links = context.official_links
     links = links[
@@ -131,7 +132,7 @@ def contractor_linked_graph(context: RuleContext, config: Config, params: Params
         return empty_evidence()
     rows = rows.sort_values("hops").drop_duplicates(["project_id", "official_id"])
     rows["keys"] = rows["_key"]
-    rows["related"] = rows["contractor_code"] + ";" + rows["official_id"]
+    rows["related"] = rows["project_id"] + ";" + rows["official_id"]
     rows["amount"] = rows["contract_amount"] if "contract_amount" in rows else 0.0
     rows["quality"] = 1.0 / pd.to_numeric(rows["hops"]).clip(lower=1) ** 0.5
     rows["detail"] = [
@@ -141,10 +142,13 @@ def contractor_linked_graph(context: RuleContext, config: Config, params: Params
     ]
     return _project_evidence(
         rows,
-        ["contractor_name", "hops", "relations"],
+        ["project_id", "project_name", "hops", "relations"],
         official="official_id",
         related="related",
         quality="quality",
+        entity_type="company",
+        entity_id="contractor_code",
+        name="contractor_name",
     )
 
 
@@ -196,7 +200,8 @@ def contractor_kin(context: RuleContext, config: Config, params: Params) -> pd.D
 
     Evidence
     --------
-    One row per project and official: relation, role in the company.
+    One row per project and official: the contractor (company) as entity, the project, the
+    linked person and the official in ``related_ids``; relation and role in the detail.
     """
     projects = _projects(context)
     people = _company_people(context)
@@ -235,7 +240,7 @@ def contractor_kin(context: RuleContext, config: Config, params: Params) -> pd.D
         return empty_evidence()
     rows = rows.sort_values("degree").drop_duplicates(["project_id", "official_id"])
     rows["keys"] = rows["_key"]
-    rows["related"] = rows["contractor_code"] + ";" + rows["person_id"] + ";" + rows["official_id"]
+    rows["related"] = rows["project_id"] + ";" + rows["person_id"] + ";" + rows["official_id"]
     rows["amount"] = rows["contract_amount"] if "contract_amount" in rows else 0.0
     rows["detail"] = [
         f"项目“{r.project_name}”由{r.contractor_name}承接，该企业{r.role}是公职人员"
@@ -244,9 +249,12 @@ def contractor_kin(context: RuleContext, config: Config, params: Params) -> pd.D
     ]
     return _project_evidence(
         rows,
-        ["contractor_name", "role", "relation", "degree"],
+        ["project_id", "project_name", "role", "relation", "degree"],
         official="official_id",
         related="related",
+        entity_type="company",
+        entity_id="contractor_code",
+        name="contractor_name",
     )
 
 
