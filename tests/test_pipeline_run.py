@@ -1,7 +1,8 @@
 """End-to-end: the real stage notebooks on a tiny county (papermill; marked slow).
 
 Two periods in a row (leads new, persisting, resolved), the complete run folder of CONTRACT
-§3, the privacy scan of every output, and a themed run.
+§3 and the privacy scan of every output. (Themed runs: the stage functions in-process, in
+test_pipeline_stages.py.)
 """
 
 from __future__ import annotations
@@ -97,15 +98,3 @@ def test_two_periods_mark_new_and_persisting(two_periods: dict) -> None:
 def test_no_unmasked_identifier_in_any_output(two_periods: dict) -> None:
     assert scan_folder(two_periods["q3"]) == []
     assert scan_folder(two_periods["q2"]) == []
-
-
-def test_themed_run_covers_only_its_programs(two_periods: dict, tmp_path: Path) -> None:
-    run = run_job(
-        two_periods["data"], tmp_path / "agri", period="2024Q3", theme="agriculture", progress=False
-    )
-    manifest = json.loads((run / "manifest.json").read_text("utf-8"))
-    assert manifest["theme"] == {"name": "agriculture", "title": "农业农村领域惠农补贴"}
-    leads = leads_of(run)
-    # the deceased were paid 低保 (civil affairs), not an agriculture program
-    assert lead_for(leads, two_periods["planted"]["dead_early"]).empty
-    assert "农业农村领域惠农补贴" in (run / "report.html").read_text("utf-8")

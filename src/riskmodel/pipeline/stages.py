@@ -188,7 +188,10 @@ def official_links_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
     from riskmodel.graph import official_links
 
     links = official_links(
-        load_object(work_dir, "graph"), _tables(work_dir), stage_config(config_path)
+        load_object(work_dir, "graph"),
+        _tables(work_dir),
+        stage_config(config_path),
+        crosswalk=load_table(work_dir, "crosswalk"),
     )
     save_table(work_dir, "official_links", links)
     return _counts(links["target_type"], "target_type")

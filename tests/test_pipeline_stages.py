@@ -1,0 +1,86 @@
+"""The stage functions the notebooks call, run in-process on the tiny county (no kernels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pipeline_county import write_county
+
+from riskmodel.ids import mask_id
+from riskmodel.pipeline import stages
+from riskmodel.pipeline.store import load_json, load_table
+
+
+def run_stages(data: Path, root: Path, period: str = "", theme: str = "") -> tuple[Path, Path]:
+    work, out = root / "work", root / "out"
+    out.mkdir(parents=True)
+    stages.load_stage(str(data), str(work), str(out), "", period, theme)
+    stages.kinship_stage(str(work))
+    stages.entities_stage(str(work))
+    stages.graph_stage(str(work))
+    stages.official_links_stage(str(work))
+    stages.rules_stage(str(work), "", theme)
+    stages.detectors_stage(str(work))
+    stages.scoring_stage(str(work))
+    stages.leads_stage(str(work), str(out))
+    stages.exports_stage(str(work), str(out))
+    return work, out
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    data = tmp_path_factory.mktemp("county") / "data"
+    return data, write_county(data)
+
+
+def test_period_cuts_rows_after_its_end_and_auto_resolves(
+    county: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    data, _ = county
+    work = tmp_path / "work"
+    summary = stages.load_stage(str(data), str(work), str(tmp_path), "", "auto", "")
+    assert set(summary.columns) >= {"table", "read", "accepted", "quarantined"}
+    assert load_json(work, "period")["label"] == "2024Q3"  # payments run to 2024-09
+    stages.load_stage(str(data), str(work), str(tmp_path), "", "2024-05", "")
+    payments = load_table(work, "input.payments")
+    assert payments["pay_date"].max() == pd.Timestamp("2024-05-15")
+    assert load_json(work, "period")["as_of"] == "2024-05-31"
+
+
+def test_themed_stages_keep_only_the_theme(
+    county: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    data, planted = county
+    work, out = run_stages(data, tmp_path, "2024Q3", "agriculture")
+    theme = load_json(work, "theme")
+    assert (
+        theme["name"] == "agriculture" and 0 < theme["payments_in_theme"] < theme["payments_total"]
+    )
+    programs = set(load_table(work, "input.payments")["program_name"])
+    assert programs == {"耕地地力保护补贴"}
+    status = load_table(work, "rule_status")
+    assert set(status["category"]) <= {
+        "eligibility",
+        "payments",
+        "relationships",
+        "data_quality",
+        "complaints",
+    }
+    leads = pd.read_csv(out / "leads.csv", dtype=str, encoding="utf-8-sig")
+    everything = " ".join(leads.fillna("").astype(str).to_numpy().ravel())
+    assert mask_id(planted["dead_early"]) not in everything  # paid 低保, not an agriculture program
+    assert "农业农村领域惠农补贴" in (out / "report.html").read_text("utf-8")
+
+
+def test_stage_previews_follow_the_privacy_setting(
+    county: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    data, planted = county
+    work = tmp_path / "work"
+    stages.load_stage(str(data), str(work), str(tmp_path), "", "", "")
+    shown = stages.preview(str(work), "input.payments")
+    text = shown.to_string()
+    assert planted["mother"] not in text and mask_id(planted["mother"]) in text
+    assert len(shown) == 20
