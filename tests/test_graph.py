@@ -312,7 +312,14 @@ def test_hub_accounts_are_crossed_only_next_to_the_official():
     graph.add_edge("person:S", "account:Y", key="holds_account", label_zh="开户")
     for i in range(50):
         # his own account collects for 50 people: reached (2 hops)
-        graph.add_edge(f"person:B{i}", "account:X", key="paid_into", label_zh="打入账户")
+        graph.add_edge(
+            f"person:B{i}",
+            "account:X",
+            key="paid_into",
+            label_zh="打入账户",
+            label_zh_reverse="代收",
+            from_node=f"person:B{i}",
+        )
         graph.add_edge(f"person:B{i}", "program:P", key="receives", label_zh="领取")
         # his son's account is a collective one (a nursing home's): not crossed
         graph.add_edge(f"person:Z{i}", "account:Y", key="paid_into", label_zh="打入账户")
@@ -326,6 +333,7 @@ def test_hub_accounts_are_crossed_only_next_to_the_official():
     assert sorted(links["target_id"]) == sorted(f"B{i}" for i in range(50))
     assert (links["hops"] == 2).all()
     assert links["path_text"].iloc[0].startswith("会计 干部 —开户— 账户(")
+    assert "—代收— 人员(" in links["path_text"].iloc[0]  # paid_into read from account to person
     wider = override(load_config(), {"graph": {"paths": {"max_hub_degree": 100}}})
     assert len(official_links(graph, tables, wider)) == 100
 

@@ -247,6 +247,10 @@ def edge_frame(
     )
     edges["kind"] = declaration["kind"]
     edges["label_zh"] = declaration["label_zh"]
+    if declaration.get("label_zh_reverse"):
+        edges["label_zh_reverse"] = declaration["label_zh_reverse"]
+    if not declaration.get("undirected"):
+        edges["from_node"] = edges["u"]  # a MultiGraph does not keep the declared direction
     return edges
 
 

@@ -6,7 +6,8 @@ A **node kind**: ``kind`` (the id prefix, ``person:<id>``), Chinese and English 
 the tables that describe nodes of that kind (``key`` column(s) joined by ``:``, ``name``
 column, ``attributes`` to carry).
 
-An **edge kind**: ``kind``, labels, ``table``, ``source`` and ``target`` node references,
+An **edge kind**: ``kind``, labels (``label_zh_reverse`` reads the edge from target to
+source; symmetric kinds have none), ``table``, ``source`` and ``target`` node references,
 ``attributes`` (edge attribute ← column), optional ``where`` (row filter) and
 ``aggregate`` (one edge per source/target pair with the listed aggregations). A node
 reference is ``{"kind": ..., "columns": [...]}``; kind ``party`` means *a person or a
@@ -150,6 +151,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "member_of",
         "label_zh": "户成员",
+        "label_zh_reverse": "户内成员",
         "label_en": "member of",
         "table": "residents",
         "source": {"kind": "person", "columns": ["id_number"]},
@@ -186,6 +188,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "holds_post",
         "label_zh": "任职",
+        "label_zh_reverse": "任职人",
         "label_en": "holds post",
         "table": "officials",
         "source": {"kind": "person", "columns": ["id_number"]},
@@ -208,6 +211,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "receives",
         "label_zh": "领取",
+        "label_zh_reverse": "发放给",
         "label_en": "receives",
         "table": "payments",
         "source": {"kind": "person", "columns": ["id_number"]},
@@ -223,6 +227,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "paid_into",
         "label_zh": "打入账户",
+        "label_zh_reverse": "代收",
         "label_en": "paid into",
         "table": "payments",
         "source": {"kind": "person", "columns": ["id_number"]},
@@ -236,6 +241,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "holds_account",
         "label_zh": "开户",
+        "label_zh_reverse": "户主",
         "label_en": "holds account",
         "table": "accounts",
         "source": {"kind": "party", "columns": ["holder_id_number"]},
@@ -273,6 +279,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "officer_of",
         "label_zh": "任职企业",
+        "label_zh_reverse": "任职人员",
         "label_en": "officer of",
         "table": "company_people",
         "where": {"column": "role", "not_contains": ["股东", "出资", "法定代表人", "法人"]},
@@ -283,6 +290,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "contracted",
         "label_zh": "中标",
+        "label_zh_reverse": "中标单位",
         "label_en": "contracted",
         "table": "projects",
         "source": {"kind": "company", "columns": ["contractor_code"]},
@@ -308,6 +316,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "paid",
         "label_zh": "拨付",
+        "label_zh_reverse": "收到拨付",
         "label_en": "paid",
         "table": "project_payments",
         "source": {"kind": "project", "columns": ["project_id"]},
@@ -326,6 +335,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "paid_to",
         "label_zh": "村账支付",
+        "label_zh_reverse": "收到村账支付",
         "label_en": "paid to (ledger)",
         "table": "ledger",
         "where": {"column": "direction", "contains": ["支出", "付"]},
@@ -336,6 +346,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "handled",
         "label_zh": "经手",
+        "label_zh_reverse": "经手人",
         "label_en": "handled",
         "table": "ledger",
         "where": {"column": "direction", "contains": ["支出", "付"]},
@@ -346,6 +357,7 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
     {
         "kind": "approved",
         "label_zh": "审批",
+        "label_zh_reverse": "审批人",
         "label_en": "approved",
         "table": "ledger",
         "where": {"column": "direction", "contains": ["支出", "付"]},

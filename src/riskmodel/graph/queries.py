@@ -48,13 +48,14 @@ def display_name(graph: nx.MultiGraph, node: str) -> str:
     data = graph.nodes[node] if node in graph else {}
     kind = data.get("kind", node.split(":", 1)[0])
     name = data.get("name")
+    value = node_value(node)
+    if kind == "account":
+        holder = f"，户名{name}" if name else ""
+        return f"账户({mask_account(value)}{holder})"
     if name:
         return str(name)
-    value = node_value(node)
     if kind == "person":
         return f"人员({mask_id(value)})"
-    if kind == "account":
-        return f"账户({mask_account(value)})"
     if kind == "company":
         return f"企业({value[:8]}…)"
     return f"{data.get('label_zh', kind)}{value}"
@@ -67,7 +68,10 @@ def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:
         relation = str(data.get("relation", "亲属"))
         # stored as "what the larger node id is to the smaller one"
         return relation if a < b else INVERSE.get(relation, relation)
-    return str(data.get("label_zh", kind))
+    forward = str(data.get("label_zh", kind))
+    if data.get("from_node", a) != a:
+        return str(data.get("label_zh_reverse", forward))
+    return forward
 
 
 def path_adjacency(
