@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from rules_helpers import CREDIT, CREDIT2, PROGRAMS, V1, V2, bad_id, cadre, payment, person, pid, run, tables
+from rules_helpers import (
+    CREDIT,
+    CREDIT2,
+    PROGRAMS,
+    V1,
+    V2,
+    bad_id,
+    cadre,
+    payment,
+    person,
+    pid,
+    run,
+    tables,
+)
 
 
 def _crosswalk(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["source_table", "source_key", "column", "raw_value",
-                                       "person_id", "method", "score", "reason"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "source_table",
+            "source_key",
+            "column",
+            "raw_value",
+            "person_id",
+            "method",
+            "score",
+            "reason",
+        ],
+    )
 
 
 def test_r001_deceased_paid_fires_beyond_grace_and_not_within():
@@ -19,10 +42,12 @@ def test_r001_deceased_paid_fires_beyond_grace_and_not_within():
             payment(1, day="2024-01-10", covered_period="2024-01"),
             payment(1, day="2024-03-10", covered_period="2024-03"),  # month after death: fires
             payment(1, day="2024-04-10", covered_period="2024-04"),
-            payment(2, day="2024-02-10"),                              # no covered period, +5 days
+            payment(2, day="2024-02-10"),  # no covered period, +5 days
         ],
-        deaths=[{"id_number": pid(1), "death_date": "2024-02-15", "source": "火化"},
-                {"id_number": pid(2), "death_date": "2024-02-05"}],
+        deaths=[
+            {"id_number": pid(1), "death_date": "2024-02-15", "source": "火化"},
+            {"id_number": pid(2), "death_date": "2024-02-05"},
+        ],
         programs=PROGRAMS,
     )
     evidence = run("R001", loaded)
@@ -70,11 +95,16 @@ def test_r001_as_of_ignores_later_payments():
 def test_r003_official_on_aid_within_term_only():
     loaded = tables(
         residents=[person(1, "H1"), person(2, "H2")],
-        officials=[cadre(1, category="公务员", start="2023-01-01", end="2024-02-28"),
-                   cadre(2, category="教师", start="2024-06-01")],
-        payments=[payment(1, day="2024-02-10"), payment(1, day="2024-03-10"),
-                  payment(2, day="2024-03-10"),  # before term
-                  payment(1, program="MZ03", amount=50.0)],  # not means-tested
+        officials=[
+            cadre(1, category="公务员", start="2023-01-01", end="2024-02-28"),
+            cadre(2, category="教师", start="2024-06-01"),
+        ],
+        payments=[
+            payment(1, day="2024-02-10"),
+            payment(1, day="2024-03-10"),
+            payment(2, day="2024-03-10"),  # before term
+            payment(1, program="MZ03", amount=50.0),
+        ],  # not means-tested
         programs=PROGRAMS,
     )
     evidence = run("R003", loaded)
@@ -96,17 +126,39 @@ def test_r004_official_household_on_aid():
 
 def test_r005_vehicle_owner_excludes_motorbikes_and_deregistered():
     loaded = tables(
-        residents=[person(1, "H1"), person(2, "H1"), person(3, "H3"), person(4, "H4"),
-                   person(5, "H5")],
+        residents=[
+            person(1, "H1"),
+            person(2, "H1"),
+            person(3, "H3"),
+            person(4, "H4"),
+            person(5, "H5"),
+        ],
         vehicles=[
-            {"id_number": pid(2), "plate": "湘D12345", "vehicle_type": "小型轿车",
-             "register_date": "2023-01-01"},
-            {"id_number": pid(3), "plate": "湘D22222", "vehicle_type": "普通二轮摩托车",
-             "register_date": "2023-01-01"},
-            {"id_number": pid(4), "plate": "湘D33333", "vehicle_type": "小型轿车",
-             "register_date": "2023-01-01", "deregistered_date": "2024-01-01"},
-            {"id_number": pid(5), "plate": "湘D44444", "vehicle_type": "小型轿车",
-             "register_date": "2024-05-01"},
+            {
+                "id_number": pid(2),
+                "plate": "湘D12345",
+                "vehicle_type": "小型轿车",
+                "register_date": "2023-01-01",
+            },
+            {
+                "id_number": pid(3),
+                "plate": "湘D22222",
+                "vehicle_type": "普通二轮摩托车",
+                "register_date": "2023-01-01",
+            },
+            {
+                "id_number": pid(4),
+                "plate": "湘D33333",
+                "vehicle_type": "小型轿车",
+                "register_date": "2023-01-01",
+                "deregistered_date": "2024-01-01",
+            },
+            {
+                "id_number": pid(5),
+                "plate": "湘D44444",
+                "vehicle_type": "小型轿车",
+                "register_date": "2024-05-01",
+            },
         ],
         payments=[payment(1), payment(3), payment(4), payment(5)],
     )
@@ -119,10 +171,20 @@ def test_r006_company_owner_excludes_closed_company():
     loaded = tables(
         residents=[person(1, "H1"), person(2, "H2")],
         companies=[
-            {"credit_code": CREDIT, "name": "甲公司", "legal_rep_id": pid(1),
-             "registered_date": "2020-01-01"},
-            {"credit_code": CREDIT2, "name": "乙公司", "legal_rep_id": pid(2),
-             "registered_date": "2020-01-01", "status": "注销", "status_date": "2023-01-01"},
+            {
+                "credit_code": CREDIT,
+                "name": "甲公司",
+                "legal_rep_id": pid(1),
+                "registered_date": "2020-01-01",
+            },
+            {
+                "credit_code": CREDIT2,
+                "name": "乙公司",
+                "legal_rep_id": pid(2),
+                "registered_date": "2020-01-01",
+                "status": "注销",
+                "status_date": "2023-01-01",
+            },
         ],
         payments=[payment(1), payment(2)],
     )
@@ -132,20 +194,25 @@ def test_r006_company_owner_excludes_closed_company():
 
 
 KIN = pd.DataFrame(
-    {"id_a": [pid(9), pid(1), pid(9), pid(2), pid(9), pid(3)],
-     "id_b": [pid(1), pid(9), pid(2), pid(9), pid(3), pid(9)],
-     "relation": ["兄弟姐妹", "兄弟姐妹", "子女", "父母", "堂兄弟", "堂兄弟"],
-     "degree": [2, 2, 1, 1, 3, 3]}
+    {
+        "id_a": [pid(9), pid(1), pid(9), pid(2), pid(9), pid(3)],
+        "id_b": [pid(1), pid(9), pid(2), pid(9), pid(3), pid(9)],
+        "relation": ["兄弟姐妹", "兄弟姐妹", "子女", "父母", "堂兄弟", "堂兄弟"],
+        "degree": [2, 2, 1, 1, 3, 3],
+    }
 )
 
 
 def _kin_tables(**extra):
     rows = dict(
-        residents=[person(1, "H1"), person(2, "H2", disability="一级"), person(3, "H3"),
-                   person(9, "H9")],
+        residents=[
+            person(1, "H1"),
+            person(2, "H2", disability="一级"),
+            person(3, "H3"),
+            person(9, "H9"),
+        ],
         officials=[cadre(9, village=V1, start="2021-01-01")],
-        payments=[payment(1), payment(2, program="CL01", amount=70.0), payment(3),
-                  payment(2)],
+        payments=[payment(1), payment(2, program="CL01", amount=70.0), payment(3), payment(2)],
         programs=PROGRAMS,
     )
     rows.update(extra)
@@ -164,10 +231,20 @@ def test_r007_cadre_relative_on_aid_degree_threshold_and_disability_exclusion():
 def test_r007_other_village_cadre_and_filing_mitigation():
     loaded = _kin_tables(officials=[cadre(9, village=V2)])
     assert run("R007", loaded, kinship=KIN).empty
-    assert len(run("R007", loaded, {"rules": {"R007": {"same_village_only": False}}},
-                   kinship=KIN)) == 2
-    filed = _kin_tables(filings=[{"id_number": pid(1), "official_id_number": pid(9),
-                                  "relation": "兄弟姐妹", "filed_date": "2021-02-01"}])
+    assert (
+        len(run("R007", loaded, {"rules": {"R007": {"same_village_only": False}}}, kinship=KIN))
+        == 2
+    )
+    filed = _kin_tables(
+        filings=[
+            {
+                "id_number": pid(1),
+                "official_id_number": pid(9),
+                "relation": "兄弟姐妹",
+                "filed_date": "2021-02-01",
+            }
+        ]
+    )
     evidence = run("R007", filed, kinship=KIN)
     assert "备案" in evidence.set_index("entity_id").loc[pid(1), "mitigation"]
 
@@ -179,8 +256,16 @@ def test_r008_severely_disabled_relative_is_a_lookalike():
 
 
 def test_r009_cadre_relative_with_car():
-    loaded = _kin_tables(vehicles=[{"id_number": pid(1), "plate": "湘D1", "vehicle_type": "小型轿车",
-                                    "register_date": "2020-01-01"}])
+    loaded = _kin_tables(
+        vehicles=[
+            {
+                "id_number": pid(1),
+                "plate": "湘D1",
+                "vehicle_type": "小型轿车",
+                "register_date": "2020-01-01",
+            }
+        ]
+    )
     evidence = run("R009", loaded, kinship=KIN)
     assert list(evidence["entity_id"]) == [pid(1)]
     assert run("R009", _kin_tables(), kinship=KIN).empty
@@ -190,53 +275,88 @@ def test_r010_ghost_vs_mistyped_and_invalid():
     ghost = pid(500)
     loaded = tables(
         residents=[person(1, "H1")],
-        payments=[payment(1), payment(500), payment(1, id_number=bad_id(1), day="2024-04-10"),
-                  payment(1, id_number=bad_id(7), day="2024-04-10")],
+        payments=[
+            payment(1),
+            payment(500),
+            payment(1, id_number=bad_id(1), day="2024-04-10"),
+            payment(1, id_number=bad_id(7), day="2024-04-10"),
+        ],
     )
     evidence = run("R010", loaded)
     assert list(evidence["entity_id"]) == [ghost]
     # with a crosswalk that resolved the typo, R011 names the resident
     keys = loaded["payments"]["_key"]
-    crosswalk = _crosswalk([
-        ["payments", keys[0], "id_number", pid(1), pid(1), "exact_id", 1.0, ""],
-        ["payments", keys[1], "id_number", ghost, ghost, "unmatched", 0.0, ""],
-        ["payments", keys[2], "id_number", bad_id(1), pid(1), "fuzzy", 0.9, "swap"],
-        ["payments", keys[3], "id_number", bad_id(7), bad_id(7), "unmatched", 0.0, ""],
-    ])
+    crosswalk = _crosswalk(
+        [
+            ["payments", keys[0], "id_number", pid(1), pid(1), "exact_id", 1.0, ""],
+            ["payments", keys[1], "id_number", ghost, ghost, "unmatched", 0.0, ""],
+            ["payments", keys[2], "id_number", bad_id(1), pid(1), "fuzzy", 0.9, "swap"],
+            ["payments", keys[3], "id_number", bad_id(7), bad_id(7), "unmatched", 0.0, ""],
+        ]
+    )
     assert list(run("R010", loaded, crosswalk=crosswalk)["entity_id"]) == [ghost]
+    assert list(run("R012", loaded, crosswalk=crosswalk)["entity_id"]) == [bad_id(7)]
+
+
+def test_r011_mistyped_id_names_the_resident_not_a_ghost():
+    loaded = tables(
+        residents=[person(1, "H1")],
+        payments=[payment(1), payment(1, id_number=bad_id(1), day="2024-04-10")],
+    )
+    keys = loaded["payments"]["_key"]
+    crosswalk = _crosswalk(
+        [
+            ["payments", keys[0], "id_number", pid(1), pid(1), "exact_id", 1.0, ""],
+            ["payments", keys[1], "id_number", bad_id(1), pid(1), "fuzzy", 0.9, "swap"],
+        ]
+    )
     typo = run("R011", loaded, crosswalk=crosswalk)
     assert list(typo["entity_id"]) == [pid(1)]
     assert bad_id(1) in typo["related_ids"].iloc[0]
     assert typo["mitigation"].iloc[0] != ""
+    assert run("R010", loaded, crosswalk=crosswalk).empty
+    assert run("R012", loaded, crosswalk=crosswalk).empty
+    assert run("R011", loaded).empty  # without a crosswalk nothing is resolved by fuzziness
 
 
 def test_r012_invalid_unresolved_id():
-    loaded = tables(residents=[person(1, "H1")],
-                    payments=[payment(1), payment(7, id_number=bad_id(7))])
+    loaded = tables(
+        residents=[person(1, "H1")], payments=[payment(1), payment(7, id_number=bad_id(7))]
+    )
     assert list(run("R012", loaded)["entity_id"]) == [bad_id(7)]
 
 
 def test_r013_out_of_area_min_payments():
-    loaded = tables(residents=[person(1, "H1", village=V1)],
-                    payments=[payment(1, village=V2), payment(1, village=V2, day="2024-04-10")])
+    loaded = tables(
+        residents=[person(1, "H1", village=V1)],
+        payments=[payment(1, village=V2), payment(1, village=V2, day="2024-04-10")],
+    )
     assert list(run("R013", loaded)["entity_id"]) == [pid(1)]
     assert run("R013", loaded, {"rules": {"R013": {"min_payments": 3}}}).empty
 
 
 def test_r014_paid_after_exit_grace():
-    loaded = tables(residents=[person(1, "H1", exit_date="2024-01-31"),
-                               person(2, "H2", exit_date="2024-03-01")],
-                    payments=[payment(1, day="2024-03-10"), payment(2, day="2024-03-10")])
+    loaded = tables(
+        residents=[
+            person(1, "H1", exit_date="2024-01-31"),
+            person(2, "H2", exit_date="2024-03-01"),
+        ],
+        payments=[payment(1, day="2024-03-10"), payment(2, day="2024-03-10")],
+    )
     evidence = run("R014", loaded)
     assert list(evidence["entity_id"]) == [pid(1)]
 
 
 def test_r015_age_outside_range():
     loaded = tables(
-        residents=[person(1, "H1", birth_date="1950-01-01"),
-                   person(2, "H2", birth_date="1980-01-01")],
-        payments=[payment(1, program="LY01", amount=2500.0),
-                  payment(2, program="LY01", amount=2500.0)],
+        residents=[
+            person(1, "H1", birth_date="1950-01-01"),
+            person(2, "H2", birth_date="1980-01-01"),
+        ],
+        payments=[
+            payment(1, program="LY01", amount=2500.0),
+            payment(2, program="LY01", amount=2500.0),
+        ],
     )
     assert list(run("R015", loaded)["entity_id"]) == [pid(1)]
 
@@ -244,7 +364,10 @@ def test_r015_age_outside_range():
 def test_r016_disability_subsidy_without_disability():
     loaded = tables(
         residents=[person(1, "H1", disability=""), person(2, "H2", disability="三级")],
-        payments=[payment(1, program="CL01", amount=70.0), payment(2, program="CL01", amount=70.0),
-                  payment(1)],
+        payments=[
+            payment(1, program="CL01", amount=70.0),
+            payment(2, program="CL01", amount=70.0),
+            payment(1),
+        ],
     )
     assert list(run("R016", loaded)["entity_id"]) == [pid(1)]

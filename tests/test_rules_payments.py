@@ -12,8 +12,7 @@ def test_r020_duplicate_same_period_excludes_failed_and_other_periods():
             payment(1, day="2024-03-10", covered_period="2024-03"),
             payment(1, day="2024-03-25", covered_period="2024-03", payment_id="X2"),
             payment(2, day="2024-03-10", covered_period="2024-03"),
-            payment(2, day="2024-03-20", covered_period="2024-03", status="退回",
-                    payment_id="X3"),
+            payment(2, day="2024-03-20", covered_period="2024-03", status="退回", payment_id="X3"),
             payment(2, day="2024-04-10", covered_period="2024-04"),
         ],
     )
@@ -42,10 +41,12 @@ def test_r022_above_standard_tolerance_and_repetition():
         residents=[person(1, "H1"), person(2, "H2"), person(3, "H3")],
         programs=PROGRAMS,
         payments=[
-            payment(1, amount=600.0), payment(1, amount=600.0, day="2024-04-10"),
-            payment(2, amount=504.0), payment(2, amount=504.0, day="2024-04-10"),  # 5 %: not
-            payment(3, amount=900.0),                                             # once: not
-            payment(3, program="NY01", amount=1053.6, quantity=10.0),             # mu × rate
+            payment(1, amount=600.0),
+            payment(1, amount=600.0, day="2024-04-10"),
+            payment(2, amount=504.0),
+            payment(2, amount=504.0, day="2024-04-10"),  # 5 %: not
+            payment(3, amount=900.0),  # once: not
+            payment(3, program="NY01", amount=1053.6, quantity=10.0),  # mu × rate
         ],
     )
     evidence = run("R022", loaded)
@@ -56,27 +57,43 @@ def test_r022_above_standard_tolerance_and_repetition():
 
 def test_r022_farmland_by_quantity_times_rate():
     loaded = tables(
-        residents=[person(1, "H1")], programs=PROGRAMS,
-        payments=[payment(1, program="NY01", amount=2000.0, quantity=10.0),
-                  payment(1, program="NY01", amount=2000.0, quantity=10.0, day="2025-03-10")],
+        residents=[person(1, "H1")],
+        programs=PROGRAMS,
+        payments=[
+            payment(1, program="NY01", amount=2000.0, quantity=10.0),
+            payment(1, program="NY01", amount=2000.0, quantity=10.0, day="2025-03-10"),
+        ],
     )
     evidence = run("R022", loaded)
     assert evidence["amount_at_risk"].iloc[0] == round(2 * (2000 - 1053.6), 2)
 
 
 def _village_rows(village, amount, people, months=4, start=0):
-    return [payment(start + i, amount=amount, day=f"2024-0{m}-10", village=village,
-                    covered_period=f"2024-0{m}")
-            for i in range(people) for m in range(1, months + 1)]
+    return [
+        payment(
+            start + i,
+            amount=amount,
+            day=f"2024-0{m}-10",
+            village=village,
+            covered_period=f"2024-0{m}",
+        )
+        for i in range(people)
+        for m in range(1, months + 1)
+    ]
 
 
 def test_r024_village_shortfall_against_peers():
-    rows = (_village_rows(V1, 408.0, 5, start=0)       # 15 % short, 4 months
-            + _village_rows(V2, 480.0, 5, start=10)
-            + _village_rows(V3, 480.0, 5, start=20))
-    loaded = tables(programs=PROGRAMS, payments=rows,
-                    residents=[person(i, f"H{i}") for i in range(25)],
-                    officials=[cadre(900, village=V1)])
+    rows = (
+        _village_rows(V1, 408.0, 5, start=0)  # 15 % short, 4 months
+        + _village_rows(V2, 480.0, 5, start=10)
+        + _village_rows(V3, 480.0, 5, start=20)
+    )
+    loaded = tables(
+        programs=PROGRAMS,
+        payments=rows,
+        residents=[person(i, f"H{i}") for i in range(25)],
+        officials=[cadre(900, village=V1)],
+    )
     evidence = run("R024", loaded)
     assert list(evidence["entity_id"]) == [V1]
     assert evidence["entity_type"].iloc[0] == "village"
@@ -86,20 +103,27 @@ def test_r024_village_shortfall_against_peers():
 
 
 def test_r024_shortfall_outside_band_is_not_skimming():
-    rows = (_village_rows(V1, 470.0, 5, start=0)       # 2 %: inside tolerance
-            + _village_rows(V2, 480.0, 5, start=10)
-            + _village_rows(V3, 480.0, 5, start=20))
-    loaded = tables(programs=PROGRAMS, payments=rows,
-                    residents=[person(i, f"H{i}") for i in range(25)])
+    rows = (
+        _village_rows(V1, 470.0, 5, start=0)  # 2 %: inside tolerance
+        + _village_rows(V2, 480.0, 5, start=10)
+        + _village_rows(V3, 480.0, 5, start=20)
+    )
+    loaded = tables(
+        programs=PROGRAMS, payments=rows, residents=[person(i, f"H{i}") for i in range(25)]
+    )
     assert run("R024", loaded).empty
 
 
 def test_r023_single_person_below_standard():
     rows = _village_rows(V1, 480.0, 5) + [
         payment(50, amount=400.0, day=f"2024-0{m}-11", covered_period=f"2024-0{m}")
-        for m in range(1, 5)]
-    loaded = tables(programs=PROGRAMS, payments=rows,
-                    residents=[person(i, f"H{i}") for i in [0, 1, 2, 3, 4, 50]])
+        for m in range(1, 5)
+    ]
+    loaded = tables(
+        programs=PROGRAMS,
+        payments=rows,
+        residents=[person(i, f"H{i}") for i in [0, 1, 2, 3, 4, 50]],
+    )
     evidence = run("R023", loaded)
     assert list(evidence["entity_id"]) == [pid(50)]
     assert run("R023", loaded, {"rules": {"R023": {"min_times": 5}}}).empty
@@ -111,13 +135,22 @@ def _accounts(holder, number="6217000099"):
 
 def test_r025_shared_account_excludes_same_household():
     loaded = tables(
-        residents=[person(1, "H1"), person(2, "H2"), person(3, "H3"), person(4, "H4"),
-                   person(5, "H4"), person(9, "H9")],
+        residents=[
+            person(1, "H1"),
+            person(2, "H2"),
+            person(3, "H3"),
+            person(4, "H4"),
+            person(5, "H4"),
+            person(9, "H9"),
+        ],
         officials=[cadre(9)],
         accounts=[_accounts(pid(9)), _accounts(pid(4), "6217000088")],
-        payments=[payment(1, account_no="6217000099"), payment(2, account_no="6217000099"),
-                  payment(4, account_no="6217000088"), payment(5, account_no="6217000088",
-                                                                program="JY01", amount=1500.0)],
+        payments=[
+            payment(1, account_no="6217000099"),
+            payment(2, account_no="6217000099"),
+            payment(4, account_no="6217000088"),
+            payment(5, account_no="6217000088", program="JY01", amount=1500.0),
+        ],
     )
     evidence = run("R025", loaded)
     assert list(evidence["entity_id"]) == ["6217000099"]
@@ -130,8 +163,9 @@ def test_r026_institutional_account_is_a_lookalike():
     loaded = tables(
         residents=[person(1, "H1"), person(2, "H2"), person(3, "H3")],
         accounts=[_accounts(CREDIT)],
-        payments=[payment(i, program="MZ02", amount=760.0, account_no="6217000099")
-                  for i in (1, 2, 3)],
+        payments=[
+            payment(i, program="MZ02", amount=760.0, account_no="6217000099") for i in (1, 2, 3)
+        ],
     )
     assert run("R025", loaded).empty
     evidence = run("R026", loaded)
@@ -153,14 +187,23 @@ def test_r027_holder_outside_household():
 def test_r028_account_held_by_cadre_or_relative():
     import pandas as pd
 
-    kinship = pd.DataFrame({"id_a": [pid(9), pid(7)], "id_b": [pid(7), pid(9)],
-                            "relation": ["配偶", "配偶"], "degree": [1, 1]})
+    kinship = pd.DataFrame(
+        {
+            "id_a": [pid(9), pid(7)],
+            "id_b": [pid(7), pid(9)],
+            "relation": ["配偶", "配偶"],
+            "degree": [1, 1],
+        }
+    )
     loaded = tables(
         residents=[person(1, "H1"), person(2, "H2"), person(7, "H7"), person(9, "H9")],
         officials=[cadre(9)],
         accounts=[_accounts(pid(9), "A9"), _accounts(pid(7), "A7")],
-        payments=[payment(1, account_no="A9"), payment(2, account_no="A7"),
-                  payment(9, account_no="A9")],
+        payments=[
+            payment(1, account_no="A9"),
+            payment(2, account_no="A7"),
+            payment(9, account_no="A9"),
+        ],
     )
     evidence = run("R028", loaded, kinship=kinship)
     assert sorted(evidence["entity_id"]) == ["A7", "A9"]
@@ -171,9 +214,11 @@ def test_r029_by_household_paid_to_two_members():
     loaded = tables(
         residents=[person(1, "H1"), person(2, "H1"), person(3, "H3")],
         programs=PROGRAMS,
-        payments=[payment(1, program="ZJ01", amount=30000.0),
-                  payment(2, program="ZJ01", amount=30000.0, day="2024-05-01"),
-                  payment(3, program="ZJ01", amount=30000.0)],
+        payments=[
+            payment(1, program="ZJ01", amount=30000.0),
+            payment(2, program="ZJ01", amount=30000.0, day="2024-05-01"),
+            payment(3, program="ZJ01", amount=30000.0),
+        ],
     )
     evidence = run("R029", loaded)
     assert list(evidence["entity_id"]) == ["H1"]
@@ -206,10 +251,11 @@ def test_r031_peer_outlier():
 
 
 def test_r032_many_accounts():
-    loaded = tables(residents=[person(1, "H1"), person(2, "H2")],
-                    payments=[payment(1, account_no=f"A{i}", day=f"2024-0{i}-10")
-                              for i in (1, 2, 3)] + [payment(2, account_no="B", day="2024-01-10"),
-                                                     payment(2, account_no="C")])
+    loaded = tables(
+        residents=[person(1, "H1"), person(2, "H2")],
+        payments=[payment(1, account_no=f"A{i}", day=f"2024-0{i}-10") for i in (1, 2, 3)]
+        + [payment(2, account_no="B", day="2024-01-10"), payment(2, account_no="C")],
+    )
     assert list(run("R032", loaded)["entity_id"]) == [pid(1)]
     assert len(run("R032", loaded, {"rules": {"R032": {"min_accounts": 2}}})) == 2
 

@@ -6,31 +6,49 @@ from rules_helpers import V1, V2, cadre, pid, run, tables
 
 
 def voucher(number, amount, day="2024-03-10", village=V1, **extra):
-    row = {"voucher_id": str(number), "village_code": village, "date": day, "direction": "支出",
-           "amount": amount, "method": "转账", "summary": "购买材料", "category": "管理费用",
-           "counterparty_name": "某建材店", "counterparty_id": "", "counterparty_account": "",
-           "handler": "张会计", "approver": "李书记"}
+    row = {
+        "voucher_id": str(number),
+        "village_code": village,
+        "date": day,
+        "direction": "支出",
+        "amount": amount,
+        "method": "转账",
+        "summary": "购买材料",
+        "category": "管理费用",
+        "counterparty_name": "某建材店",
+        "counterparty_id": "",
+        "counterparty_account": "",
+        "handler": "张会计",
+        "approver": "李书记",
+    }
     row.update(extra)
     return row
 
 
 def test_r040_cash_over_limit_both_sides():
-    loaded = tables(ledger=[voucher(1, 1000.0, method="现金"), voucher(2, 1000.01, method="现金"),
-                            voucher(3, 5000.0, method="转账")])
+    loaded = tables(
+        ledger=[
+            voucher(1, 1000.0, method="现金"),
+            voucher(2, 1000.01, method="现金"),
+            voucher(3, 5000.0, method="转账"),
+        ]
+    )
     evidence = run("R040", loaded)
     assert len(evidence) == 1
     assert evidence["amount_at_risk"].iloc[0] == 1000.01
 
 
 def test_r041_split_under_threshold_within_window():
-    loaded = tables(ledger=[
-        voucher(1, 9500.0, "2024-03-01", counterparty_name="王某"),
-        voucher(2, 9800.0, "2024-03-20", counterparty_name="王某"),
-        voucher(3, 7900.0, "2024-03-01", counterparty_name="赵某"),   # under the band
-        voucher(4, 9000.0, "2024-03-05", counterparty_name="赵某"),
-        voucher(5, 9000.0, "2024-01-01", counterparty_name="钱某"),
-        voucher(6, 9000.0, "2024-03-01", counterparty_name="钱某"),   # 60 days apart
-    ])
+    loaded = tables(
+        ledger=[
+            voucher(1, 9500.0, "2024-03-01", counterparty_name="王某"),
+            voucher(2, 9800.0, "2024-03-20", counterparty_name="王某"),
+            voucher(3, 7900.0, "2024-03-01", counterparty_name="赵某"),  # under the band
+            voucher(4, 9000.0, "2024-03-05", counterparty_name="赵某"),
+            voucher(5, 9000.0, "2024-01-01", counterparty_name="钱某"),
+            voucher(6, 9000.0, "2024-03-01", counterparty_name="钱某"),  # 60 days apart
+        ]
+    )
     evidence = run("R041", loaded)
     assert len(evidence) == 1
     assert "王某" in evidence["entity_id"].iloc[0]
@@ -41,9 +59,11 @@ def test_r041_split_under_threshold_within_window():
 def test_r042_handler_is_payee_names_the_cadre():
     loaded = tables(
         officials=[cadre(9, name="张会计")],
-        ledger=[voucher(1, 3000.0, counterparty_name="张会计", method="现金"),
-                voucher(2, 400.0, counterparty_name="张会计"),       # below min amount
-                voucher(3, 3000.0, counterparty_name="王某")],
+        ledger=[
+            voucher(1, 3000.0, counterparty_name="张会计", method="现金"),
+            voucher(2, 400.0, counterparty_name="张会计"),  # below min amount
+            voucher(3, 3000.0, counterparty_name="王某"),
+        ],
     )
     evidence = run("R042", loaded)
     assert list(evidence["entity_id"]) == [pid(9)]
@@ -52,8 +72,12 @@ def test_r042_handler_is_payee_names_the_cadre():
 
 
 def test_r043_approver_is_payee():
-    loaded = tables(ledger=[voucher(1, 2000.0, counterparty_name="李书记"),
-                            voucher(2, 2000.0, counterparty_name="王某")])
+    loaded = tables(
+        ledger=[
+            voucher(1, 2000.0, counterparty_name="李书记"),
+            voucher(2, 2000.0, counterparty_name="王某"),
+        ]
+    )
     evidence = run("R043", loaded)
     assert len(evidence) == 1 and evidence["entity_type"].iloc[0] == "payee"
 
@@ -61,11 +85,13 @@ def test_r043_approver_is_payee():
 def test_r044_payee_is_cadre_excluding_wages_and_other_villages():
     loaded = tables(
         officials=[cadre(9, name="刘主任")],
-        ledger=[voucher(1, 2000.0, counterparty_name="刘主任", counterparty_id=pid(9)),
-                voucher(2, 2000.0, counterparty_name="刘主任", counterparty_id=pid(9),
-                        summary="3月误工补贴"),
-                voucher(3, 2000.0, counterparty_name="刘主任", counterparty_id=pid(9),
-                        village=V2)],
+        ledger=[
+            voucher(1, 2000.0, counterparty_name="刘主任", counterparty_id=pid(9)),
+            voucher(
+                2, 2000.0, counterparty_name="刘主任", counterparty_id=pid(9), summary="3月误工补贴"
+            ),
+            voucher(3, 2000.0, counterparty_name="刘主任", counterparty_id=pid(9), village=V2),
+        ],
     )
     evidence = run("R044", loaded)
     assert list(evidence["entity_id"]) == [pid(9)]
@@ -109,8 +135,9 @@ def test_r047_benford_needs_enough_entries():
 
     rng = np.random.default_rng(1)
     benford_like = list(np.round(10 ** rng.uniform(1, 5, 300), 2))
-    codes, rows = _peer_ledgers([float(x) for x in rng.uniform(700, 999, 300).round(2)],
-                                [float(x) for x in benford_like])
+    codes, rows = _peer_ledgers(
+        [float(x) for x in rng.uniform(700, 999, 300).round(2)], [float(x) for x in benford_like]
+    )
     evidence = run("R047", tables(ledger=rows))
     assert list(evidence["entity_id"]) == [codes[0]]
     assert run("R047", tables(ledger=rows), {"rules": {"R047": {"min_entries": 301}}}).empty
@@ -118,20 +145,25 @@ def test_r047_benford_needs_enough_entries():
 
 def test_r048_closing_rate_and_gap():
     rows = [voucher(m, 100.0, f"2024-{m:02d}-05") for m in range(1, 13)]
-    rows += [voucher(m, 100.0, f"2024-{m:02d}-05", village=V2) for m in (1, 2, 3, 4, 5, 9, 10,
-                                                                          11, 12)]
+    rows += [
+        voucher(m, 100.0, f"2024-{m:02d}-05", village=V2) for m in (1, 2, 3, 4, 5, 9, 10, 11, 12)
+    ]
     evidence = run("R048", tables(ledger=rows))
     assert list(evidence["entity_id"]) == [V2]
-    assert run("R048", tables(ledger=rows),
-               {"rules": {"R048": {"min_rate": 0.7, "max_gap_months": 4}}}).empty
+    assert run(
+        "R048", tables(ledger=rows), {"rules": {"R048": {"min_rate": 0.7, "max_gap_months": 4}}}
+    ).empty
 
 
 def test_r049_voucher_booked_after_month_closed():
-    rows = [voucher(1, 100.0, "2024-01-10"), voucher(2, 100.0, "2024-02-20"),
-            voucher(3, 900.0, "2024-01-15"),        # booked after February vouchers: late
-            voucher(1, 100.0, "2024-01-10", village=V2), voucher(2, 100.0, "2024-02-05",
-                                                                 village=V2),
-            voucher(3, 100.0, "2024-01-30", village=V2)]  # within 15-day tolerance
+    rows = [
+        voucher(1, 100.0, "2024-01-10"),
+        voucher(2, 100.0, "2024-02-20"),
+        voucher(3, 900.0, "2024-01-15"),  # booked after February vouchers: late
+        voucher(1, 100.0, "2024-01-10", village=V2),
+        voucher(2, 100.0, "2024-02-05", village=V2),
+        voucher(3, 100.0, "2024-01-30", village=V2),
+    ]  # within 15-day tolerance
     evidence = run("R049", tables(ledger=rows))
     assert list(evidence["entity_id"]) == [V1]
     assert evidence["amount_at_risk"].iloc[0] == 900.0
@@ -139,11 +171,12 @@ def test_r049_voucher_booked_after_month_closed():
 
 
 def test_r050_management_fee_income():
-    rows = [voucher(1, 300.0, direction="收入", summary="收取低保户管理费"),
-            voucher(2, 300.0, direction="收入", summary="收取低保户管理费"),
-            voucher(3, 900.0, direction="收入", summary="收取管理费", village=V2,
-                    day="2024-05-01"),
-            voucher(4, 5000.0, direction="支出", summary="支付管理费")]
+    rows = [
+        voucher(1, 300.0, direction="收入", summary="收取低保户管理费"),
+        voucher(2, 300.0, direction="收入", summary="收取低保户管理费"),
+        voucher(3, 900.0, direction="收入", summary="收取管理费", village=V2, day="2024-05-01"),
+        voucher(4, 5000.0, direction="支出", summary="支付管理费"),
+    ]
     evidence = run("R050", tables(ledger=rows))
     assert sorted(evidence["entity_id"]) == [V1, V2]
     assert len(run("R050", tables(ledger=rows), {"rules": {"R050": {"min_amount": 700.0}}})) == 1
@@ -153,10 +186,12 @@ def test_r051_round_transfers_into_cadre_account():
     loaded = tables(
         officials=[cadre(9)],
         accounts=[{"account_no": "A9", "holder_id_number": pid(9)}],
-        ledger=[voucher(1, 2000.0, counterparty_account="A9", summary="往来款"),
-                voucher(2, 3000.0, counterparty_account="A9", summary="往来款"),
-                voucher(3, 1234.5, counterparty_account="A9", summary="往来款"),
-                voucher(4, 2000.0, counterparty_account="A9", summary="工资")],
+        ledger=[
+            voucher(1, 2000.0, counterparty_account="A9", summary="往来款"),
+            voucher(2, 3000.0, counterparty_account="A9", summary="往来款"),
+            voucher(3, 1234.5, counterparty_account="A9", summary="往来款"),
+            voucher(4, 2000.0, counterparty_account="A9", summary="工资"),
+        ],
     )
     evidence = run("R051", loaded)
     assert list(evidence["entity_id"]) == [pid(9)]
@@ -166,15 +201,21 @@ def test_r051_round_transfers_into_cadre_account():
 
 def test_r052_white_slips():
     rows = [voucher(i, 500.0, invoice_no="", attachment_count=0) for i in range(3)]
-    rows += [voucher(9, 500.0, invoice_no="N1", attachment_count=1),
-             voucher(10, 150.0, invoice_no="", attachment_count=0)]
+    rows += [
+        voucher(9, 500.0, invoice_no="N1", attachment_count=1),
+        voucher(10, 150.0, invoice_no="", attachment_count=0),
+    ]
     evidence = run("R052", tables(ledger=rows))
     assert evidence["amount_at_risk"].iloc[0] == 1500.0
     assert run("R052", tables(ledger=rows), {"rules": {"R052": {"min_vouchers": 4}}}).empty
 
 
 def test_r053_duplicate_reimbursement():
-    rows = [voucher(1, 1888.0, "2024-03-01"), voucher(2, 1888.0, "2024-03-20"),
-            voucher(3, 1888.0, "2024-09-01"), voucher(4, 999.0, "2024-03-01")]
+    rows = [
+        voucher(1, 1888.0, "2024-03-01"),
+        voucher(2, 1888.0, "2024-03-20"),
+        voucher(3, 1888.0, "2024-09-01"),
+        voucher(4, 999.0, "2024-03-01"),
+    ]
     evidence = run("R053", tables(ledger=rows))
     assert len(evidence) == 1 and evidence["amount_at_risk"].iloc[0] == 1888.0

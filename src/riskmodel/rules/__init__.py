@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-def rules_command(args):  # noqa: ANN001, ANN201 - CLI entry, see riskmodel.rules.docs
+def rules_command(args):
     """``riskmodel rules``: see :func:`riskmodel.rules.docs.rules_command`."""
     from riskmodel.rules.docs import rules_command as command
 

@@ -413,9 +413,21 @@ def _program_key(frame: pd.DataFrame) -> pd.Series:
 
 
 PROGRAM_COLUMNS = [
-    "program_key", "program_code", "program_name", "family", "means_tested", "wage", "unit",
-    "period", "period_months", "standard", "standard_kind", "age_min", "age_max",
-    "by_household", "standards",
+    "program_key",
+    "program_code",
+    "program_name",
+    "family",
+    "means_tested",
+    "wage",
+    "unit",
+    "period",
+    "period_months",
+    "standard",
+    "standard_kind",
+    "age_min",
+    "age_max",
+    "by_household",
+    "standards",
 ]
 
 

@@ -52,7 +52,9 @@ def _corroboration(context: RuleContext, config: Config, min_village_rules: int)
     related = evidence.assign(id=evidence["related_ids"].str.split(";")).explode("id")
     ids = pd.concat(
         [
-            evidence[["entity_id", "rule_id", "amount_at_risk"]].rename(columns={"entity_id": "id"}),
+            evidence[["entity_id", "rule_id", "amount_at_risk"]].rename(
+                columns={"entity_id": "id"}
+            ),
             evidence[["official_id", "rule_id", "amount_at_risk"]].rename(
                 columns={"official_id": "id"}
             ),
@@ -64,8 +66,10 @@ def _corroboration(context: RuleContext, config: Config, min_village_rules: int)
     per_id = ids.groupby("id").agg(
         rules=("rule_id", common.collapse), amount=("amount_at_risk", "sum")
     )
-    per_village = evidence[evidence["village_code"] != ""].groupby("village_code").agg(
-        rules=("rule_id", common.collapse), n_rules=("rule_id", "nunique")
+    per_village = (
+        evidence[evidence["village_code"] != ""]
+        .groupby("village_code")
+        .agg(rules=("rule_id", common.collapse), n_rules=("rule_id", "nunique"))
     )
     direct = frame["subject"].map(per_id["rules"]).fillna("").astype("str")
     village = frame["village_code"].map(per_village["rules"]).fillna("").astype("str")
@@ -172,9 +176,7 @@ def complaint_village_findings(
     """
     frame = _corroboration(context, config, int(params["min_village_rules"]))
     frame = frame[~frame["direct"] & frame["village_ok"]]
-    return _complaint_evidence(
-        context, config, frame, "仅所在村有其他数据疑点，未直接指向被反映人"
-    )
+    return _complaint_evidence(context, config, frame, "仅所在村有其他数据疑点，未直接指向被反映人")
 
 
 def repeat_complaint(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
@@ -193,7 +195,7 @@ def repeat_complaint(context: RuleContext, config: Config, params: Params) -> pd
 
     Evidence
     --------
-    One row per subject.
+    One row per subject with the number of complaints.
     """
     frame = _complaints(context, config)
     if frame.empty:

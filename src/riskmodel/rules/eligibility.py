@@ -355,7 +355,7 @@ def _household_assets(context: RuleContext, config: Config) -> pd.DataFrame:
             if not companies.empty:
                 info = companies.drop_duplicates("credit_code").set_index("credit_code")
                 owned["company_name"] = owned["credit_code"].map(info["name"]).fillna("")
-                since = info["registered_date"] if "registered_date" in info else None
+                since = info.get("registered_date")
                 owned["since"] = (
                     pd.to_datetime(owned["credit_code"].map(since), errors="coerce")
                     if since is not None
@@ -711,7 +711,7 @@ def ghost_beneficiary(context: RuleContext, config: Config, params: Params) -> p
     if "account_no" in rows:
         extra["accounts"] = ("account_no", common.collapse)
     found = _group_payments(rows, ["raw_id"], extra)
-    found["related"] = found["accounts"] if "accounts" in found else ""
+    found["related"] = found.get("accounts", "")
     found["detail"] = [
         f"身份证号有效但户籍库中无此人（姓名“{r.name}”），领取{r.programs}{r.count}笔共"
         f"{common.yuan(r.amount)}"
@@ -996,7 +996,7 @@ def disability_subsidy_without_disability(
 
     Evidence
     --------
-    One row per person.
+    One row per person and program with the amount paid.
     """
     paid = common.payments(context, config)
     paid = paid[paid["family"].isin(DISABILITY_FAMILIES)]

@@ -133,7 +133,7 @@ def contractor_linked_graph(context: RuleContext, config: Config, params: Params
     rows = rows.sort_values("hops").drop_duplicates(["project_id", "official_id"])
     rows["keys"] = rows["_key"]
     rows["related"] = rows["project_id"] + ";" + rows["official_id"]
-    rows["amount"] = rows["contract_amount"] if "contract_amount" in rows else 0.0
+    rows["amount"] = rows.get("contract_amount", 0.0)
     rows["quality"] = 1.0 / pd.to_numeric(rows["hops"]).clip(lower=1) ** 0.5
     rows["detail"] = [
         f"项目“{r.project_name}”由{r.contractor_name}承接，该企业与公职人员存在关联："
@@ -241,7 +241,7 @@ def contractor_kin(context: RuleContext, config: Config, params: Params) -> pd.D
     rows = rows.sort_values("degree").drop_duplicates(["project_id", "official_id"])
     rows["keys"] = rows["_key"]
     rows["related"] = rows["project_id"] + ";" + rows["person_id"] + ";" + rows["official_id"]
-    rows["amount"] = rows["contract_amount"] if "contract_amount" in rows else 0.0
+    rows["amount"] = rows.get("contract_amount", 0.0)
     rows["detail"] = [
         f"项目“{r.project_name}”由{r.contractor_name}承接，该企业{r.role}是公职人员"
         f"{r.official_name}的{r.relation}"
@@ -692,7 +692,7 @@ def shell_company_winner(context: RuleContext, config: Config, params: Params) -
 
     Evidence
     --------
-    One row per project.
+    One row per project: company age and insured staff.
     """
     projects = _projects(context)
     companies = context.table("companies")

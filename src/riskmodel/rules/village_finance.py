@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -803,7 +802,7 @@ def white_slip(context: RuleContext, config: Config, params: Params) -> pd.DataF
 
     Evidence
     --------
-    One row per village.
+    One row per village: count and total of the slips.
     """
     rows = _expenses(context)
     rows = rows[rows["amount"] > float(params["min_amount"])]
@@ -878,6 +877,3 @@ def duplicate_reimbursement(context: RuleContext, config: Config, params: Params
     return _ledger_evidence(
         found, "payee", "payee_key", ["count", "amount"], amount="extra", name="payee"
     )
-
-
-_ = re
