@@ -103,6 +103,8 @@ def normalise_id(value: Any) -> str:
 
     Missing values (None, NaN, NA) give ``''``.
     """
+    if isinstance(value, str) and value.isascii() and value.isalnum():
+        return value.upper()  # already clean: the common case, kept fast
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -437,7 +439,8 @@ def mask_phone(value: Any) -> str:
     return mask_account(text)
 
 
-def _normalise_series(values: pd.Series) -> pd.Series:
+def normalise_ids(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`normalise_id` (``str`` Series; missing values stay missing)."""
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
     clean = text.str.fullmatch(r"[0-9A-Za-z]*").fillna(True)
     upper = text.str.upper()  # ASCII upper-casing is the same in pyarrow and Python
@@ -448,7 +451,7 @@ def _normalise_series(values: pd.Series) -> pd.Series:
 
 
 def _mask_series(values: pd.Series, long_from: int, head: int) -> pd.Series:
-    text = _normalise_series(values)
+    text = normalise_ids(values)
     lengths = text.str.len()
     result = text.copy()
     for length in lengths.dropna().unique():
@@ -504,6 +507,7 @@ def pseudonymise_series(values: pd.Series, key: str) -> pd.Series:
 
 #: Full-width digits and X, read as ASCII when scanning free text.
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+_HAS_FULL_WIDTH = re.compile("[０-９Ｘｘ]")
 
 #: A run of 12 or more digits (an ID may end in X), not glued to other digits.
 _TEXT_NUMBER = re.compile(r"(?<![0-9])[0-9]{12,}(?:[Xx](?![0-9A-Za-z]))?(?![0-9])")
@@ -538,7 +542,12 @@ def division_codes_in(text: str) -> set[str]:
 def is_household_number(token: str, division_codes: Collection[str]) -> bool:
     """True for a household number: a known 12-digit village code followed by 2–5 digits
     (the usual 户编号; the synthetic county uses village code + 4 digits)."""
-    return 14 <= len(token) <= 17 and token.isdigit() and token[:12] in division_codes
+    return (
+        14 <= len(token) <= 17
+        and token.isascii()
+        and token.isdigit()
+        and token[:12] in division_codes
+    )
 
 
 def replace_identifiers(
@@ -558,15 +567,21 @@ def replace_identifiers(
     """
     if not isinstance(text, str) or not text:
         return text
-    text = text.translate(_FULL_WIDTH_DIGITS)
-    codes = division_codes_in(text) | set(division_codes)
+    if not text.isascii() and _HAS_FULL_WIDTH.search(text):
+        text = text.translate(_FULL_WIDTH_DIGITS)
+    known: list[set[str]] = []  # the village codes, found once when first needed
 
     def substitute(match: re.Match[str]) -> str:
         token = match.group(0).upper()
         if token.endswith("X") or _looks_like_person_id(token):
             return replace_id(token)
-        if _is_division_code(token) or is_household_number(token, codes):
+        if _is_division_code(token):
             return match.group(0)
+        if 14 <= len(token) <= 17:
+            if not known:
+                known.append(division_codes_in(text) | set(division_codes))
+            if is_household_number(token, known[0]):
+                return match.group(0)
         return replace_account(token)
 
     return _TEXT_NUMBER.sub(substitute, text)
@@ -614,7 +629,8 @@ def find_unmasked_identifiers(
     """
     if not isinstance(text, str):
         return []
-    text = text.translate(_FULL_WIDTH_DIGITS)
+    if not text.isascii() and _HAS_FULL_WIDTH.search(text):
+        text = text.translate(_FULL_WIDTH_DIGITS)
     codes: set[str] | None = None
     found: list[str] = []
     for match in _SCAN_NUMBER.finditer(text):

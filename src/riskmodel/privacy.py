@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -36,7 +37,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.ids import (
     PROVINCE_CODES,
@@ -48,13 +52,18 @@ from riskmodel.ids import (
     mask_ids,
     mask_phone,
     normalise_id,
+    normalise_ids,
     pseudonymise,
     redact_identifiers,
     replace_identifiers,
 )
-from riskmodel.ids import _looks_like_person_id as looks_like_person_id
 
 MODES = ("masked", "full", "pseudonymised")
+_ID_SHAPE_PATTERN = r"[0-9]{14}[0-9X]|[0-9]{17}[0-9X]"
+_ID_SHAPE = re.compile(_ID_SHAPE_PATTERN)
+_PROVINCE_PREFIXES = sorted(f"{code:02d}" for code in PROVINCE_CODES)
+_PROVINCES = frozenset(_PROVINCE_PREFIXES)
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 DEFAULT_KEY = "change-me"
 
 
@@ -189,19 +198,21 @@ class _Protector:
         return mask_phone(value)
 
     def token(self, value: str) -> str:
-        """A part of a mixed column: protect IDs and long digit runs, keep other keys."""
+        """A part of a mixed column: protect IDs and long digit runs, keep other keys.
+
+        ID-shaped (15 or 18 characters, digits with a final digit or X) → as an ID;
+        a household number → kept; 13+ digits, or 12 digits without a province prefix →
+        as an account; anything else (credit codes, village codes, project ids) → kept.
+        """
         text = normalise_id(value)
         if not text:
             return value
-        if looks_like_person_id(text) or (
-            len(text) in (15, 18) and text[:-1].isdigit() and text[-1] in "0123456789X"
-        ):
+        if _ID_SHAPE.fullmatch(text):
             return self.person_id(text)
         if is_household_number(text, self.division_codes):
             return value
-        if text.isdigit() and len(text) >= 13:
-            return self.account(text)
-        if text.isdigit() and len(text) == 12 and int(text[:2]) not in PROVINCE_CODES:
+        is_digits = text.isascii() and text.isdigit()
+        if is_digits and (len(text) >= 13 or (len(text) == 12 and text[:2] not in _PROVINCES)):
             return self.account(text)
         return value
 
@@ -251,6 +262,47 @@ def _map_distinct(column: pd.Series, function: Callable[[Any], Any]) -> pd.Serie
         result[present] = values.map(function)
     if isinstance(column.dtype, pd.StringDtype):
         return result.astype(column.dtype)
+    return result
+
+
+def _has_sequences(column: pd.Series) -> bool:
+    return column.dtype == object and bool(column.map(lambda v: isinstance(v, list | tuple)).any())
+
+
+def _mask_tokens(tokens: pd.Series, division_codes: Collection[str]) -> pd.Series:
+    """Vectorised masked-mode :meth:`_Protector.token` for a ``str`` Series."""
+    text = normalise_ids(tokens)
+    length = text.str.len()
+    id_shaped = text.str.fullmatch(_ID_SHAPE_PATTERN).fillna(False).astype(bool)
+    digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
+    household = digits & length.between(14, 17) & text.str.slice(0, 12).isin(list(division_codes))
+    no_province = ~text.str.slice(0, 2).isin(_PROVINCE_PREFIXES)
+    account = ~id_shaped & ~household & digits & ((length >= 13) | ((length == 12) & no_province))
+    result = tokens.copy()
+    if id_shaped.any():
+        result[id_shaped] = mask_ids(text[id_shaped])
+    if account.any():
+        result[account] = mask_accounts(text[account])
+    return result
+
+
+def _mask_mixed(column: pd.Series, division_codes: Collection[str]) -> pd.Series:
+    """Vectorised masked-mode protection of a mixed column (``;``-separated lists too)."""
+    text = _as_text(column).astype("str").reset_index(drop=True)
+    present = text.notna()
+    has_list = present & text.str.contains(";", regex=False).fillna(False).astype(bool)
+    result = text.copy()
+    single = present & ~has_list
+    if single.any():
+        result[single] = _mask_tokens(text[single], division_codes)
+    if has_list.any():
+        lists = pc.split_pattern(pa.array(text[has_list], from_pandas=True), pattern=";")
+        parts = pd.Series(lists.flatten(), dtype=_STR)
+        masked = pa.array(_mask_tokens(parts, division_codes), from_pandas=True)
+        rebuilt = type(lists).from_arrays(lists.offsets, masked.cast(lists.type.value_type))
+        joined = pc.binary_join(rebuilt, pa.scalar(";", lists.type.value_type))
+        result[has_list] = pd.Series(joined, dtype=_STR).to_numpy()
+    result.index = column.index
     return result
 
 
@@ -317,13 +369,16 @@ def protect_frame(
 
     for name, kind in kinds.items():
         column = frame[name]
+        vectorised = mode == "masked" and not _has_sequences(column)
         if kind == "mixed" and name == "entity_id" and "entity_type" in frame.columns:
             protected[name] = _protect_entity_ids(column, frame["entity_type"], protector)
+        elif kind == "mixed" and vectorised:
+            protected[name] = _mask_mixed(column, protector.division_codes)
         elif kind == "mixed":
             protected[name] = _map_distinct(column, protector.mixed)
         elif kind == "phone":
             protected[name] = _map_distinct(_as_text(column), protector.phone)
-        elif mode == "masked" and column.dtype != object:
+        elif vectorised:
             masker = mask_ids if kind == "id" else mask_accounts
             protected[name] = masker(column)
         else:
@@ -362,17 +417,29 @@ def _division_codes(frame: pd.DataFrame) -> set[str]:
 def _protect_entity_ids(
     entity_ids: pd.Series, entity_types: pd.Series, protector: _Protector
 ) -> pd.Series:
-    types = entity_types.astype("str").str.lower()
-    result = _map_distinct(entity_ids, protector.mixed).astype(object)
-    for type_set, function in (
-        (PERSON_ENTITY_TYPES, protector.person_id),
-        (ACCOUNT_ENTITY_TYPES, protector.account),
+    types = entity_types.astype("str").str.lower().to_numpy(dtype=object)
+    present = entity_ids.notna().to_numpy(dtype=bool)
+    person = present & np.isin(types, list(PERSON_ENTITY_TYPES))
+    account = present & np.isin(types, list(ACCOUNT_ENTITY_TYPES))
+    other = ~person & ~account
+    result = entity_ids.astype(object).copy()
+    masked = protector.mode == "masked" and not _has_sequences(entity_ids)
+    if other.any():
+        part = entity_ids[other]
+        if masked:
+            result[other] = _mask_mixed(part, protector.division_codes).to_numpy(dtype=object)
+        else:
+            result[other] = _map_distinct(part, protector.mixed).to_numpy(dtype=object)
+    for rows, masker, function in (
+        (person, mask_ids, protector.person_id),
+        (account, mask_accounts, protector.account),
     ):
-        rows = (types.isin(type_set) & entity_ids.notna()).to_numpy(dtype=bool)
         if rows.any():
-            result[rows] = _map_distinct(
-                entity_ids[rows].astype("str"), lambda v, f=function: f(v)
-            ).to_numpy(dtype=object)
+            part = entity_ids[rows].astype("str")
+            if masked:
+                result[rows] = masker(part).to_numpy(dtype=object)
+            else:
+                result[rows] = _map_distinct(part, function).to_numpy(dtype=object)
     if isinstance(entity_ids.dtype, pd.StringDtype):
         return result.astype(entity_ids.dtype)
     return result
