@@ -17,6 +17,8 @@ from riskmodel.config import ConfigError, load_config, override
 from riskmodel.ids import PROVINCE_CODES, check_digit, find_unmasked_identifiers
 from riskmodel.privacy import (
     PrivacyError,
+    _mask_mixed,
+    _Protector,
     format_exception_redacted,
     identifier_kind,
     identifier_mode,
@@ -291,6 +293,60 @@ def test_masked_frames_never_leak(rows):
     protected = protect_frame(frame, load_config())
     assert find_unmasked_identifiers(protected.to_csv(index=False)) == []
     assert find_unmasked_identifiers(protected.to_json(force_ascii=False)) == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.lists(
+                st.one_of(
+                    valid_ids,
+                    accounts,
+                    st.sampled_from([VILLAGE, VILLAGE + "0023", COMPANY, "991234567890", ""]),
+                    st.text(alphabet="0123456789X;x １", max_size=20),
+                    st.text(max_size=6),
+                ),
+                min_size=1,
+                max_size=3,
+            ).map(";".join),
+        ),
+        max_size=12,
+    )
+)
+def test_vectorised_mixed_agrees_with_scalar(values):
+    series = pd.Series(values, dtype=object)
+    codes = {VILLAGE}
+    vectorised = _mask_mixed(series, codes)
+    scalar = series.map(_Protector("masked", division_codes=codes).mixed)
+    for position, value in enumerate(values):
+        if value is None:
+            assert pd.isna(vectorised.iloc[position])
+        else:
+            assert vectorised.iloc[position] == scalar.iloc[position], value
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=25), st.integers(), st.floats()), max_size=8),
+    st.sampled_from(["masked", "pseudonymised"]),
+)
+def test_arbitrary_values_never_crash(values, mode):
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object)
+            for name in ("id_number", "related_ids", "account_no", "phone", "detail")
+        }
+    )
+    frame["entity_type"] = "person"
+    frame["entity_id"] = pd.Series(values, dtype=object)
+    config = config_with(identifiers=mode, pseudonym_key="k1")
+    protected = protect_frame(frame, config)
+    assert protected.shape == frame.shape
+    for value in values:
+        if isinstance(value, str):
+            protect_text(value, config)
 
 
 def test_protect_text():

@@ -219,6 +219,8 @@ class _Protector:
     def mixed(self, value: Any) -> Any:
         if isinstance(value, list | tuple):
             return type(value)(self.mixed(part) for part in value)
+        if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+            value = str(value)  # an ID or account read as a number is still one
         if not isinstance(value, str):
             return value
         if ";" in value:
