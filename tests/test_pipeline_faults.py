@@ -102,6 +102,7 @@ def test_failing_notebook_keeps_previous_run_and_names_the_cell(setup: dict[str,
     [record] = failure_records(setup["out"])
     error = (record / "error.txt").read_text()
     assert "ValueError" in error and "430421199001011234" not in error
+    assert "----> 1 raise ValueError" in error  # the traceback, identifiers masked
     assert (record / "bad.ipynb").exists()
     assert "430421199001011234" not in (record / "bad.ipynb").read_text()
     assert not list(setup["out"].parent.glob(".2024Q3.staging-*"))

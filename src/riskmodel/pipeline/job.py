@@ -293,7 +293,12 @@ def run_job(
         except StageFailure as failure:
             code = EXIT_BAD_INPUT if failure.error_name in BAD_INPUT_ERRORS else EXIT_STAGE_FAILED
             record = _write_failure_record(
-                out_dir, staging, str(failure), "", config, settings["keep_failure_records"]
+                out_dir,
+                staging,
+                str(failure),
+                failure.traceback_text,
+                config,
+                settings["keep_failure_records"],
             )
             shutil.rmtree(staging, ignore_errors=True)
             raise RunFailed(protect_text(str(failure), config), code, record) from None
@@ -350,7 +355,7 @@ def run_command(args: argparse.Namespace) -> int:
 def demo_command(args: argparse.Namespace) -> int:
     """``riskmodel demo``: generate ``data/demo`` if absent, then run the job into it."""
     data_dir = Path(args.data)
-    if not (data_dir / "payments.csv").exists() and not any(data_dir.glob("payments.*")):
+    if not data_dir.is_dir() or not any(data_dir.iterdir()):
         from riskmodel.synth import generate  # the synthetic county (synth owner)
 
         config = load_config()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import riskmodel
 from riskmodel.report.identifiers import identifier_mode, protect_text
 
 os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -25,6 +27,7 @@ class StageFailure(Exception):
     error_value: str
     notebook: Path | None = None
     cell_source: str = ""
+    traceback_text: str = ""
 
     def __str__(self) -> str:
         if self.cell_index is None:
@@ -96,8 +99,10 @@ def execute_stage(
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
+        lines = exc.traceback if isinstance(exc.traceback, list) else [str(exc.traceback or "")]
+        text = _ANSI.sub("", "\n".join(lines))
         raise StageFailure(
-            stage, exc.cell_index, exc.ename, exc.evalue, output, exc.source or ""
+            stage, exc.cell_index, exc.ename, exc.evalue, output, exc.source or "", text
         ) from None
     except (KeyboardInterrupt, SystemExit):
         raise
