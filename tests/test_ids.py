@@ -186,6 +186,7 @@ def test_legacy_upgrade_by_hand():
 # --- resident ID: properties ------------------------------------------------------------
 
 
+@settings(deadline=None)
 @given(valid_ids)
 def test_generated_ids_are_valid(value):
     result = check_id(value, today=TODAY)
@@ -196,6 +197,7 @@ def test_generated_ids_are_valid(value):
     assert check_id(value.lower(), today=TODAY).is_valid
 
 
+@settings(deadline=None)
 @given(valid_ids, st.integers(0, 17), st.data())
 def test_any_single_change_fails(value, position, data):
     alphabet = "0123456789X" if position == 17 else "0123456789"
@@ -204,6 +206,7 @@ def test_any_single_change_fails(value, position, data):
     assert not check_id(changed, today=TODAY).is_valid
 
 
+@settings(deadline=None)
 @given(valid_ids, st.integers(0, 16))
 def test_any_adjacent_transposition_fails(value, position):
     a, b = value[position], value[position + 1]
@@ -213,6 +216,7 @@ def test_any_adjacent_transposition_fails(value, position):
     assert not check_id(swapped, today=TODAY).is_valid
 
 
+@settings(deadline=None)
 @given(regions, legacy_births, st.integers(0, 999))
 def test_legacy_upgrade_round_trips(region, birth, sequence):
     full = make_id(region, birth, sequence)
@@ -224,7 +228,7 @@ def test_legacy_upgrade_round_trips(region, birth, sequence):
     assert result.birth_date == birth
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     st.lists(
         st.one_of(
@@ -256,6 +260,7 @@ def test_check_ids_agrees_with_check_id(values):
         assert row["region"] == expected.region
 
 
+@settings(deadline=None)
 @given(garbage)
 def test_no_foreign_exception_on_arbitrary_input(value):
     check_id(value)
@@ -325,11 +330,13 @@ def test_credit_check_char_rejects_bad_input():
             credit_check_char(bad)
 
 
+@settings(deadline=None)
 @given(credit_bodies)
 def test_generated_credit_codes_are_valid(body):
     assert is_valid_credit_code(body + credit_check_char(body))
 
 
+@settings(deadline=None)
 @given(credit_bodies, st.integers(0, 17), st.data())
 def test_credit_code_single_change_fails(body, position, data):
     code = body + credit_check_char(body)
@@ -337,6 +344,7 @@ def test_credit_code_single_change_fails(body, position, data):
     assert not is_valid_credit_code(code[:position] + new + code[position + 1 :])
 
 
+@settings(deadline=None)
 @given(credit_bodies, st.integers(0, 16))
 def test_credit_code_transposition_fails(body, position):
     code = body + credit_check_char(body)
@@ -362,6 +370,7 @@ def test_mask_examples():
     assert mask_account("6228") == "****"
 
 
+@settings(deadline=None)
 @given(st.one_of(valid_ids, st.text(max_size=30)))
 def test_masking_never_reveals_the_middle(value):
     text = normalise_id(value)
@@ -378,6 +387,7 @@ def test_masking_never_reveals_the_middle(value):
         assert find_unmasked_identifiers(masked_id) == []
 
 
+@settings(deadline=None)
 @given(st.lists(st.one_of(valid_ids, st.text(max_size=22), st.none()), max_size=20))
 def test_vectorised_masks_agree(values):
     series = pd.Series(values, dtype=object)
@@ -463,6 +473,7 @@ def test_household_numbers_are_not_accounts():
     assert find_unmasked_identifiers("6228480012345678", allow={"6228480012345678"}) == []
 
 
+@settings(deadline=None)
 @given(
     st.lists(
         st.one_of(
