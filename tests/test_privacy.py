@@ -355,6 +355,10 @@ def test_protect_text():
     assert protect_text(text, config_with(show_identifiers=True)) == text
     pseudo = protect_text(text, config_with(identifiers="pseudonymised", pseudonym_key="k1"))
     assert PERSON not in pseudo and re.search(r"P-[0-9a-f]{12}", pseudo)
+    # used while reporting errors: a bad setting falls back to masking instead of raising
+    masked = "核查 110105********002X 与 6228***********8901"
+    assert protect_text(text, config_with(identifiers="pseudonymised")) == masked
+    assert protect_text(text, {"privacy": {"identifiers": "bogus"}}) == masked
 
 
 # --- logs and tracebacks -------------------------------------------------------------------

@@ -448,9 +448,18 @@ def _protect_entity_ids(
 
 
 def protect_text(text: str, config: Mapping[str, Any] | None) -> str:
-    """Apply the privacy setting to free text (masked/pseudonymised/full)."""
-    mode = identifier_mode(config)
-    key = _pseudonym_key(config) if mode == "pseudonymised" else ""
+    """Apply the privacy setting to free text (masked/pseudonymised/full).
+
+    Never raises on a bad setting — it is used while reporting errors — but falls back
+    to masking (the check that reports the setting is :func:`protect_frame`). Logs, error
+    records and terminal messages should use :func:`riskmodel.ids.redact_identifiers`
+    instead, whatever the setting: logs never hold identifiers.
+    """
+    try:
+        mode = identifier_mode(config)
+        key = _pseudonym_key(config) if mode == "pseudonymised" else ""
+    except PrivacyError:
+        mode, key = "masked", ""
     return _Protector(mode, key).text(text)
 
 
