@@ -199,15 +199,19 @@ def test_r051_round_transfers_into_cadre_account():
     assert run("R051", loaded, {"rules": {"R051": {"min_transfers": 3}}}).empty
 
 
-def test_r052_white_slips():
-    rows = [voucher(i, 500.0, invoice_no="", attachment_count=0) for i in range(3)]
-    rows += [
-        voucher(9, 500.0, invoice_no="N1", attachment_count=1),
-        voucher(10, 150.0, invoice_no="", attachment_count=0),
-    ]
+def test_r052_white_slips_against_peers():
+    rows = []
+    codes = [f"43042110030{i}" for i in range(6)]
+    for index, code in enumerate(codes):
+        for n in range(10):
+            slip = n < (6 if index == 0 else 1)
+            rows.append(voucher(n, 500.0, village=code, invoice_no="" if slip else f"N{n}",
+                                attachment_count=0 if slip else 2))
+    rows.append(voucher(99, 150.0, village=codes[1], invoice_no="", attachment_count=0))
     evidence = run("R052", tables(ledger=rows))
-    assert evidence["amount_at_risk"].iloc[0] == 1500.0
-    assert run("R052", tables(ledger=rows), {"rules": {"R052": {"min_vouchers": 4}}}).empty
+    assert list(evidence["entity_id"]) == [codes[0]]
+    assert evidence["amount_at_risk"].iloc[0] == 3000.0
+    assert run("R052", tables(ledger=rows), {"rules": {"R052": {"min_vouchers": 7}}}).empty
 
 
 def test_r053_duplicate_reimbursement():

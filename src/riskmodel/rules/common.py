@@ -728,11 +728,23 @@ def ledger(context: RuleContext) -> pd.DataFrame:
         )
         frame["payee_id"] = payee_id
         frame["payee_name"] = payee_name
-        frame["payee_key"] = np.where(
-            frame["payee_id"] != "",
-            frame["payee_id"],
+        for column in (
+            "counterparty_name",
+            "handler",
+            "approver",
+            "summary",
+            "category",
+            "method",
+            "counterparty_account",
+        ):
+            if column in frame:
+                frame[column] = frame[column].astype("str").fillna("")
+        by_name = np.where(
+            frame["payee_name"].astype("str") != "",
             "名:" + frame["village_code"] + ":" + frame["payee_name"].astype("str"),
+            "",
         )
+        frame["payee_key"] = np.where(frame["payee_id"] != "", frame["payee_id"], by_name)
         return frame
 
     return context.cached("ledger", build)

@@ -700,12 +700,9 @@ def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.Dat
         holders=("holder_id", common.collapse),
         owner=("phone_owner", "first"),
         keys=("_key", common.collapse),
-        foreign=("holder_id", lambda v: 0),
     )
-    holds = frame.groupby("phone").apply(
-        lambda g: bool(((g["phone_owner"] != "") & (g["holder_id"] != g["phone_owner"])).any()),
-        include_groups=False,
-    )
+    foreign = (frame["phone_owner"] != "") & (frame["holder_id"] != frame["phone_owner"])
+    holds = foreign.groupby(frame["phone"]).any()
     grouped["cadre_phone"] = grouped["phone"].map(holds).fillna(False).astype(bool)
     grouped = grouped[
         (grouped["households"] >= int(params["min_households"])) | grouped["cadre_phone"]

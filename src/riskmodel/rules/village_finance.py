@@ -123,6 +123,10 @@ def cash_over_limit(context: RuleContext, config: Config, params: Params) -> pd.
         return empty_evidence()
     rows = rows.assign(handler_official=_signatory(context, config, rows, "handler"))
     found = _by_payee(rows, {"official": ("handler_official", "max"), "largest": ("amount", "max")})
+    known = found["payee_key"] != ""
+    found["entity"] = found["payee_key"].where(known, found["village_code"])
+    found["entity_type"] = np.where(known, "payee", "village")
+    found["payee"] = found["payee"].where(known & (found["payee"] != ""), "未注明收款方")
     found["detail"] = [
         f"向{r.payee}现金支付{r.count}笔共{common.yuan(r.amount)}，最大一笔{common.yuan(r.largest)}，"
         f"超过现金限额{common.yuan(limit)}"
@@ -130,8 +134,8 @@ def cash_over_limit(context: RuleContext, config: Config, params: Params) -> pd.
     ]
     return _ledger_evidence(
         found,
-        "payee",
-        "payee_key",
+        found["entity_type"],
+        "entity",
         ["count", "amount", "largest"],
         official="official",
         name="payee",
@@ -167,6 +171,7 @@ def split_payments(context: RuleContext, config: Config, params: Params) -> pd.D
         approver_official=_signatory(context, config, rows, "approver"),
         handler_official=_signatory(context, config, rows, "handler"),
     )
+    rows = rows[rows["payee_key"] != ""]
     window = pd.Timedelta(days=int(params["window_days"]))
     found_all = []
     for level in params["programs.thresholds.approval_levels"]:
@@ -226,7 +231,7 @@ def split_payments(context: RuleContext, config: Config, params: Params) -> pd.D
 def _signer_is_payee(
     context: RuleContext, config: Config, params: Params, column: str, label: str
 ) -> pd.DataFrame:
-    rows = _expenses(context)
+    rows = _expenses(context, list(params["wage_keywords"]))
     if rows.empty or column not in rows:
         return empty_evidence()
     rows = rows[rows["amount"] > float(params["min_amount"])]
@@ -286,7 +291,8 @@ def handler_is_payee(context: RuleContext, config: Config, params: Params) -> pd
 
     Exclusions
     ----------
-    Small amounts; income.
+    Small amounts; income; wages and allowances (``wage_keywords``: in many villages a cadre's
+    own 报酬 voucher is handled by himself).
 
     Evidence
     --------
@@ -306,7 +312,7 @@ def approver_is_payee(context: RuleContext, config: Config, params: Params) -> p
 
     Exclusions
     ----------
-    Small amounts; income.
+    Small amounts; income; wages and allowances (``wage_keywords``).
 
     Evidence
     --------
@@ -787,10 +793,12 @@ def transfers_to_cadre_account(
 
 
 def white_slip(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
-    """Expenses booked without an invoice or attachment (白条入账).
+    """A village booking far more expenses without invoice or attachment than its peers (白条).
 
-    No ``invoice_no`` and ``attachment_count`` = 0, or a summary naming 白条/收条/借条;
-    amount > ``min_amount``; a village with at least ``min_vouchers`` is a finding.
+    A slip is an expense above ``min_amount`` with ``attachment_count`` = 0 (and no
+    ``invoice_no`` when that column exists), or a summary naming 白条/收条/借条/手写收据. Per
+    village: a finding with at least ``min_vouchers`` slips whose share of expenses is at least
+    ``min_share`` and above the peers' median + ``peer_factor`` × MAD.
 
     Why
     ---
@@ -798,33 +806,41 @@ def white_slip(context: RuleContext, config: Config, params: Params) -> pd.DataF
 
     Exclusions
     ----------
-    Small amounts; vouchers with an invoice number or attachments.
+    Small amounts; vouchers with an invoice number or attachments; villages whose slip share
+    is ordinary for the county (a missing attachment now and then is bookkeeping, not fraud).
 
     Evidence
     --------
-    One row per village: count and total of the slips.
+    One row per village: count, share and total of the slips.
     """
     rows = _expenses(context)
     rows = rows[rows["amount"] > float(params["min_amount"])]
     if rows.empty:
         return empty_evidence()
-    invoice = rows["invoice_no"].astype("str").fillna("").str.strip()
     attachments = pd.to_numeric(rows["attachment_count"], errors="coerce").fillna(0)
-    slip = ((invoice == "") & (attachments <= 0)) | _text(rows).str.contains(
-        "白条|收条|借条|手写收据"
-    ).fillna(False)
-    rows = rows[slip]
-    if rows.empty:
-        return empty_evidence()
+    slip = attachments <= 0
+    if "invoice_no" in rows:
+        slip &= rows["invoice_no"].astype("str").fillna("").str.strip() == ""
+    slip |= _text(rows).str.contains("白条|收条|借条|手写收据").fillna(False)
+    rows = rows.assign(is_slip=slip.to_numpy())
     found = rows.groupby("village_code", as_index=False).agg(
-        count=("amount", "size"), amount=("amount", "sum"), keys=("_key", common.collapse)
+        share=("is_slip", "mean"),
+        count=("is_slip", "sum"),
+        amount=("amount", lambda v: float(v[rows.loc[v.index, "is_slip"]].sum())),
+        keys=("_key", lambda v: common.collapse(v[rows.loc[v.index, "is_slip"]], 50)),
     )
-    found = found[found["count"] >= int(params["min_vouchers"])]
+    found["peer"] = found["share"].median()
+    found = found[
+        (found["count"] >= int(params["min_vouchers"]))
+        & (found["share"] >= float(params["min_share"]))
+        & _peer_outliers(found["share"], float(params["peer_factor"]))
+    ]
     found["detail"] = [
-        f"{r.village_code}村有{r.count}笔支出无发票无附件（白条），合计{common.yuan(r.amount)}"
+        f"{r.village_code}村有{r.count}笔支出无发票无附件（白条，占{r.share:.0%}，同类村中位"
+        f"{r.peer:.0%}），合计{common.yuan(r.amount)}"
         for r in found.itertuples()
     ]
-    return _ledger_evidence(found, "village", "village_code", ["count", "amount"])
+    return _ledger_evidence(found, "village", "village_code", ["count", "share", "peer", "amount"])
 
 
 def duplicate_reimbursement(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
@@ -846,7 +862,7 @@ def duplicate_reimbursement(context: RuleContext, config: Config, params: Params
     One row per payee and amount.
     """
     rows = _expenses(context, list(params["wage_keywords"]))
-    rows = rows[rows["amount"] >= float(params["min_amount"])]
+    rows = rows[(rows["amount"] >= float(params["min_amount"])) & (rows["payee_key"] != "")]
     if rows.empty:
         return empty_evidence()
     rows = rows.sort_values(["village_code", "payee_key", "amount", "date"])
