@@ -20,6 +20,7 @@ from riskmodel.ids import (
     credit_check_char,
     find_unmasked_identifiers,
     is_valid_credit_code,
+    looks_like_credit_code,
     mask_account,
     mask_accounts,
     mask_id,
@@ -322,6 +323,21 @@ def test_known_credit_code():
     assert not is_valid_credit_code("91350100M000100Y4")
     assert not is_valid_credit_code("91350100I000100Y43")  # I is not in the charset
     assert not is_valid_credit_code(None)
+
+
+def test_all_digit_credit_codes_are_not_accounts():
+    body = "91430421284767368"
+    code = body + credit_check_char(body)
+    assert code.isdigit() and looks_like_credit_code(code)
+    assert find_unmasked_identifiers(f"中标单位 {code}") == []
+    # the same digits with a wrong check character are account-looking
+    wrong = body + ("1" if code[-1] != "1" else "2")
+    assert not looks_like_credit_code(wrong)
+    assert find_unmasked_identifiers(f"中标单位 {wrong}") == [wrong]
+    # a valid code with an unknown registration prefix is not trusted as one
+    odd = "14430421284767368"
+    assert not looks_like_credit_code(odd + credit_check_char(odd))
+    assert looks_like_credit_code("91350100M000100Y43")
 
 
 def test_credit_check_char_rejects_bad_input():

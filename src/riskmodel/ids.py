@@ -389,6 +389,27 @@ def credit_check_char(first17: str) -> str:
     return CREDIT_CHARSET[(31 - total % 31) % 31]
 
 
+#: Registration authority + organisation type (the first two characters), GB 32100-2015.
+CREDIT_PREFIXES = frozenset(
+    {"11", "12", "13", "19", "21", "29", "31", "32", "33", "34", "35", "39"}
+    | {"41", "49", "51", "52", "53", "59", "61", "62", "69", "71", "72", "79"}
+    | {"81", "89", "91", "92", "93", "A1", "A9", "N1", "N2", "N3", "N9", "Y1"}
+)
+
+
+def looks_like_credit_code(value: Any) -> bool:
+    """A valid credit code whose prefix is a real registration authority and organisation
+    type and whose characters 3–4 are a province code (stricter than
+    :func:`is_valid_credit_code`; used to tell all-digit credit codes from accounts)."""
+    text = normalise_id(value)
+    return (
+        is_valid_credit_code(text)
+        and text[:2] in CREDIT_PREFIXES
+        and text[2:4].isdigit()
+        and int(text[2:4]) in PROVINCE_CODES
+    )
+
+
 def is_valid_credit_code(value: Any) -> bool:
     """True when ``value`` is an 18-character unified social credit code with a correct
     check character (after the same cleaning as ID numbers)."""
@@ -621,6 +642,8 @@ def find_unmasked_identifiers(
     * a token counts only when it is not part of a longer letter/digit token (hashes,
       hex ids, base64 stay silent), and an account-looking run right after ``<digit>.``
       is the fraction of a float (``0.30000000000000004``), not an account;
+    * an 18-digit unified social credit code (:func:`looks_like_credit_code`; older
+      organisation codes are all digits) is a company, not an account;
     * a household number — a 12-digit village code that also stands alone in the text
       (or is given in ``division_codes``) followed by 2–5 digits — is not an account;
     * 12-digit village codes, 11-digit phones, 15-digit legacy IDs (outputs carry the
@@ -646,6 +669,8 @@ def find_unmasked_identifiers(
         ):
             found.append(token)
             continue
+        if len(token) == 18 and looks_like_credit_code(token):
+            continue  # an all-digit credit code (a company, not a person)
         if token.isdigit() and 16 <= len(token) <= 19 and not is_fraction:
             if codes is None:
                 codes = division_codes_in(text) | set(division_codes)
