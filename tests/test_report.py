@@ -229,3 +229,24 @@ def test_embedded_font_subset_is_small_and_covers_the_text() -> None:
     cmap = TTFont(io.BytesIO(data)).getBestCmap()
     assert all(ord(c) in cmap for c in "补贴资金风险线索报告")
     assert ord("鑫") not in cmap
+
+
+def test_relationship_view_draws_the_ego_network_without_identifiers() -> None:
+    import networkx as nx
+
+    from riskmodel.report.html import graph_svg
+
+    graph = nx.MultiGraph()
+    graph.add_node(f"person:{PERSON}", kind="person", name="张小明")
+    graph.add_node(f"account:{ACCOUNT}", kind="account", name="李四")
+    graph.add_node("person:430421198001011235", kind="person", name="李四")
+    graph.add_node("person:430421197001011236", kind="person", name="远亲")
+    graph.add_edge(f"person:{PERSON}", f"account:{ACCOUNT}", key="paid_into", label_zh="打入账户")
+    graph.add_edge(f"account:{ACCOUNT}", "person:430421198001011235", key="holds", label_zh="开户")
+    graph.add_edge("person:430421198001011235", "person:430421197001011236", key="kin")
+    leads, _ = sample_leads()
+    svg = graph_svg(graph, leads.iloc[0], load_config())
+    assert svg.startswith("<svg") and "张小明" in svg and "打入账户" in svg and "李四" in svg
+    assert "远亲" not in svg  # three hops away: outside the 2-hop view
+    assert PERSON not in svg and ACCOUNT not in svg
+    assert graph_svg(graph, leads.iloc[2], load_config()) == ""  # the village is not a node

@@ -173,16 +173,93 @@ def relationship_svg(center: str, center_label: str, neighbours: list[tuple[str,
     return "".join(parts)
 
 
+KIND_COLOURS = {
+    "person": "#e67e22",
+    "household": "#16a085",
+    "account": "#2980b9",
+    "company": "#8e44ad",
+    "project": "#2c3e50",
+    "village": "#7f8c8d",
+    "program": "#27ae60",
+}
+# lead entity type → graph node kind (officials are people in the graph)
+NODE_KIND_OF = {"official": "person", "payee": "person"}
+
+
+def graph_svg(graph: Any, lead: pd.Series, config: dict[str, Any], max_nodes: int = 25) -> str:
+    """An inline SVG of the lead entity's ego network (2 hops) in the relationship graph.
+
+    Returns ``""`` when the entity is not a node of ``graph``. Labels are the graph's
+    display names (no full identifiers) passed once more through the privacy setting.
+    """
+    import networkx as nx
+
+    from riskmodel.graph import ego_network
+    from riskmodel.graph.queries import display_name
+
+    kind = NODE_KIND_OF.get(str(lead["entity_type"]), str(lead["entity_type"]))
+    centre = f"{kind}:{lead['entity_id']}"
+    if graph is None or centre not in graph:
+        return ""
+    ego = ego_network(graph, centre, radius=2, config=config, max_nodes=max_nodes)
+    layout = nx.spring_layout(nx.Graph(ego), seed=1, k=1.2)
+    width, height, margin = 640, 420, 60
+    xs = [p[0] for p in layout.values()] or [0]
+    ys = [p[1] for p in layout.values()] or [0]
+    span_x, span_y = (max(xs) - min(xs)) or 1, (max(ys) - min(ys)) or 1
+
+    def place(node: str) -> tuple[float, float]:
+        x, y = layout[node]
+        return (
+            margin + (x - min(xs)) / span_x * (width - 2 * margin),
+            margin / 2 + (y - min(ys)) / span_y * (height - margin),
+        )
+
+    related = {
+        f"{k}:{v}"
+        for v in str(lead.get("related_ids") or "").split(";")
+        if v
+        for k in ("person", "account", "company", "household", "project")
+    }
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'role="img" class="ego">'
+    ]
+    drawn: set[tuple[str, str]] = set()
+    for a, b, data in ego.edges(data=True):
+        if (a, b) in drawn or (b, a) in drawn:
+            continue
+        drawn.add((a, b))
+        (x1, y1), (x2, y2) = place(a), place(b)
+        label = data.get("label_zh") or data.get("kind", "")
+        parts.append(
+            f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" '
+            'stroke="#aaa" stroke-width="1.2"/>'
+        )
+        parts.append(
+            f'<text x="{(x1 + x2) / 2:.0f}" y="{(y1 + y2) / 2:.0f}" font-size="9" '
+            f'fill="#8e1b1b" text-anchor="middle">{_e(label)}</text>'
+        )
+    for node, data in ego.nodes(data=True):
+        x, y = place(node)
+        colour = KIND_COLOURS.get(data.get("kind", ""), "#95a5a6")
+        radius = 11 if node == centre else 7
+        stroke = ' stroke="#c0392b" stroke-width="3"' if node in related else ""
+        if node == centre:
+            colour = "#c0392b"
+        label = protect_text(display_name(graph, node), config)
+        parts.append(f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{radius}" fill="{colour}"{stroke}/>')
+        parts.append(
+            f'<text x="{x:.0f}" y="{y + radius + 11:.0f}" font-size="10" '
+            f'text-anchor="middle">{_e(label[:24])}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _case_view(lead: pd.Series, evidence: pd.DataFrame, graph: Any, config: dict[str, Any]) -> str:
     """One top case: its relationship view and its evidence rows."""
-    fragment = ""
-    if graph is not None:
-        try:
-            from riskmodel.graph import ego_html  # the graph helper's fragment, when it exists
-
-            fragment = ego_html(graph, lead, config)
-        except (ImportError, AttributeError, KeyError, ValueError):
-            fragment = ""
+    fragment = graph_svg(graph, lead, config) if graph is not None else ""
     if not fragment:
         related = [r for r in str(lead.get("related_ids") or "").split(";") if r]
         neighbours = [(protect_text(r, config), "关联") for r in related[:12]]
