@@ -246,6 +246,19 @@ def test_household_numbers_are_kept_where_their_village_is_known():
     assert alone["entity_id"].iloc[0] == "4304********0023"
 
 
+def test_duplicate_column_names_are_each_protected():
+    frame = pd.DataFrame([[PERSON, RELATIVE, f"卡{ACCOUNT}", f"卡{ACCOUNT}"]])
+    frame.columns = ["id_number", "id_number", "detail", "detail"]
+    protected = protect_frame(frame, None)
+    assert list(protected.columns) == list(frame.columns)
+    assert protected.iloc[0].tolist() == [
+        "110105********002X",
+        "440524********0014",
+        "卡6228***********8901",
+        "卡6228***********8901",
+    ]
+
+
 def test_entity_id_without_entity_type_uses_value_shape():
     frame = pd.DataFrame({"entity_id": [PERSON, VILLAGE, COMPANY, "H0012", ACCOUNT]})
     protected = protect_frame(frame, None)

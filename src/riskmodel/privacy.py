@@ -368,50 +368,66 @@ def protect_frame(
         if missing:
             raise PrivacyError(f"protect_frame: no column named {', '.join(map(str, missing))}")
         kinds = {c: identifier_kind(c) or "mixed" for c in columns}
+    entity_types = _first_column(frame, "entity_type")
 
-    for name, kind in kinds.items():
-        column = frame[name]
+    # by position, so that duplicate column names are each protected
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        kind = kinds.get(name)
+        if kind is None:
+            if redact_text and not _is_key_column(name) and _is_text_column(column):
+                protected.isetitem(position, _protect_text_column(column, protector))
+            continue
         vectorised = mode == "masked" and not _has_sequences(column)
-        if kind == "mixed" and name == "entity_id" and "entity_type" in frame.columns:
-            protected[name] = _protect_entity_ids(column, frame["entity_type"], protector)
+        if kind == "mixed" and name == "entity_id" and entity_types is not None:
+            result = _protect_entity_ids(column, entity_types, protector)
         elif kind == "mixed" and vectorised:
-            protected[name] = _mask_mixed(column, protector.division_codes)
+            result = _mask_mixed(column, protector.division_codes)
         elif kind == "mixed":
-            protected[name] = _map_distinct(column, protector.mixed)
+            result = _map_distinct(column, protector.mixed)
         elif kind == "phone":
-            protected[name] = _map_distinct(_as_text(column), protector.phone)
+            result = _map_distinct(_as_text(column), protector.phone)
         elif vectorised:
-            masker = mask_ids if kind == "id" else mask_accounts
-            protected[name] = masker(column)
+            result = (mask_ids if kind == "id" else mask_accounts)(column)
         else:
             function = protector.person_id if kind == "id" else protector.account
-            protected[name] = _map_distinct(
+            result = _map_distinct(
                 _as_text(column), lambda v, f=function: f(v) if isinstance(v, str) else f(str(v))
             )
-
-    if redact_text:
-        for name in frame.columns:
-            if name in kinds or _is_key_column(name) or not _is_text_column(frame[name]):
-                continue
-            column = frame[name]
-            candidates = column.astype("str").str.contains(r"[0-9]{12}", regex=True)
-            candidates = candidates.fillna(False).to_numpy(dtype=bool)
-            if candidates.any():
-                rewritten = protected[name].astype(object)
-                rewritten[candidates] = [protector.text(v) for v in column[candidates]]
-                protected[name] = rewritten.astype(column.dtype)
+        protected.isetitem(position, result)
     return protected
+
+
+def _first_column(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    if name not in frame.columns:
+        return None
+    return frame.iloc[:, list(frame.columns).index(name)]
+
+
+def _protect_text_column(column: pd.Series, protector: _Protector) -> pd.Series:
+    """Rewrite identifiers inside the cells of a free-text column (only cells that may hold
+    one: a run of 12+ digits, full-width digits included)."""
+    candidates = column.astype("str").str.contains(r"[0-9０-９]{12}", regex=True)
+    candidates = candidates.fillna(False).to_numpy(dtype=bool)
+    if not candidates.any():
+        return column
+    rewritten = column.astype(object).copy()
+    rewritten[candidates] = [protector.text(v) for v in column[candidates]]
+    return rewritten.astype(column.dtype)
 
 
 def _division_codes(frame: pd.DataFrame) -> set[str]:
     """Village codes named in the frame (so household numbers built on them are kept)."""
     codes: set[str] = set()
     for name in ("village_code", "town_code"):
-        if name in frame.columns:
-            values = frame[name].dropna().astype("str").unique()
+        column = _first_column(frame, name)
+        if column is not None:
+            values = column.dropna().astype("str").unique()
             codes.update(v for v in values if len(v) == 12 and v.isdigit())
-    if "entity_type" in frame.columns and "entity_id" in frame.columns:
-        villages = frame.loc[frame["entity_type"].astype("str") == "village", "entity_id"]
+    entity_types = _first_column(frame, "entity_type")
+    entity_ids = _first_column(frame, "entity_id")
+    if entity_types is not None and entity_ids is not None:
+        villages = entity_ids[(entity_types.astype("str") == "village").to_numpy(dtype=bool)]
         codes.update(v for v in villages.dropna().astype("str") if len(v) == 12 and v.isdigit())
     return codes
 
