@@ -604,10 +604,13 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         if "covered_period" in frame:
             spelled = frame["covered_period"].astype("str").fillna("")
             unique = spelled.unique()
-            parsed = {value: parse_period(value) for value in unique}
-            frame["covered_start"] = pd.to_datetime(spelled.map(lambda v: parsed[v][0]))
-            frame["covered_end"] = pd.to_datetime(spelled.map(lambda v: parsed[v][1]))
-            frame["covered_months"] = spelled.map(lambda v: parsed[v][2]).astype("float64")
+            parsed = [parse_period(value) for value in unique]
+            starts = dict(zip(unique, [p[0] for p in parsed], strict=True))
+            ends = dict(zip(unique, [p[1] for p in parsed], strict=True))
+            months = dict(zip(unique, [p[2] for p in parsed], strict=True))
+            frame["covered_start"] = pd.to_datetime(spelled.map(starts))
+            frame["covered_end"] = pd.to_datetime(spelled.map(ends))
+            frame["covered_months"] = spelled.map(months).astype("float64")
         else:
             frame["covered_start"] = pd.NaT
             frame["covered_end"] = pd.NaT

@@ -225,7 +225,7 @@ def _village_ratios(context: RuleContext, config: Config) -> pd.DataFrame:
             amount=("amount", "sum"),
             base=("base", "sum"),
             count=("amount", "size"),
-            keys=("_key", lambda v: common.collapse(v, 20)),
+            key=("_key", "first"),
             program_name=("program_name", "first"),
         )
         grouped["peer_ratio"] = grouped.groupby(["program_key", "pay_month"])["ratio"].transform(
@@ -332,7 +332,7 @@ def village_shortfall(context: RuleContext, config: Config, params: Params) -> p
         ratio=("ratio", "median"),
         first=("pay_month", "min"),
         last=("pay_month", "max"),
-        keys=("keys", lambda v: common.collapse(";".join(v).split(";"), 60)),
+        keys=("key", lambda v: common.collapse(v, 60)),
         program_name=("program_name", "first"),
     )
     found = found[found["months"] >= int(params["min_months"])]
@@ -388,16 +388,17 @@ def _shared_accounts(context: RuleContext, config: Config, min_households: int) 
     rows = _account_rows(context, config)
     if rows.empty:
         return rows
-    households = rows.groupby("account_no")["household"].agg(set)
-    holder_household = rows.groupby("account_no")["holder_household"].first()
-    holder = rows.groupby("account_no")["holder_id"].first()
-    counts = pd.Series(
-        [
-            len(h | ({hh} if hid else set()))
-            for h, hh, hid in zip(households, holder_household, holder, strict=True)
-        ],
-        index=households.index,
-    )
+    pairs = rows[["account_no", "household"]].drop_duplicates()
+    beneficiary_households = pairs.groupby("account_no").size()
+    holders = rows.groupby("account_no")[["holder_id", "holder_household"]].first()
+    holder = holders["holder_id"]
+    among = pairs.merge(
+        holders.reset_index(),
+        left_on=["account_no", "household"],
+        right_on=["account_no", "holder_household"],
+    )["account_no"]
+    extra = ((holder != "") & ~holder.index.isin(among)).astype(int)
+    counts = beneficiary_households + extra.reindex(beneficiary_households.index, fill_value=0)
     outsiders = rows[~rows["same_household"]].groupby("account_no").size()
     chosen = counts[(counts >= min_households)].index
     chosen = chosen[chosen.isin(outsiders.index) | (holder.reindex(chosen) == "")]
@@ -693,6 +694,8 @@ def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.Dat
             known.drop_duplicates("phone")["phone"].astype("str")
         )["official_id"]
     frame["phone_owner"] = frame["phone"].map(owner).fillna("")
+    spread = frame.groupby("phone")["household"].transform("nunique")
+    frame = frame[(spread >= int(params["min_households"])) | (frame["phone_owner"] != "")]
     grouped = frame.groupby("phone", as_index=False).agg(
         households=("household", "nunique"),
         accounts=("account_no", common.collapse),

@@ -168,18 +168,14 @@ def cadre_relative_share(context: RuleContext, config: Config, params: Params) -
     if paid.empty:
         return empty_evidence()
     people = paid.drop_duplicates(["village_code", "program_key", "person_id"])
-    pairs = set(zip(relatives["person_id"], relatives["cadre_village"], strict=True))
-    people = people.assign(
-        is_relative=[
-            (p, v) in pairs
-            for p, v in zip(people["person_id"], people["village_code"], strict=True)
-        ]
-    )
+    kin = relatives[["person_id", "cadre_village"]].drop_duplicates()
+    kin = kin.rename(columns={"cadre_village": "village_code"}).assign(is_relative=True)
+    people = people.merge(kin, on=["person_id", "village_code"], how="left")
+    people["is_relative"] = people["is_relative"].fillna(False).astype(bool)
     grouped = people.groupby(["village_code", "program_key"], as_index=False).agg(
         n=("person_id", "size"),
         k=("is_relative", "sum"),
         program_name=("program_name", "first"),
-        relatives=("person_id", lambda v: common.collapse(v[people.loc[v.index, "is_relative"]])),
     )
     county = grouped.groupby("program_key")[["n", "k"]].transform("sum")
     base = (county["k"] / county["n"]).clip(lower=1e-4)
@@ -193,7 +189,10 @@ def cadre_relative_share(context: RuleContext, config: Config, params: Params) -
     ]
     if found.empty:
         return empty_evidence()
-    found = found.assign(keys="", amount=0.0)
+    chosen = people[people["is_relative"]].merge(found[["village_code", "program_key"]])
+    names = chosen.groupby(["village_code", "program_key"])["person_id"].agg(common.collapse)
+    keys = pd.MultiIndex.from_frame(found[["village_code", "program_key"]])
+    found = found.assign(keys="", amount=0.0, relatives=names.reindex(keys).fillna("").to_numpy())
     found["detail"] = [
         f"{r.village_code}村{r.program_name}{r.n}名对象中{r.k}名为村干部亲属（{r.share:.0%}），"
         f"全县为{r.county_share:.1%}"
