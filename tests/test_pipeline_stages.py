@@ -84,3 +84,43 @@ def test_stage_previews_follow_the_privacy_setting(
     text = shown.to_string()
     assert planted["mother"] not in text and mask_id(planted["mother"]) in text
     assert len(shown) == 20
+
+
+@pytest.fixture(scope="module")
+def full_run(
+    county: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    data, _ = county
+    return run_stages(data, tmp_path_factory.mktemp("full"), "2024Q3")
+
+
+def test_explore_one_person(
+    county: tuple[Path, dict[str, str]], full_run: tuple[Path, Path]
+) -> None:
+    from matplotlib.figure import Figure
+
+    from riskmodel.pipeline import explore
+
+    data, planted = county
+    _, out = full_run
+    view = explore.open_view(str(data), str(out), "", "", planted["dead_early"])
+    assert view.title == f"个人 {mask_id(planted['dead_early'])}"
+    assert len(view.payments) == 9 and len(view.leads) >= 1 and len(view.evidence) >= 1
+    assert view.graph.number_of_nodes() > 1
+    assert isinstance(explore.payments_chart(view), Figure)
+    assert isinstance(explore.ego_graph_chart(view), Figure)
+    assert planted["dead_early"] not in explore.leads_table(view).to_string()
+    assert planted["dead_early"] not in explore.evidence_table(view).to_string()
+
+
+def test_explore_defaults_to_the_village_with_most_money_at_risk(
+    county: tuple[Path, dict[str, str]], full_run: tuple[Path, Path]
+) -> None:
+    from riskmodel.pipeline import explore
+
+    data, _ = county
+    _, out = full_run
+    view = explore.open_view(str(data), str(out))
+    assert "430421100201" in view.title and "石市村" in view.title
+    assert set(view.payments["village_code"]) == {"430421100201"}
+    assert set(view.leads["village_code"]) == {"430421100201"}
