@@ -37,7 +37,10 @@ _SERIAL = r"^\d{5}(?:\.\d+)?$"
 def clean_text(text: pd.Series) -> pd.Series:
     """Strip surrounding whitespace (also the ideographic space) and remove zero-width
     characters anywhere; missing values become ''."""
-    text = text.astype("str").fillna("")
+    if not isinstance(text.dtype, pd.StringDtype):
+        text = text.astype("str")
+    if text.hasnans:
+        text = text.fillna("")
     if text.str.contains(_ZERO_WIDTH_PATTERN, regex=True).any():
         text = text.str.replace(_ZERO_WIDTH_PATTERN, "", regex=True)
     return text.str.strip()
@@ -45,8 +48,8 @@ def clean_text(text: pd.Series) -> pd.Series:
 
 def _spread(text: pd.Series, parse) -> tuple:
     """Apply ``parse`` to the distinct values of ``text`` and spread the results back."""
-    codes, uniques = pd.factorize(text.to_numpy(dtype=object), use_na_sentinel=False)
-    results = parse(pd.Series(uniques, dtype="str"))
+    codes, uniques = pd.factorize(text.fillna(""))
+    results = parse(pd.Series(uniques).astype("str"))
     return tuple(np.asarray(result)[codes] for result in results)
 
 

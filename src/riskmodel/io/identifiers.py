@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel import ids
 from riskmodel.io.coerce import FULLWIDTH
@@ -40,8 +42,8 @@ class IdentifierColumn:
 
 
 def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    codes, uniques = pd.factorize(text.to_numpy(dtype=object), use_na_sentinel=False)
-    return codes, pd.Series(uniques, dtype="str")
+    codes, uniques = pd.factorize(text.fillna(""))
+    return codes, pd.Series(uniques).astype("str")
 
 
 def _normalise(uniques: pd.Series) -> pd.Series:
@@ -50,8 +52,17 @@ def _normalise(uniques: pd.Series) -> pd.Series:
     normal = uniques.copy()
     if not clean.all():
         normal[~clean] = [ids.normalise_id(v) for v in uniques[~clean]]
-    normal = normal.str.upper()
-    return normal.str.replace(r"^([0-9]{1,15})\.0+$", r"\1", regex=True)
+    return _drop_float_suffix(normal.str.upper())
+
+
+def _drop_float_suffix(values: pd.Series) -> pd.Series:
+    """'430421100201.0' -> '430421100201' (an exact float written back as text)."""
+    dotted = values.str.contains(".", regex=False).to_numpy(dtype=bool)
+    if not dotted.any():
+        return values
+    values = values.copy()
+    values[dotted] = values[dotted].str.replace(r"^([0-9]{1,15})\.0+$", r"\1", regex=True)
+    return values
 
 
 def check_resident_ids(text: pd.Series, repair_lost_x: bool = True) -> IdentifierColumn:
@@ -106,7 +117,10 @@ def check_parties(text: pd.Series, repair_lost_x: bool = True) -> IdentifierColu
     if shaped.any():
         credit = check_credit_codes(people.values[shaped])
         people.is_valid[shaped] = credit.is_valid
-        people.problem[shaped] = np.where(credit.is_valid, "", people.problem[shaped])
+        id_like = people.values[shaped].str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
+        people.problem[shaped] = np.where(
+            credit.is_valid, "", np.where(id_like, people.problem[shaped], "bad_credit_code")
+        )
     return people
 
 
@@ -115,22 +129,32 @@ def check_plain_codes(text: pd.Series, is_account: bool = False) -> IdentifierCo
 
     Accounts are normalised like IDs (half-width, no spaces, no Excel ``="..."``
     wrapper, upper-case); codes only to half-width, keeping their case and inner spaces.
-    Both drop an exact float suffix (``430421100201.0``).
+    Both drop an exact float suffix (``430421100201.0``). Works on the whole column with
+    vectorised string operations (these columns are often unique per row).
     """
-    codes, uniques = _distinct(text)
+    text = text.reset_index(drop=True).astype("str").fillna("")
     if is_account:
-        normal = _normalise(uniques)
+        normal = _normalise(text)
     else:
-        normal = uniques.str.translate(FULLWIDTH).str.strip()
-        normal = normal.str.replace(r"^([0-9]{1,15})\.0+$", r"\1", regex=True)
-    damaged = normal.str.fullmatch(SCIENTIFIC).to_numpy(dtype=bool)
+        wide = ~pc.string_is_ascii(pa.array(text)).to_numpy(zero_copy_only=False)
+        normal = text.copy()
+        if wide.any():
+            normal[wide] = text[wide].str.translate(FULLWIDTH).str.strip()
+        normal = _drop_float_suffix(normal)
+    damaged = _scientific(normal)
     problem = np.where(damaged, "scientific_notation", "").astype(object)
-    return IdentifierColumn(
-        values=pd.Series(normal.to_numpy(dtype=object)[codes], index=text.index, dtype="str"),
-        is_valid=None,
-        problem=problem[codes],
-        damaged=damaged[codes],
-    )
+    return IdentifierColumn(values=normal, is_valid=None, problem=problem, damaged=damaged)
+
+
+def _scientific(values: pd.Series) -> np.ndarray:
+    """Values in scientific notation (screened by a literal 'E' first)."""
+    screened = values.str.contains("E", regex=False).to_numpy(dtype=bool) | values.str.contains(
+        "e", regex=False
+    ).to_numpy(dtype=bool)
+    damaged = np.zeros(len(values), dtype=bool)
+    if screened.any():
+        damaged[screened] = values[screened].str.fullmatch(SCIENTIFIC).to_numpy(dtype=bool)
+    return damaged
 
 
 def mask_values(values: pd.Series, kind: str, column: str) -> pd.Series:

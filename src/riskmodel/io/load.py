@@ -151,7 +151,7 @@ def _convert(
     cells = pd.DataFrame({p: cleaned[p] for p in kept})
     blank = rows.blank_rows(cells)
     pattern = rows.totals_pattern(settings["totals_words"], settings["totals_prefixes"])
-    totals, words = rows.totals_rows(cells, pattern)
+    totals, words = rows.totals_rows(cells, pattern, settings["totals_words"])
     totals &= ~blank
     checks.quarantine("blank row", blank)
     if totals.any():
@@ -363,7 +363,7 @@ def load_table(
     for position, name in enumerate(original):
         if name in QUARANTINE_RESERVED:
             name = f"{name}.original"
-        quarantine[name] = raw.cells[position].to_numpy(dtype=object)[rows_out]
+        quarantine[name] = raw.cells[position].iloc[rows_out].to_numpy(dtype=object)
     if raw.rejected:
         rejected = pd.DataFrame(
             [

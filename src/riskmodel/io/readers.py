@@ -161,6 +161,8 @@ def _trim_trailing_blank(cells: pd.DataFrame, lines: np.ndarray) -> tuple[pd.Dat
     trailing separators of a CSV): they are not rows of the table."""
     if cells.empty:
         return cells, lines
+    if any(cells[position].iat[-1].strip() for position in cells.columns):
+        return cells, lines
     filled = np.zeros(len(cells), dtype=bool)
     for position in cells.columns:
         filled |= (cells[position].str.strip() != "").to_numpy(dtype=bool)
@@ -264,7 +266,7 @@ def _read_csv_fast(
             read_options=pacsv.ReadOptions(
                 column_names=names,
                 skip_rows=header_line,
-                encoding="utf8" if encoding.name == "utf-8" else encoding.name,
+                encoding="utf8" if encoding.name in ("utf-8", "utf-8-sig") else encoding.name,
                 block_size=1 << 24,
             ),
             parse_options=pacsv.ParseOptions(

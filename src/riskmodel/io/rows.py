@@ -27,17 +27,31 @@ def totals_pattern(words: list[str], prefixes: list[str]) -> str:
     return rf"^\s*(?:{prefix})?\s*(?:{word})\s*[:：]?\s*$"
 
 
-def totals_rows(cells: pd.DataFrame, pattern: str) -> tuple[np.ndarray, np.ndarray]:
-    """Rows holding a totals word as a whole cell, and which word each holds ('' if none)."""
+def totals_rows(
+    cells: pd.DataFrame, pattern: str, words: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows holding a totals word as a whole cell, and which word each holds ('' if none).
+
+    Cells are first screened for the last character of a totals word (a fast literal
+    search); only those few go through the full pattern.
+    """
     found = np.zeros(len(cells), dtype=bool)
     word = np.full(len(cells), "", dtype=object)
+    finals = sorted({w[-1] for w in words})
     for position in cells.columns:
         column = cells[position]
-        hit = column.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
-        new = hit & ~found
-        if new.any():
-            word[new] = column[new].str.replace(r"\s+", "", regex=True).to_numpy(dtype=object)
-            found |= hit
+        screened = np.zeros(len(cells), dtype=bool)
+        for final in finals:
+            screened |= column.str.contains(final, regex=False).to_numpy(dtype=bool)
+        if not screened.any():
+            continue
+        where = np.flatnonzero(screened)
+        candidates = column.iloc[where]
+        hit = candidates.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
+        rows = where[hit & ~found[where]]
+        if len(rows):
+            word[rows] = column.iloc[rows].str.replace(r"\s+", "", regex=True).to_numpy(object)
+            found[rows] = True
     return found, word
 
 
@@ -55,9 +69,20 @@ def duplicate_rows(cells: pd.DataFrame, lines: np.ndarray, skip: np.ndarray) -> 
     first_line = np.zeros(count, dtype=np.int64)
     if count == 0 or len(cells.columns) == 0:
         return duplicate, first_line
-    hashes = pd.util.hash_pandas_object(cells, index=False).to_numpy()
+    # Narrow the candidates column by column: a row whose cells so far are unique
+    # cannot be a duplicate, so a unique column (a serial number) ends the search early.
     candidates = np.flatnonzero(~skip)
-    keyed = pd.Series(hashes[candidates])
+    combined = np.zeros(len(candidates), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position in cells.columns:
+            if len(candidates) == 0:
+                return duplicate, first_line
+            codes, _ = pd.factorize(cells[position].iloc[candidates])
+            mixed = pd.util.hash_array(codes.astype(np.int64))
+            combined = combined * np.uint64(0x100000001B3) ^ mixed
+            shared = pd.Series(combined).duplicated(keep=False).to_numpy()
+            candidates, combined = candidates[shared], combined[shared]
+    keyed = pd.Series(combined)
     later = keyed.duplicated(keep="first").to_numpy()
     if not later.any():
         return duplicate, first_line
