@@ -167,8 +167,10 @@ def _finish_staging(staging: Path, config: dict[str, Any]) -> None:
         shutil.rmtree(staging / "work", ignore_errors=True)
     for path in (staging / "notebooks").glob("*.ipynb"):
         scrub_notebook(path, config)
-    for folder, _, _ in os.walk(staging):
+    for folder, _, files in os.walk(staging):
         os.chmod(folder, publish_module.OWNER_ONLY)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o600)
 
 
 def run_job(

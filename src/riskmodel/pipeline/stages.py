@@ -32,6 +32,9 @@ from riskmodel.pipeline.store import (
 from riskmodel.pipeline.themes import get_theme, theme_program_mask, theme_rule_ids
 from riskmodel.report.identifiers import identifier_mode, protect_frame, protect_text
 
+# scores/<plural>.csv (CONTRACT §3: scores/villages.csv, scores/programs.csv, …)
+PLURALS = {"company": "companies", "person": "persons", "payee": "payees"}
+
 
 def stage_config(config_path: str = "") -> dict[str, Any]:
     """The run's configuration (defaults overridden by ``config_path`` when given)."""
@@ -341,7 +344,7 @@ def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.Data
     _write_csv(evidence, out / "evidence.csv", config)
     _write_csv(load_table(work_dir, "resolved"), out / "resolved.csv", config)
     for kind, table in scores.items():
-        name = kind if kind.endswith("s") else f"{kind}s"
+        name = PLURALS.get(kind, kind if kind.endswith("s") else f"{kind}s")
         _write_csv(table, out / "scores" / f"{name}.csv", config)
     info = run_info(work_dir, config)
     write_workbook(out / "leads.xlsx", leads, evidence, config, info)
