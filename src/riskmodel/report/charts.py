@@ -18,6 +18,7 @@ from riskmodel.report.fonts import use_cjk_font
 SEVERITY_ORDER = ("高", "中", "低")
 TRIAGE_ORDER = ("线索移交", "督促整改", "数据纠错")
 SEVERITY_COLOURS = {"高": "#c0392b", "中": "#e67e22", "低": "#7f8c8d"}
+TRIAGE_COLOURS = {"线索移交": "#c0392b", "督促整改": "#e67e22", "数据纠错": "#95a5a6"}
 
 
 def figure_png_base64(figure: Figure, dpi: int = 110) -> str:
@@ -42,7 +43,8 @@ def leads_by_severity_chart(leads: pd.DataFrame) -> Figure:
         .fillna(0)
     )
     counts = counts[[c for c in TRIAGE_ORDER if c in counts.columns]]
-    counts.plot(kind="bar", stacked=True, ax=axes, color=["#c0392b", "#e67e22", "#95a5a6"])
+    colours = [TRIAGE_COLOURS[c] for c in counts.columns]
+    counts.plot(kind="bar", stacked=True, ax=axes, color=colours)
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.set_xlabel("风险等级")
     axes.set_ylabel("线索数")
