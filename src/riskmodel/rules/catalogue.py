@@ -460,7 +460,8 @@ RULES: tuple[Rule, ...] = (
         "低",
         vf.benford_deviation,
         ("ledger.amount", "ledger.direction"),
-        params=("min_entries", "mad_threshold", "peer_factor"),
+        ("ledger.summary", "ledger.category"),
+        ("min_entries", "mad_threshold", "peer_factor", "wage_keywords"),
         scheme="invented_ledger",
     ),
     Rule(

@@ -533,13 +533,14 @@ def benford_deviation(context: RuleContext, config: Config, params: Params) -> p
 
     Exclusions
     ----------
-    Villages with fewer than ``min_entries`` rows (the test means nothing on few amounts).
+    Villages with fewer than ``min_entries`` rows (the test means nothing on few amounts);
+    wages and post allowances (``wage_keywords``: fixed round amounts repeated every month).
 
     Evidence
     --------
     One row per village with MAD, the peer median and the most over-used digit.
     """
-    rows = _expenses(context)
+    rows = _expenses(context, list(params["wage_keywords"]))
     rows = rows[rows["amount"] >= 10]
     if rows.empty:
         return empty_evidence()
