@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,6 +65,8 @@ class County:
     lookalikes: list[dict] = field(default_factory=list)
     village_schemes: dict[int, set[str]] = field(default_factory=dict)
     sibling_index: SiblingIndex | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    _cadres_by_village: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
 
     # --- small helpers used by the schemes -------------------------------------------------
     @property
@@ -87,12 +90,17 @@ class County:
 
     def cadre(self, village: int, positions: tuple[str, ...]) -> int:
         """Person index of the first cadre of ``village`` holding one of ``positions``."""
-        rows = self.cadres[(self.cadres["village"] == village)]
-        for position in positions:
-            hit = rows[rows["position"].str.contains(position, regex=False)]
-            if not hit.empty:
-                return int(hit.iloc[0]["person"])
-        return int(rows.iloc[0]["person"])
+        if not self._cadres_by_village:
+            for person, place, position in zip(
+                self.cadres["person"], self.cadres["village"], self.cadres["position"], strict=True
+            ):
+                self._cadres_by_village.setdefault(int(place), []).append((position, int(person)))
+        posts = self._cadres_by_village[int(village)]
+        for wanted in positions:
+            for position, person in posts:
+                if wanted in position:
+                    return person
+        return posts[0][1]
 
     def scheme_count(self, scheme: str) -> int:
         """Instances of ``scheme`` to plant at this scale."""
@@ -158,12 +166,15 @@ def settings_for(config: dict | None) -> dict:
     return (config or load_config())["synth"]
 
 
-def build_county(seed: int = 7, scale: str = "small", config: dict | None = None) -> County:
+def build_county(
+    seed: int = 7, scale: str = "small", config: dict | None = None, progress: bool = False
+) -> County:
     """Generate the whole county in memory (see :func:`riskmodel.synth.write_county`)."""
     settings = settings_for(config)
     if scale not in settings["scales"]:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(settings['scales'])}")
     size = settings["scales"][scale]
+    started = time.perf_counter()
     rng = np.random.default_rng(seed)
     taken: set[int] = set()
     villages = build_villages(rng, size, settings)
@@ -178,25 +189,33 @@ def build_county(seed: int = 7, scale: str = "small", config: dict | None = None
         population=population,
         taken=taken,
     )
-    county.sibling_index = SiblingIndex(population)
-    _build_officials(county)
-    _build_accounts(county)
-    _build_payments(county)
+    county.timings["population"] = time.perf_counter() - started
     from riskmodel.synth import ledger as ledger_module
     from riskmodel.synth import projects as projects_module
-
-    projects_module.build_companies(county)
-    ledger_module.build_ledger(county)
-    projects_module.build_projects(county)
-    _build_vehicles(county)
-    _choose_corrupt_villages(county)
     from riskmodel.synth import schemes
 
-    schemes.plant_all(county)
-    _build_deaths_table(county)
-    projects_module.build_background_complaints(county)
-    ledger_module.finalise_ledger(county)
-    _finalise_payments(county)
+    stages = (
+        ("kin_index", lambda: setattr(county, "sibling_index", SiblingIndex(population))),
+        ("officials", lambda: _build_officials(county)),
+        ("accounts", lambda: _build_accounts(county)),
+        ("payments", lambda: _build_payments(county)),
+        ("companies", lambda: projects_module.build_companies(county)),
+        ("ledger", lambda: ledger_module.build_ledger(county)),
+        ("projects", lambda: projects_module.build_projects(county)),
+        ("vehicles", lambda: _build_vehicles(county)),
+        ("corrupt_villages", lambda: _choose_corrupt_villages(county)),
+        ("schemes", lambda: schemes.plant_all(county)),
+        ("deaths", lambda: _build_deaths_table(county)),
+        ("complaints", lambda: projects_module.build_background_complaints(county)),
+        ("finalise_ledger", lambda: ledger_module.finalise_ledger(county)),
+        ("finalise_payments", lambda: _finalise_payments(county)),
+    )
+    for name, stage in stages:
+        begin = time.perf_counter()
+        stage()
+        county.timings[name] = time.perf_counter() - begin
+        if progress:
+            print(f"  {name:<18} {county.timings[name]:6.1f} s", flush=True)
     return county
 
 

@@ -69,13 +69,20 @@ def make_id_numbers(
     count = len(region)
     region = np.asarray(region, dtype=np.int64)
     dates = birth_ints(birth_dates)
-    parity = np.asarray(is_male, dtype=np.int64)
+    parity = np.array(is_male, dtype=np.int64)
     sequence = rng.integers(0, 500, count) * 2 + parity
     base = region * 10**11 + dates * 1000
-    taken_array = np.fromiter(taken, dtype=np.int64) if taken else np.array([], dtype=np.int64)
+    small = count < 5000
+    taken_array = (
+        np.fromiter(taken, dtype=np.int64) if taken and not small else np.array([], np.int64)
+    )
     for _ in range(50):
         keys = base + sequence
-        clash = pd.Series(keys).duplicated().to_numpy() | np.isin(keys, taken_array)
+        clash = pd.Series(keys).duplicated().to_numpy(copy=True)
+        if taken and small:
+            clash |= np.array([int(k) in taken for k in keys], dtype=bool)
+        elif len(taken_array):
+            clash |= np.isin(keys, taken_array)
         if not clash.any():
             break
         sequence[clash] = rng.integers(0, 500, int(clash.sum())) * 2 + parity[clash]

@@ -238,22 +238,32 @@ class SiblingIndex:
     def __init__(self, population: Population) -> None:
         people = population.people
         heads = population.households["head"].to_numpy()
-        frame = people.loc[heads, ["village", "surname", "age", "household"]]
-        self._groups = {key: group for key, group in frame.groupby(["village", "surname"])}
-        self._people = people
+        village = people["village"].to_numpy()[heads]
+        surname = people["surname"].to_numpy()[heads]
+        codes, uniques = pd.factorize(pd.Series(surname))
+        self._surname_code = dict(zip(uniques, range(len(uniques)), strict=True))
+        key = village.astype(np.int64) * 1000 + codes
+        order = np.argsort(key, kind="stable")
+        self._keys = key[order]
+        self._heads = heads[order]
+        self._age = people["age"].to_numpy()
+        self._household = people["household"].to_numpy()
+        self._village = people["village"].to_numpy()
+        self._surname = people["surname"].to_numpy()
 
     def find(self, person: int, rng: np.random.Generator, count: int) -> list[int]:
         """Heads of other households of the same village, same surname, age within 12 years."""
-        people = self._people
-        key = (people.at[person, "village"], people.at[person, "surname"])
-        group = self._groups.get(key)
-        if group is None:
+        code = self._surname_code.get(self._surname[person])
+        if code is None:
             return []
-        same = group[
-            (group["household"] != people.at[person, "household"])
-            & ((group["age"] - people.at[person, "age"]).abs() <= 12)
+        key = int(self._village[person]) * 1000 + code
+        low, high = np.searchsorted(self._keys, [key, key + 1])
+        heads = self._heads[low:high]
+        heads = heads[
+            (self._household[heads] != self._household[person])
+            & (np.abs(self._age[heads] - self._age[person]) <= 12)
         ]
-        if same.empty:
+        if len(heads) == 0:
             return []
-        picked = rng.choice(same.index.to_numpy(), min(count, len(same)), replace=False)
+        picked = rng.choice(heads, min(count, len(heads)), replace=False)
         return sorted(int(i) for i in picked)

@@ -28,6 +28,13 @@ class Planter:
         self.rng = county.rng
         self.used: set[int] = set()
         self._cycle: dict[str, list[int]] = {}
+        self._recipients: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        payments = county.payments
+        # baseline rows keep their order while schemes edit values: cache per-row arrays
+        self.month = pd.DatetimeIndex(payments["pay_date"]).month.to_numpy()
+        self.person_of_row = payments["person"].to_numpy()
+        self.village_of_row = county.people["village"].to_numpy()[self.person_of_row]
+        self.program_of_row = payments["program_code"].to_numpy()
 
     def village(self, scheme: str) -> int:
         """Next corrupt village for ``scheme`` (each scheme cycles through a shuffled list)."""
@@ -38,29 +45,36 @@ class Planter:
         return queue.pop()
 
     def monthly_recipients(self, village: int, programs=MONTHLY) -> np.ndarray:
-        payments = self.county.payments
-        people = self.county.people
-        mask = payments["program_code"].isin(programs).to_numpy()
-        persons = np.unique(payments.loc[mask, "person"].to_numpy())
-        persons = persons[people["village"].to_numpy()[persons] == village]
-        alive = people["death_date"].isna().to_numpy()[persons]
-        persons = persons[alive]
-        return np.array([p for p in persons if p not in self.used], dtype=int)
+        """Living people of ``village`` paid by one of ``programs`` and not yet used."""
+        key = tuple(programs)
+        if key not in self._recipients:
+            payments = self.county.payments
+            mask = payments["program_code"].isin(programs).to_numpy()
+            persons = np.unique(payments.loc[mask, "person"].to_numpy())
+            persons = persons[persons >= 0]
+            villages = self.county.people["village"].to_numpy()[persons]
+            order = np.argsort(villages, kind="stable")
+            persons, villages = persons[order], villages[order]
+            bounds = np.searchsorted(villages, np.arange(len(self.county.villages) + 1))
+            self._recipients[key] = (persons, bounds)
+        persons, bounds = self._recipients[key]
+        persons = persons[bounds[village] : bounds[village + 1]]
+        alive = self.county.people["death_date"].isna().to_numpy()[persons]
+        return np.array([p for p in persons[alive] if p not in self.used], dtype=int)
 
     def take(self, candidates, exclude_households: set[int] | None = None) -> int | None:
-        people = self.county.people
-        options = [
-            int(c)
-            for c in candidates
-            if int(c) not in self.used
-            and (
-                exclude_households is None
-                or people.at[int(c), "household"] not in exclude_households
-            )
-        ]
-        if not options:
+        """Pick one unused person among ``candidates`` (optionally outside some households)."""
+        candidates = np.asarray(candidates, dtype=int)
+        if len(candidates) == 0:
             return None
-        person = options[int(self.rng.integers(0, len(options)))]
+        keep = ~np.isin(candidates, np.fromiter(self.used, dtype=int, count=len(self.used)))
+        if exclude_households:
+            households = self.county.people["household"].to_numpy()[candidates]
+            keep &= ~np.isin(households, list(exclude_households))
+        options = candidates[keep]
+        if len(options) == 0:
+            return None
+        person = int(options[int(self.rng.integers(0, len(options)))])
         self.used.add(person)
         return person
 
@@ -329,7 +343,7 @@ def plant_card_capture(p: Planter) -> None:
     account = county.account(holder)
     start = int(rng.integers(1, 7))
     payments = county.payments
-    month = pd.DatetimeIndex(payments["pay_date"]).month.to_numpy()
+    month = p.month
     mask = (
         np.isin(payments["person"].to_numpy(), chosen)
         & (month >= start)
@@ -470,7 +484,7 @@ def plant_over_standard(p: Planter) -> None:
     ).to_numpy()
     program = payments.loc[rows, "program_code"].iloc[0]
     rows &= (payments["program_code"] == program).to_numpy()
-    month = pd.DatetimeIndex(payments["pay_date"]).month.to_numpy()
+    month = p.month
     start = int(rng.integers(1, 8))
     rows &= month >= start
     factor = float(rng.uniform(1.7, 3.2))
@@ -494,8 +508,8 @@ def plant_over_standard(p: Planter) -> None:
 def plant_skimming(p: Planter) -> None:
     county, rng = p.county, p.rng
     payments = county.payments
-    month = pd.DatetimeIndex(payments["pay_date"]).month.to_numpy()
-    village_of_row = county.people["village"].to_numpy()[payments["person"].to_numpy()]
+    month = p.month
+    village_of_row = p.village_of_row
     taken = getattr(p, "skimmed", set())
     for _ in range(len(county.corrupt_villages) * 2):
         village = p.village("skimming")
@@ -1030,17 +1044,20 @@ def lookalike_household_account(p: Planter, count: int) -> None:
     share = county.settings["programs"]["education_parent_account_share"]
     chosen = [s for s in rng.permutation(students) if heads[s] != s and s not in p.used]
     chosen = chosen[: max(count, int(len(students) * share))]
-    for student in chosen:
-        parent = int(heads[student])
-        account = county.account(parent)
-        mask = (payments["person"].to_numpy() == student) & (
-            payments["program_code"] == "JY01"
-        ).to_numpy()
-        payments.loc[mask, "account_no"] = account
+    chosen = np.array(sorted(int(c) for c in chosen), dtype=int)
+    parents = heads[chosen]
+    county.used_person_accounts.update(int(x) for x in parents)
+    rows_mask = (payments["program_code"] == "JY01").to_numpy() & np.isin(
+        payments["person"].to_numpy(), chosen
+    )
+    parent_of = pd.Series(parents, index=chosen)
+    row_parents = parent_of.loc[payments.loc[rows_mask, "person"].to_numpy()].to_numpy()
+    payments.loc[rows_mask, "account_no"] = county.account_of_person[row_parents]
+    for student, parent in zip(chosen, parents, strict=True):
         county.add_lookalike(
             "household_account",
             "account",
-            account,
+            str(county.account_of_person[parent]),
             int(people.at[student, "village"]),
             [county.id_of(student), county.id_of(parent)],
             "教育资助打入同户家长账户",
