@@ -121,28 +121,33 @@ def edit_distance(left, right) -> np.ndarray:
     left = _as_text(left)
     right = _as_text(right)
     n = len(left)
-    if n == 0:
-        return np.zeros(0, dtype=np.int32)
-    len_a = np.char.str_len(left)
-    len_b = np.char.str_len(right)
-    width_a = max(int(len_a.max()), 1)
-    width_b = max(int(len_b.max()), 1)
-    a = _char_matrix(left, width_a)
-    b = _char_matrix(right, width_b)
-    previous = np.tile(np.arange(width_b + 1, dtype=np.int32), (n, 1))
-    result = np.where(len_a == 0, len_b, 0).astype(np.int32)
+    len_a = np.char.str_len(left).astype(np.int32) if n else np.zeros(0, dtype=np.int32)
+    len_b = np.char.str_len(right).astype(np.int32) if n else np.zeros(0, dtype=np.int32)
+    result = np.where(left == right, 0, np.maximum(len_a, len_b)).astype(np.int32)
+    todo = np.flatnonzero((left != right) & (len_a > 0) & (len_b > 0))
+    if len(todo) == 0:
+        return result
+    width_a = int(len_a[todo].max())
+    width_b = int(len_b[todo].max())
+    # (width, pairs) layout: each step works on contiguous rows
+    a = np.ascontiguousarray(_char_matrix(left[todo], width_a).T)
+    b = np.ascontiguousarray(_char_matrix(right[todo], width_b).T)
+    count = len(todo)
+    previous = np.repeat(np.arange(width_b + 1, dtype=np.int16)[:, None], count, axis=1)
+    distance = np.zeros(count, dtype=np.int16)
+    rows_a = len_a[todo]
+    rows_b = len_b[todo]
+    columns = np.arange(count)
     for i in range(1, width_a + 1):
         current = np.empty_like(previous)
-        current[:, 0] = i
-        cost = (a[:, i - 1 : i] != b).astype(np.int32)
-        substitute = previous[:, :-1] + cost
-        delete = previous[:, 1:] + 1
-        best = np.minimum(substitute, delete)
+        current[0] = i
+        best = np.minimum(previous[:-1] + (a[i - 1] != b), previous[1:] + 1)
         for j in range(1, width_b + 1):
-            current[:, j] = np.minimum(best[:, j - 1], current[:, j - 1] + 1)
-        done = len_a == i
-        result[done] = current[done, len_b[done]]
+            np.minimum(best[j - 1], current[j - 1] + 1, out=current[j])
+        done = rows_a == i
+        distance[done] = current[rows_b[done], columns[done]]
         previous = current
+    result[todo] = distance
     return result
 
 

@@ -129,22 +129,18 @@ def score_pairs(
     comparisons: Sequence[Comparison],
     weights: Mapping[str, Mapping[str, float]],
     prior: float,
+    explain: bool = True,
 ) -> pd.DataFrame:
     """Compare every candidate pair; add ``level_*``, ``w_*``, ``match_weight``,
-    ``probability`` and ``reason`` columns."""
+    ``probability`` and (with ``explain``) ``reason`` columns."""
     scored = pairs.copy()
     total = np.full(len(pairs), float(prior))
-    reason = pd.Series([""] * len(pairs), dtype=object)
     left_index = pairs["left"].to_numpy()
     right_index = pairs["right"].to_numpy()
     for comparison in comparisons:
         comparator = get_comparator(comparison.comparator)
         if comparison.left not in left.columns or comparison.right_column not in right.columns:
             continue
-        a = _text(left, comparison.left)[left_index]
-        b = _text(right, comparison.right_column)[right_index]
-        level = comparator.function(a, b)
-        names = np.array(comparator.levels, dtype=object)
         table = weights.get(comparison.name, {})
         unknown = set(table) - set(comparator.levels)
         if unknown:
@@ -152,29 +148,35 @@ def score_pairs(
                 f"comparison {comparison.name!r}: unknown levels {sorted(unknown)}; "
                 f"{comparison.comparator} has {list(comparator.levels)}"
             )
+        a = _text(left, comparison.left)[left_index]
+        b = _text(right, comparison.right_column)[right_index]
+        level = comparator.function(a, b)
         level_weight = np.array([float(table.get(n, 0.0)) for n in comparator.levels])
         weight = level_weight[level]
-        scored[f"level_{comparison.name}"] = names[level]
+        scored[f"level_{comparison.name}"] = np.array(comparator.levels, dtype=object)[level]
         scored[f"w_{comparison.name}"] = weight
         total += weight
-        texts = np.array(
-            [
-                comparator.texts.get(n, "").format(label=comparison.label or comparison.name)
-                for n in comparator.levels
-            ],
-            dtype=object,
-        )
-        text = np.where(weight != 0, texts[level], "")
-        joined = np.where(
-            (reason.to_numpy() != "") & (text != ""),
-            reason.to_numpy() + "；" + text,
-            reason.to_numpy() + text,
-        )
-        reason = pd.Series(joined, dtype=object)
     scored["match_weight"] = total
     scored["probability"] = 1.0 / (1.0 + np.exp2(-total))
-    scored["reason"] = reason.to_numpy()
+    if explain:
+        scored["reason"] = explain_pairs(scored, comparisons)
     return scored
+
+
+def explain_pairs(scored: pd.DataFrame, comparisons: Sequence[Comparison]) -> np.ndarray:
+    """The Chinese reason of each scored pair: the evidence of every non-neutral level."""
+    reason = np.full(len(scored), "", dtype=object)
+    for comparison in comparisons:
+        if f"level_{comparison.name}" not in scored.columns:
+            continue
+        comparator = get_comparator(comparison.comparator)
+        label = comparison.label or comparison.name
+        texts = {n: comparator.texts.get(n, "").format(label=label) for n in comparator.levels}
+        text = scored[f"level_{comparison.name}"].map(texts).to_numpy(dtype=object)
+        text = np.where(scored[f"w_{comparison.name}"].to_numpy() != 0, text, "")
+        both = (reason != "") & (text != "")
+        reason = np.where(both, reason + "；" + text, reason + text)
+    return reason
 
 
 def select_links(
@@ -243,7 +245,13 @@ def link_records(
     dedupe = right is None
     right = left if right is None else right
     pairs = candidate_pairs(left, right, blocking, dedupe=dedupe)
-    scored = score_pairs(left, right, pairs, comparisons, weights, prior)
+    scored = score_pairs(left, right, pairs, comparisons, weights, prior, explain=False)
     if all_pairs:
-        return scored.assign(is_link=scored["probability"] >= threshold)
-    return select_links(scored, threshold, margin)
+        scored["is_link"] = scored["probability"] >= threshold
+        scored["reason"] = ""
+        linked = scored["is_link"].to_numpy()
+        scored.loc[linked, "reason"] = explain_pairs(scored[linked], comparisons)
+        return scored
+    chosen = select_links(scored, threshold, margin)
+    chosen["reason"] = explain_pairs(chosen, comparisons)
+    return chosen
