@@ -404,6 +404,19 @@ def test_log_redaction_covers_messages_tracebacks_and_children():
     assert PERSON not in output and RELATIVE not in output and ACCOUNT not in output
 
 
+def test_root_redaction_covers_the_last_resort_handler(capsys, monkeypatch):
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "filters", [])
+    last_resort = logging.lastResort
+    monkeypatch.setattr(last_resort, "filters", [])
+    install_log_redaction(root)
+    logger = logging.getLogger("lastresort_probe")
+    logger.warning("paid %s", PERSON)
+    err = capsys.readouterr().err
+    assert "paid 110105********002X" in err and PERSON not in err, err
+
+
 def test_log_redaction_without_filter_would_leak():
     # the control case: the same logging set-up without the filter shows the raw ID
     stream = io.StringIO()

@@ -511,7 +511,9 @@ def install_log_redaction(target: logging.Logger | logging.Handler) -> Redacting
 
     A filter on a logger sees only records logged on that very logger; records from child
     loggers pass through its *handlers*, so call this after the handlers are attached
-    (for the root logger: after ``logging.basicConfig``). Installing twice is harmless.
+    (for the root logger: after ``logging.basicConfig``; the root logger also covers
+    ``logging.lastResort``, which prints when no handler exists). Installing twice is
+    harmless.
     """
     for existing in target.filters:
         if isinstance(existing, RedactingFilter):
@@ -521,7 +523,10 @@ def install_log_redaction(target: logging.Logger | logging.Handler) -> Redacting
         redactor = RedactingFilter()
         target.addFilter(redactor)
     if isinstance(target, logging.Logger):
-        for handler in target.handlers:
+        handlers = list(target.handlers)
+        if target is logging.getLogger() and logging.lastResort is not None:
+            handlers.append(logging.lastResort)  # used when no handler is configured
+        for handler in handlers:
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(redactor)
     return redactor
