@@ -124,3 +124,18 @@ def test_explore_defaults_to_the_village_with_most_money_at_risk(
     assert "430421100201" in view.title and "石市村" in view.title
     assert set(view.payments["village_code"]) == {"430421100201"}
     assert set(view.leads["village_code"]) == {"430421100201"}
+
+
+def test_input_tables_are_cached_but_never_shared_for_writing(tmp_path: Path) -> None:
+    from riskmodel.pipeline.stages import _tables
+    from riskmodel.pipeline.store import save_tables
+
+    save_tables(tmp_path, "input", {"payments": pd.DataFrame({"amount": [1.0, 2.0]})})
+    first = _tables(str(tmp_path))
+    first["payments"]["amount"] = 0.0
+    first["payments"]["extra"] = 1
+    again = _tables(str(tmp_path))
+    assert again["payments"]["amount"].tolist() == [1.0, 2.0]
+    assert "extra" not in again["payments"].columns
+    save_tables(tmp_path, "input", {"payments": pd.DataFrame({"amount": [5.0]})})
+    assert _tables(str(tmp_path))["payments"]["amount"].tolist() == [5.0]  # file changed

@@ -138,8 +138,22 @@ def protect_validation(out_dir: str | Path, config: dict[str, Any]) -> None:
         summary.write_text(protect_text(summary.read_text("utf-8"), config), "utf-8")
 
 
+_TABLE_CACHE: dict[tuple[str, tuple[tuple[str, float], ...]], dict[str, pd.DataFrame]] = {}
+
+
 def _tables(work_dir: str) -> dict[str, pd.DataFrame]:
-    return load_tables(work_dir, "input")
+    """The loaded input tables, read once per kernel while their files are unchanged.
+
+    Each call hands out shallow copies: with pandas' copy-on-write a stage that modifies its
+    tables never changes what the next stage of the same notebook reads.
+    """
+    folder = Path(work_dir) / "tables"
+    stamp = tuple(sorted((p.name, p.stat().st_mtime) for p in folder.glob("input.*.parquet")))
+    key = (str(Path(work_dir).resolve()), stamp)
+    if key not in _TABLE_CACHE:
+        _TABLE_CACHE.clear()
+        _TABLE_CACHE[key] = load_tables(work_dir, "input")
+    return {name: table.copy(deep=False) for name, table in _TABLE_CACHE[key].items()}
 
 
 def _counts(series: pd.Series, label: str) -> pd.DataFrame:
