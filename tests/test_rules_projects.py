@@ -78,6 +78,8 @@ def test_r060_is_skipped_without_official_links():
 
     loaded = tables(projects=[project("XM1", 500000.0)])
     assert "official_links" in missing_inputs(get_rule("R060"), RuleContext(loaded))[0]
+    empty = RuleContext(loaded, official_links=pd.DataFrame())
+    assert "official_links" in missing_inputs(get_rule("R060"), empty)[0]
 
 
 def test_r061_contractor_owned_by_cadre_relative_from_tables():

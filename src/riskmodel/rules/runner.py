@@ -12,6 +12,7 @@ from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import EVIDENCE_COLUMNS, empty_evidence, validate_evidence
 from riskmodel.rules.registry import Rule, effective_severity, is_enabled, param_value
 
+LINK_COLUMNS = ("official_id", "target_type", "target_id", "hops", "path_text")
 STATUS_COLUMNS = (
     "rule_id",
     "title",
@@ -35,8 +36,10 @@ class RuleRun:
 def missing_inputs(rule: Rule, context: RuleContext) -> list[str]:
     """The ``table`` / ``table.column`` items ``rule`` needs that the context lacks."""
     missing = [item for item in rule.requires if not context.has(item)]
-    if rule.graph and context.official_links is None:
-        missing.append("official_links（关系图谱路径）")
+    if rule.graph:
+        links = context.official_links
+        if links is None or not set(LINK_COLUMNS) <= set(links.columns):
+            missing.append("official_links（关系图谱路径）")
     return missing
 
 
