@@ -14,7 +14,11 @@ CONFIG = override(
     {
         "scoring": {
             "rule_precision": {"RA": 0.6, "RB": 0.5, "RC": 0.55, "RD": 0.5, "RQ": 0.3},
-            "leads": {"data_quality_rules": ["RQ"], "high_severity_rules": ["RA", "RC"]},
+            "leads": {
+                "data_quality_rules": ["RQ"],
+                "high_severity_rules": ["RA", "RC"],
+                "grouping": "official",
+            },
         }
     },
 )
@@ -117,11 +121,37 @@ def tables():
     }
 
 
-def run(evidence=None, findings=None, extra=None):
+def run(evidence=None, findings=None, extra=None, config=CONFIG):
     evidence = evidence_rows() if evidence is None else evidence
     data = {**tables(), **(extra or {})}
-    scores = score_all(evidence, findings, data, CONFIG)
-    return build_leads(evidence, findings, scores, data, CONFIG)
+    scores = score_all(evidence, findings, data, config)
+    return build_leads(evidence, findings, scores, data, config)
+
+
+ENTITY_CONFIG = override(CONFIG, {"scoring": {"leads": {"grouping": "entity"}}})
+
+
+def test_entity_grouping_keeps_one_lead_per_entity_and_bundles_the_official():
+    leads, lead_evidence = run(config=ENTITY_CONFIG)
+    by_entity = leads.set_index("entity_id")
+    assert {WIFE, ACCOUNT, COMPANY, LOOKALIKE, TYPO, OTHER, CADRE} == set(by_entity.index)
+    # each flagged entity names its responsible official
+    assert CADRE in by_entity.loc[WIFE, "related_ids"].split(";")
+    assert "责任人：村支书王某" in by_entity.loc[ACCOUNT, "reasons"]
+    # the cadre's bundle lead lists the bundled entities, not the look-alike, and ranks first
+    bundle = by_entity.loc[CADRE]
+    assert bundle["entity_type"] == "official"
+    assert {WIFE, ACCOUNT, COMPANY} <= set(bundle["related_ids"].split(";"))
+    assert LOOKALIKE not in bundle["related_ids"]
+    assert bundle["rank"] <= 2
+    assert bundle["score"] > by_entity.loc[COMPANY, "score"]
+    assert "名下关联线索3条" in bundle["reasons"]
+    assert set(bundle["rule_ids"].split(";")) == {"RA", "RC", "RD"}
+    # its evidence rows are the bundled entities' rows
+    rows = lead_evidence[lead_evidence["lead_id"] == bundle["lead_id"]]
+    assert set(rows["entity_id"]) == {WIFE, ACCOUNT, COMPANY}
+    assert by_entity.loc[LOOKALIKE, "rank"] == len(leads)
+    assert leads["lead_id"].is_unique
 
 
 def test_columns_are_the_contract():

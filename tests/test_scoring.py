@@ -216,3 +216,32 @@ def test_empty_evidence_still_lists_villages_and_programs():
     assert set(scores["village"]["entity_id"]) == {V1, V2, V3}
     assert (scores["village"]["score"] == 0).all()
     assert set(scores["program"]["entity_id"]) == {"DB", "TK"}
+
+
+def test_rules_of_one_family_do_not_multiply():
+    config = override(
+        CONFIG, {"scoring": {"families": {"kin": ["RX01", "RX02"]}, "within_family_weight": 0.25}}
+    )
+    evidence = pd.DataFrame([row("RX01", P1), row("RX02", P1), row("RX03", P1)])
+    persons = score_all(evidence, None, tables(), config)["person"].set_index("entity_id")
+    # kin family: 1 - (1-0.6)(1-0.25*0.5) = 0.65; with RX03: 1 - 0.35*0.7 = 0.755
+    assert persons.loc[P1, "score"] == pytest.approx(75.5)
+    assert persons.loc[P1, "c_RX02"] < persons.loc[P1, "c_RX03"]
+
+
+def test_a_rule_firing_in_every_village_is_damped():
+    villages = [f"4304210010{n:02d}" for n in range(10)]
+    people = [f"4304211990010{n:04d}1" for n in range(10)]
+    data = {
+        "residents": pd.DataFrame(
+            {"id_number": people, "household_id": people, "village_code": villages}
+        ),
+        "villages": pd.DataFrame({"village_code": villages, "village_name": villages}),
+    }
+    everywhere = [row("RX01", p, village=v) for p, v in zip(people, villages, strict=True)]
+    in_two = [row("RX02", p, village=v) for p, v in zip(people[:2], villages[:2], strict=True)]
+    persons = score_all(pd.DataFrame(everywhere + in_two), None, data, CONFIG)["person"]
+    by_id = persons.set_index("entity_id")
+    floor = CONFIG["scoring"]["prevalence"]["floor"]
+    assert by_id.loc[people[5], "c_RX01"] == pytest.approx(100 * 0.6 * floor)
+    assert by_id.loc[people[0], "c_RX02"] > by_id.loc[people[0], "c_RX01"]

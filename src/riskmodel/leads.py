@@ -42,7 +42,9 @@ from riskmodel.scoring import (
     rule_catalogue,
     scoring_config,
     severity_band,
+    source_families,
     source_titles,
+    village_count,
 )
 
 LEAD_COLUMNS = [
@@ -117,7 +119,7 @@ def _items(
     parts = []
     if evidence is not None and len(evidence):
         rows = evidence.reset_index(drop=True)
-        signals = evidence_signals(rows, config, catalogue, learned)
+        signals = evidence_signals(rows, config, catalogue, learned, village_count(tables))
         parts.append(
             pd.DataFrame(
                 {
@@ -190,17 +192,27 @@ def _non_joining_ids(tables: dict[str, pd.DataFrame]) -> set[str]:
 
 
 def cluster_items(items: pd.DataFrame, tables, config) -> np.ndarray:
-    """Cluster label of each item (union-find over shared identifiers, with guards)."""
+    """Cluster label of each item (union-find over shared identifiers, with guards).
+
+    ``scoring.leads.grouping``: ``official`` joins an item through its entity and the official
+    it names (not through its other related ids, which would chain a village's cadres into
+    one lead); ``entity`` keeps one lead per flagged entity and leaves the bundling to
+    :func:`bundle_officials`.
+    """
     settings = leads_config(config)
+    mode = str(settings["grouping"])
     blocked = _non_joining_ids(tables) | {""}
     village_items = items["entity_type"].isin(["village", "program"]).to_numpy()
+    if mode == "entity":
+        # one lead per flagged entity; the official is named, bundled in his own lead
+        village_items = np.zeros(len(items), dtype=bool)
+        blocked = {""}
     mitigated = (items["mitigation"] != "").to_numpy()
     keys_per_item: list[list[str]] = []
     for position, record in enumerate(items.itertuples(index=False)):
         keys = [record.entity_id]
-        if not mitigated[position]:
+        if not mitigated[position] and mode == "official":
             keys.append(record.official_id)
-            keys.extend(record.related_ids.split(";"))
         keys_per_item.append([k for k in dict.fromkeys(keys) if k not in blocked])
     counts: dict[str, int] = {}
     for keys in keys_per_item:
@@ -266,6 +278,7 @@ def build_leads(
         ``leads.attrs["suppressed"]`` (a list of dicts).
     """
     settings = leads_config(config)
+    mode = str(settings["grouping"])
     items = _items(evidence, findings, tables, config)
     if not len(items):
         return pd.DataFrame(columns=LEAD_COLUMNS), pd.DataFrame(columns=EVIDENCE_COLUMNS)
@@ -288,11 +301,16 @@ def build_leads(
         entity_id=items["cluster"].astype(str),
         program_code="",
     )
-    combined = combine(lead_signals, titles).set_index("entity_id")
+    combined = combine(
+        lead_signals,
+        titles,
+        source_families(config, catalogue),
+        float(scoring_config(config)["within_family_weight"]),
+    ).set_index("entity_id")
     rows = []
     for cluster, group in items.groupby("cluster", sort=False):
         summary = combined.loc[str(cluster)]
-        focal_type, focal_id, focal_name, official = _focal(group, entity_scores)
+        focal_type, focal_id, focal_name, official = _focal(group, entity_scores, mode)
         is_data = group["rule_id"].isin(data_rules).all()
         unmitigated = group[group["mitigation"] == ""]
         involves_official = bool(official) or (unmitigated["official_id"] != "").any()
@@ -342,6 +360,9 @@ def build_leads(
             }
         )
     leads = pd.DataFrame(rows)
+    bundled: dict[str, list[Any]] = {}
+    if mode == "entity":
+        leads, bundled = bundle_officials(leads, items, settings, official_names, high_rules)
     leads = _dedupe_ids(leads)
     leads["severity"] = severity_band(leads["score"], scoring_config(config))
     leads = leads.sort_values(
@@ -356,6 +377,13 @@ def build_leads(
     cluster_to_lead = dict(zip(leads["_cluster"], leads["lead_id"], strict=True))
     lead_evidence = items.assign(lead_id=items["cluster"].map(cluster_to_lead))
     lead_evidence = lead_evidence[lead_evidence["lead_id"].notna()]
+    kept = set(leads["lead_id"])
+    copies = [
+        items[items["cluster"].isin(clusters)].assign(lead_id=lead_id)
+        for lead_id, clusters in bundled.items()
+        if lead_id in kept
+    ]
+    lead_evidence = pd.concat([lead_evidence, *copies], ignore_index=True)
     order = {lead: rank for lead, rank in zip(leads["lead_id"], leads["rank"], strict=True)}
     lead_evidence = lead_evidence.assign(_order=lead_evidence["lead_id"].map(order))
     lead_evidence = lead_evidence.sort_values(["_order", "strength"], ascending=[True, False])
@@ -364,6 +392,99 @@ def build_leads(
         ["lead_id", "entity_type", "entity_id", "rule_ids", "amount_at_risk", "score"]
     ].to_dict("records")
     return result, lead_evidence[EVIDENCE_COLUMNS].reset_index(drop=True)
+
+
+def bundle_officials(
+    leads: pd.DataFrame,
+    items: pd.DataFrame,
+    settings: dict[str, Any],
+    official_names: dict[str, str],
+    high_rules: set[str],
+) -> tuple[pd.DataFrame, dict[str, list[Any]]]:
+    """Bundle, per responsible official, the leads that name him (``grouping = "entity"``).
+
+    The official's own lead (or a new one when he has no evidence of his own) lists the
+    bundled entities in ``related_ids`` and its score adds their scores as signals of
+    strength ``official_bundle_weight · score/100`` (the ``bundle_max_leads`` strongest),
+    combined by noisy-OR: one cadre whose relatives, cards and contracts are all flagged is
+    one case at the top of the list, while each flagged entity keeps its own lead.
+
+    Returns the leads and, per bundle lead id, the clusters whose evidence it bundles.
+    """
+    weight = float(settings["official_bundle_weight"])
+    named = items[(items["official_id"] != "") & (items["mitigation"] == "")]
+    if weight <= 0 or not len(named) or not len(leads):
+        return leads, {}
+    leads = leads.copy()
+    by_cluster = leads.set_index("_cluster")
+    limit = int(settings["bundle_max_leads"])
+    max_related = int(settings["max_related"])
+    bundles: dict[str, list[Any]] = {}
+    new_rows = []
+    for official, group in named.groupby("official_id"):
+        clusters = [
+            c
+            for c in pd.unique(group["cluster"])
+            if c in by_cluster.index and by_cluster.at[c, "entity_id"] != official
+        ]
+        if not clusters:
+            continue
+        children = by_cluster.loc[clusters].sort_values("score", ascending=False).head(limit)
+        rollup = 1.0 - float(np.prod(1.0 - weight * children["score"].to_numpy() / 100.0))
+        child_ids = [str(x) for x in children["entity_id"]]
+        bundle_text = (
+            f"名下关联线索{len(clusters)}条（"
+            + "、".join(_mask(x) for x in child_ids[:5])
+            + ("等" if len(child_ids) > 5 else "")
+            + "）"
+        )
+        child_rules = ";".join(dict.fromkeys(";".join(children["rule_ids"]).split(";")))
+        own = leads.index[(leads["entity_type"] == "official") & (leads["entity_id"] == official)]
+        if len(own):
+            index = own[0]
+            score = 100.0 * (1.0 - (1.0 - leads.at[index, "score"] / 100.0) * (1.0 - rollup))
+            related = leads.at[index, "related_ids"].split(";") + child_ids
+            leads.at[index, "score"] = round(score, 2)
+            leads.at[index, "related_ids"] = ";".join(
+                [x for x in dict.fromkeys(related) if x and x != official][:max_related]
+            )
+            leads.at[index, "reasons"] = f"{leads.at[index, 'reasons']}；{bundle_text}"
+            if score >= float(settings["transfer_score"]):
+                leads.at[index, "triage"] = TRIAGE_TRANSFER
+            bundles[leads.at[index, "lead_id"]] = clusters
+            continue
+        score = 100.0 * rollup
+        high = any(rule in high_rules for rule in child_rules.split(";"))
+        transfer = score >= float(settings["transfer_score"]) or (
+            high and score >= float(settings["transfer_min_score"])
+        )
+        lead_id = "L" + hashlib.sha1(f"official|{official}|official".encode()).hexdigest()[:12]
+        villages = children.loc[children["village_code"] != "", "village_code"]
+        new_rows.append(
+            {
+                "lead_id": lead_id,
+                "entity_type": "official",
+                "entity_id": official,
+                "entity_name": official_names.get(official, ""),
+                "village_code": villages.mode().iloc[0] if len(villages) else "",
+                "related_ids": ";".join(child_ids[:max_related]),
+                "score": round(score, 2),
+                "triage": TRIAGE_TRANSFER if transfer else TRIAGE_COMPLIANCE,
+                "rule_ids": child_rules,
+                "reasons": (
+                    f"责任人：{official_names.get(official, '干部')}（{_mask(official)}）。"
+                    + bundle_text
+                ),
+                "amount_at_risk": round(float(children["amount_at_risk"].sum()), 2),
+                "evidence_count": int(children["evidence_count"].sum()),
+                "status": "new",
+                "_cluster": f"bundle:{official}",
+            }
+        )
+        bundles[lead_id] = clusters
+    if new_rows:
+        leads = pd.concat([leads, pd.DataFrame(new_rows)], ignore_index=True)
+    return leads, bundles
 
 
 def _entity_score_lookup(scores: dict[str, pd.DataFrame] | None) -> dict[tuple[str, str], float]:
@@ -376,7 +497,7 @@ def _entity_score_lookup(scores: dict[str, pd.DataFrame] | None) -> dict[tuple[s
 
 
 def _focal(
-    group: pd.DataFrame, entity_scores: dict[tuple[str, str], float]
+    group: pd.DataFrame, entity_scores: dict[tuple[str, str], float], mode: str = "official"
 ) -> tuple[str, str, str, str]:
     """(entity_type, entity_id, entity_name, responsible official id) of a lead."""
     unmitigated = group[group["mitigation"] == ""]
@@ -384,12 +505,19 @@ def _focal(
     # a look-alike-only lead is about the beneficiary, not about the official it mentions
     named = unmitigated[unmitigated["official_id"] != ""]
     official_items = unmitigated[unmitigated["entity_type"] == "official"]
+    if mode == "entity" and not len(official_items):
+        named_weight = named.groupby("official_id")["strength"].sum().sort_values()
+        responsible = str(named_weight.index[-1]) if len(named_weight) else ""
+        focal_type, focal_id, focal_name, _ = _focal(pool.assign(official_id=""), entity_scores)
+        return focal_type, focal_id, focal_name, responsible
     candidates = pd.concat(
         [
             named[["official_id", "strength"]].rename(columns={"official_id": "id"}),
             official_items[["entity_id", "strength"]].rename(columns={"entity_id": "id"}),
         ]
     )
+    if mode == "entity":
+        candidates = official_items[["entity_id", "strength"]].rename(columns={"entity_id": "id"})
     names = group[group["entity_name"] != ""].drop_duplicates("entity_id")
     name_of = dict(zip(names["entity_id"], names["entity_name"], strict=True))
     if len(candidates):

@@ -147,12 +147,20 @@ def evidence_signals(
     config: dict[str, Any],
     catalogue: pd.DataFrame | None = None,
     learned: pd.DataFrame | None = None,
+    village_count: int = 0,
 ) -> pd.DataFrame:
-    """One signal per evidence row (strength = precision × match quality × factors)."""
+    """One signal per evidence row (strength = precision × match quality × factors).
+
+    With ``village_count`` (villages in the input), a rule that fires in most villages is
+    damped by :func:`prevalence_factor`: what every village shows is a local practice (wages
+    paid through the ledger, a cadre's relatives on the roll in a village of relatives), not a
+    lead; the comparison with peers is what makes a finding informative.
+    """
     settings = scoring_config(config)
     if evidence is None or not len(evidence):
         return pd.DataFrame(columns=SIGNAL_COLUMNS)
     precision = rule_precisions(evidence["rule_id"], config, catalogue, learned)
+    precision = precision * prevalence_factor(evidence, village_count, config)
     quality = pd.to_numeric(evidence.get("match_quality", 1.0), errors="coerce")
     quality = pd.Series(quality, index=evidence.index).fillna(1.0).clip(0, 1)
     mitigation = _text_column(evidence, "mitigation")
@@ -178,6 +186,37 @@ def evidence_signals(
     )
     signals["amount_at_risk"] = signals["amount_at_risk"].fillna(0.0)
     return signals.reset_index(drop=True)
+
+
+def prevalence_factor(
+    evidence: pd.DataFrame, village_count: int, config: dict[str, Any]
+) -> pd.Series:
+    """Damping of each row's rule by the share of villages in which the rule fires.
+
+    1 up to ``prevalence.start`` (share of villages), falling linearly to ``prevalence.floor``
+    when the rule fires in every village. Needs at least ``prevalence.min_villages``.
+    """
+    settings = scoring_config(config)["prevalence"]
+    ones = pd.Series(1.0, index=evidence.index)
+    if village_count < int(settings["min_villages"]) or "village_code" not in evidence.columns:
+        return ones
+    villages = _text_column(evidence, "village_code")
+    share = evidence.assign(_village=villages)[villages != ""].groupby("rule_id")[
+        "_village"
+    ].nunique() / float(village_count)
+    start, floor = float(settings["start"]), float(settings["floor"])
+    excess = ((share - start) / max(1.0 - start, 1e-9)).clip(0, 1)
+    factor = 1.0 - (1.0 - floor) * excess
+    return evidence["rule_id"].map(factor).fillna(1.0).astype(float)
+
+
+def village_count(tables: dict[str, pd.DataFrame]) -> int:
+    """Number of villages in the input (villages table, else residents)."""
+    for name in ("villages", "residents"):
+        frame = tables.get(name)
+        if frame is not None and "village_code" in frame.columns:
+            return int(frame["village_code"].dropna().astype(str).nunique())
+    return 0
 
 
 def _evidence_programs(evidence: pd.DataFrame) -> pd.Series:
@@ -233,8 +272,38 @@ def noisy_or(strengths: np.ndarray) -> float:
     return float(1.0 - np.prod(1.0 - np.clip(np.asarray(strengths, dtype=float), 0, 0.999)))
 
 
-def combine(signals: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
+def source_families(
+    config: dict[str, Any], catalogue: pd.DataFrame | None = None
+) -> dict[str, str]:
+    """Rule/detector id → family: ``scoring.families``, else the rule's scheme, else itself.
+
+    Rules of one family read the same fact (a beneficiary related to a cadre shows up as
+    kinship, as a shared household and as a graph path); they must not multiply as if they
+    were independent witnesses.
+    """
+    catalogue = rule_catalogue() if catalogue is None else catalogue
+    families = {
+        rule: scheme
+        for rule, scheme in zip(catalogue["rule_id"], catalogue["scheme"], strict=True)
+        if scheme
+    }
+    for family, members in scoring_config(config)["families"].items():
+        if family == "_open":
+            continue
+        families.update({member: family for member in members})
+    return families
+
+
+def combine(
+    signals: pd.DataFrame,
+    titles: dict[str, str],
+    families: dict[str, str] | None = None,
+    within_family: float = 1.0,
+) -> pd.DataFrame:
     """Noisy-OR per entity over distinct sources, with additive contribution columns.
+
+    Within a family (``families``) only the strongest source counts fully; the others count
+    with weight ``within_family``.
 
     Returns
     -------
@@ -263,8 +332,13 @@ def combine(signals: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
     best = ordered.drop_duplicates(keys).copy()
     amounts = signals.groupby(keys, sort=False)["amount_at_risk"].sum()
     best["amount_sum"] = amounts.reindex(pd.MultiIndex.from_frame(best[keys])).to_numpy()
-    best["log_miss"] = np.log1p(-best["strength"].clip(0, 0.999))
     entity = ["entity_type", "entity_id"]
+    family = best["source_id"].map(families or {}).fillna(best["source_id"])
+    best = best.assign(_family=family.where(family != "", best["source_id"]))
+    best = best.sort_values("strength", ascending=False, kind="stable")
+    first = best.groupby([*entity, "_family"], sort=False).cumcount() == 0
+    effective = best["strength"].where(first, within_family * best["strength"])
+    best["log_miss"] = np.log1p(-effective.clip(0, 0.999))
     total_log = best.groupby(entity)["log_miss"].transform("sum")
     best["entity_score"] = 100.0 * (1.0 - np.exp(total_log))
     share = np.where(total_log < 0, best["log_miss"] / total_log.where(total_log < 0, -1), 0.0)
@@ -434,10 +508,16 @@ def score_all(
     catalogue = rule_catalogue()
     titles = source_titles(catalogue)
     titles.update({f"rollup_{kind}": f"下属{kind}风险汇总" for kind in ENTITY_TYPES})
+    families = source_families(config, catalogue)
+    within = float(settings["within_family_weight"])
+
+    def merge(frame: pd.DataFrame, _titles: dict[str, str]) -> pd.DataFrame:
+        return combine(frame, _titles, families, within)
+
     learned = None
     if "outcomes" in tables and len(tables["outcomes"]) and evidence is not None:
         learned = learn_from_outcomes(tables["outcomes"], evidence, config, catalogue)
-    rule_signals = evidence_signals(evidence, config, catalogue, learned)
+    rule_signals = evidence_signals(evidence, config, catalogue, learned, village_count(tables))
     detector_signals = finding_signals(findings, config)
     signals = pd.concat([rule_signals, detector_signals], ignore_index=True)
     if len(signals):
@@ -449,7 +529,7 @@ def score_all(
     rollup = settings["rollup"]
     max_children = int(rollup["max_children"])
     # leaves: everything but households, villages, towns and programs
-    leaves = combine(
+    leaves = merge(
         signals[~signals["entity_type"].isin(["household", "village", "program"])], titles
     )
     persons = leaves[leaves["entity_type"] == "person"].set_index("entity_id", drop=False)
@@ -467,7 +547,7 @@ def score_all(
         household_signals["village_code"] = (
             household_signals["entity_id"].map(household_village).fillna("").astype(str)
         )
-    households = combine(
+    households = merge(
         pd.concat(
             [signals[signals["entity_type"] == "household"], household_signals], ignore_index=True
         ),
@@ -505,7 +585,7 @@ def score_all(
             ],
             ignore_index=True,
         )
-    villages = combine(
+    villages = merge(
         pd.concat(
             [signals[signals["entity_type"] == "village"], village_rollup], ignore_index=True
         ),
@@ -515,7 +595,7 @@ def score_all(
     villages = _complete(villages, "village", all_villages)
     village_frame = villages.set_index("entity_id", drop=False)
     town_of = _towns(tables, pd.Index(village_frame.index.astype(str)))
-    towns = combine(
+    towns = merge(
         _rollup_signals(
             village_frame, "town", town_of, float(rollup["town"]), max_children, "rollup_village"
         ),
@@ -526,7 +606,7 @@ def score_all(
     program_rows["entity_type"] = "program"
     program_rows["entity_id"] = program_rows["program_code"]
     program_rows["entity_name"] = ""
-    programs = combine(
+    programs = merge(
         pd.concat([signals[signals["entity_type"] == "program"], program_rows], ignore_index=True),
         titles,
     )
