@@ -159,6 +159,13 @@ def _run_stages(
         seconds = round(time.perf_counter() - started, 3)
         timings.append({"name": stage, "seconds": seconds, "status": "ok"})
         _say(f"[{number}/{len(stages)}] {stage} done in {seconds:.1f} s", progress)
+        if number == 1:
+            period = load_json(staging / "work", "period")
+            theme = load_json(staging / "work", "theme")
+            _say(f"period: {period['label'] if period else 'all data'}", progress)
+            if theme:
+                kept = f"{theme['payments_in_theme']:,} of {theme['payments_total']:,} payments"
+                _say(f"theme: {theme['name']} ({kept})", progress)
     return timings
 
 
@@ -332,6 +339,9 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """``riskmodel run``: the scheduled job; returns the exit code (module docstring)."""
+    from riskmodel.privacy import install_excepthook
+
+    install_excepthook()  # an unexpected traceback never shows an ID on the terminal
     signal.signal(signal.SIGTERM, _terminate)
     try:
         run_job(
