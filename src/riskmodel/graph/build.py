@@ -2,10 +2,14 @@
 
 Node ids are ``"<kind>:<identifier>"`` (``person:<id_number>``, ``household:<id>``,
 ``village:<code>``, ``account:<no>``, ``company:<credit code>``, ``project:<id>``, ...).
-Every node has ``kind``, ``label_zh`` and ``name``; every edge has ``kind`` (also its key in
-the multigraph), ``label_zh``, ``source_table``, ``source_keys`` (row keys, ``;``-separated,
+Every node has ``kind``, ``label_zh`` and ``name``; every edge's key in the multigraph is its
+kind, and it carries ``source_table``, ``source_keys`` (row keys, ``;``-separated,
 at most ``graph.max_source_keys``) and ``rows`` (how many source rows it stands for).
 Aggregated edges (``receives``, ``paid_into``, ledger payments) are one edge per pair.
+Labels of edge kinds live once in ``graph.graph["edge_kinds"]`` (kind → label_zh,
+label_zh_reverse, source kind) instead of on millions of edges; an edge whose two ends are of
+the same node kind records its declared direction in ``from_node``. Repeated attribute values
+share one Python object, which keeps a county graph within memory.
 """
 
 from __future__ import annotations
@@ -154,6 +158,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values):
             values = values.dt.strftime("%Y-%m-%d")
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            # one Python object per distinct value, shared by every row that has it
+            codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+            shared = np.array([*uniques, None], dtype=object)
+            columns[column] = shared[np.where(codes < 0, len(uniques), codes)]
+            continue
         columns[column] = values.astype(object).to_numpy()
     names = list(columns)
     arrays = [columns[n] for n in names]
@@ -245,12 +255,11 @@ def edge_frame(
         if "source_table" in table.columns and "aggregate" not in declaration
         else table_name
     )
-    edges["kind"] = declaration["kind"]
-    edges["label_zh"] = declaration["label_zh"]
-    if declaration.get("label_zh_reverse"):
-        edges["label_zh_reverse"] = declaration["label_zh_reverse"]
     if not declaration.get("undirected"):
-        edges["from_node"] = edges["u"]  # a MultiGraph does not keep the declared direction
+        # a MultiGraph does not keep the declared direction; it is needed only where both
+        # ends have the same node kind (elsewhere the kinds tell the direction)
+        same = edges["u"].str.split(":", n=1).str[0] == edges["v"].str.split(":", n=1).str[0]
+        edges["from_node"] = edges["u"].where(same, "")
     return edges
 
 
@@ -334,6 +343,14 @@ def build_graph(
     available["kinship"] = kinship_for_graph(kinship, settings)
     officials_by_name = _officials_by_name(tables)
     graph = nx.MultiGraph()
+    graph.graph["edge_kinds"] = {
+        e["kind"]: {
+            "label_zh": e["label_zh"],
+            "label_zh_reverse": e.get("label_zh_reverse", e["label_zh"]),
+            "source_kind": e["source"]["kind"],
+        }
+        for e in edge_kinds
+    }
     for declaration in node_kinds:
         nodes = node_frame(declaration, available)
         if nodes.empty:

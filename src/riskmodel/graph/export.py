@@ -51,6 +51,8 @@ def protect_graph(graph: nx.MultiGraph, config: Mapping[str, Any] | None) -> nx.
 
 def _scalar_attributes(graph: nx.MultiGraph) -> nx.MultiGraph:
     """Drop any attribute that is not a string, number or bool (GraphML/GEXF need scalars)."""
+    for key in [k for k, v in graph.graph.items() if not isinstance(v, str | int | float | bool)]:
+        del graph.graph[key]
     for _, data in graph.nodes(data=True):
         for key in [k for k, v in data.items() if not isinstance(v, str | int | float | bool)]:
             del data[key]

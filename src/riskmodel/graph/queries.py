@@ -68,9 +68,17 @@ def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:
         relation = str(data.get("relation", "亲属"))
         # stored as "what the larger node id is to the smaller one"
         return relation if a < b else INVERSE.get(relation, relation)
-    forward = str(data.get("label_zh", kind))
-    if data.get("from_node", a) != a:
-        return str(data.get("label_zh_reverse", forward))
+    declared = graph.graph.get("edge_kinds", {}).get(kind, {})
+    forward = str(data.get("label_zh", declared.get("label_zh", kind)))
+    reverse = str(data.get("label_zh_reverse", declared.get("label_zh_reverse", forward)))
+    if data.get("from_node"):
+        return forward if data["from_node"] == a else reverse
+    source_kind = declared.get("source_kind")
+    a_kind = a.split(":", 1)[0]
+    if source_kind and not (
+        a_kind == source_kind or (source_kind == "party" and a_kind in ("person", "company"))
+    ):
+        return reverse
     return forward
 
 
