@@ -297,6 +297,17 @@ def test_check_ids_dtypes_index_and_mixed_input():
     assert check_ids(pd.Series([], dtype="str")).shape == (0, 6)
 
 
+def test_check_ids_on_chunked_and_sliced_arrow_strings():
+    first = pd.Series(["11010519491231002X", "440524188001010014"], dtype="str")
+    second = pd.Series(["110105194912310021", "11010519491231002X"], dtype="str")
+    joined = pd.concat([first, second], ignore_index=True)  # two arrow chunks
+    assert check_ids(joined)["problem"].tolist() == ["", "", "bad_check_digit", ""]
+    assert check_ids(joined[1:])["problem"].tolist() == ["", "bad_check_digit", ""]
+    for dtype in ("string[python]", "category", object):
+        values = pd.Series(["11010519491231002X", "430421900101123", None], dtype=dtype)
+        assert check_ids(values)["problem"].tolist() == ["", "legacy_15", "missing"]
+
+
 def test_check_ids_is_fast():
     rng = np.random.default_rng(1)
     base = [
