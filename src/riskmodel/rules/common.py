@@ -75,6 +75,11 @@ def normalise_names(names: pd.Series) -> pd.Series:
     return text.map(dict(zip(unique, cleaned, strict=True))).astype("str")
 
 
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as ``str`` with '' for missing, whatever the input dtype (float NaN included)."""
+    return values.astype("object").where(values.notna(), "").astype("str")
+
+
 def clean_ids(values: pd.Series) -> pd.Series:
     """ID-like values as stripped upper-case text ('' for missing)."""
     return values.astype("str").fillna("").str.strip().str.upper()

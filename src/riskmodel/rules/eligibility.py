@@ -34,15 +34,21 @@ def _group_payments(rows: pd.DataFrame, by: list[str], extra: dict[str, Any]) ->
     return rows.groupby(by, sort=False, dropna=False).agg(**spec).reset_index()
 
 
-def _holder_official(context: RuleContext, config: Config, rows: pd.DataFrame) -> pd.Series:
-    """The account holder of each payment when the holder is an official, else ''."""
+def _account_holder(context: RuleContext, config: Config, rows: pd.DataFrame) -> pd.Series:
+    """The holder of each payment's account when it is not the beneficiary, else ''."""
     if "account_no" not in rows:
         return pd.Series("", index=rows.index, dtype="str")
     holders = common.account_holders(context, config)
     holder = rows["account_no"].astype("str").map(holders.set_index("account_no")["holder_id"])
+    holder = common.as_text(holder)
+    return holder.where(holder != rows["person_id"], "")
+
+
+def _holder_official(context: RuleContext, config: Config, rows: pd.DataFrame) -> pd.Series:
+    """The account holder of each payment when the holder is an official, else ''."""
+    holder = _account_holder(context, config, rows)
     officials = set(common.officials(context, config)["official_id"])
-    is_official = holder.isin(officials) & (holder != rows["person_id"])
-    return holder.where(is_official, "").fillna("").astype("str")
+    return holder.where(holder.isin(officials), "")
 
 
 # --------------------------------------------------------------------------- deaths
@@ -73,6 +79,7 @@ def _paid_after_death(context: RuleContext, config: Config, grace_days: int) -> 
         within_grace = rows["pay_date"] <= rows["death_date"] + pd.Timedelta(days=grace_days)
         rows["is_lookalike"] = np.where(covered_known, before_death, within_grace)
         rows["official_id"] = _holder_official(context, config, rows)
+        rows["holder_id"] = _account_holder(context, config, rows)
         return rows
 
     return context.cached(f"paid_after_death:{grace_days}", build)
@@ -86,6 +93,7 @@ def _death_evidence(rows: pd.DataFrame, lookalike: bool) -> pd.DataFrame:
         "death_date": ("death_date", "first"),
         "death_source": ("death_source", "first"),
         "official_id": ("official_id", "max"),
+        "holders": ("holder_id", common.collapse),
         "accounts": ("account_no", common.collapse) if "account_no" in rows else ("amount", "size"),
         "periods": ("covered_period", common.collapse)
         if "covered_period" in rows
@@ -94,10 +102,8 @@ def _death_evidence(rows: pd.DataFrame, lookalike: bool) -> pd.DataFrame:
     found = _group_payments(rows, ["person_id", "program_key"], extra)
     found["months_after"] = ((found["last_date"] - found["death_date"]).dt.days / 30.4).round(1)
     found["related"] = (
-        found["accounts"].astype("str").where(found["accounts"].astype("str") != "", "")
-        + ";"
-        + found["official_id"]
-    ).str.strip(";")
+        found["accounts"].astype("str") + ";" + found["holders"] + ";" + found["official_id"]
+    ).map(lambda text: common.collapse(pd.Series(text.split(";"))))
     found["detail"] = [
         f"{r.name}于{common.day(r.death_date)}死亡（来源：{r.death_source or '未注明'}），"
         f"此后{r.program_name}仍发放{r.count}笔共{common.yuan(r.amount)}，"
@@ -145,7 +151,8 @@ def deceased_paid(context: RuleContext, config: Config, params: Params) -> pd.Da
     Evidence
     --------
     One row per person and program: the deceased, the amount paid after death, the accounts
-    and — when an official holds the receiving account — that official.
+    and their holders (a relative, a cadre) in ``related_ids``; ``official_id`` when an
+    official holds the receiving account.
     """
     rows = _paid_after_death(context, config, int(params["programs.thresholds.death_grace_days"]))
     return _death_evidence(rows, lookalike=False)
