@@ -72,6 +72,12 @@ def read_table(folder: Path, table: str) -> pd.DataFrame:
     return frame.rename(columns=rename)
 
 
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates in any of the spellings the writer uses (2024年3月5日 included)."""
+    text = values.astype(str).str.replace("年", "-").str.replace("月", "-").str.replace("日", "")
+    return pd.to_datetime(text, errors="coerce", format="mixed")
+
+
 def truth(folder: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(folder / "_truth" / name, dtype=str, keep_default_na=False)
 
@@ -173,12 +179,10 @@ def test_ghosts_are_valid_ids_of_nobody(small):
 def test_deceased_are_paid_after_death_and_lookalikes_only_for_the_past_month(small):
     planted = truth(small, "planted.csv")
     deaths = read_table(small, "deaths")
-    death_date = dict(zip(deaths["id_number"], pd.to_datetime(deaths["death_date"]), strict=True))
+    death_date = dict(zip(deaths["id_number"], parse_dates(deaths["death_date"]), strict=True))
     payments = read_table(small, "payments")
     payments = payments[payments["status"] == "成功"]
-    payments = payments.assign(
-        date=pd.to_datetime(payments["pay_date"], errors="coerce", format="mixed")
-    )
+    payments = payments.assign(date=parse_dates(payments["pay_date"]))
     for person in planted.loc[planted["scheme"] == "deceased_paid", "entity_id"]:
         after = payments[
             (payments["id_number"] == person) & (payments["date"] > death_date[person])
@@ -267,7 +271,7 @@ def test_bad_rows_are_really_bad(small):
                 assert row["id_number"] == ""
             elif problem == "bad_date":
                 date_column = "pay_date" if table == "payments" else "date"
-                assert pd.isna(pd.to_datetime(row[date_column], errors="coerce"))
+                assert pd.isna(parse_dates(pd.Series([row[date_column]])).iloc[0])
             elif problem == "missing_key":
                 assert row["voucher_id"] == ""
     assert summary["bad_rows"]["payments"] >= 5
@@ -286,7 +290,7 @@ def test_files_have_chinese_names_mixed_encodings_and_xlsx(small):
 def test_vouchers_restart_per_village_and_month(small):
     ledger = read_table(small, "ledger")
     ledger = ledger[ledger["voucher_id"].str.startswith("记")]
-    dates = pd.to_datetime(ledger["date"], errors="coerce", format="mixed")
+    dates = parse_dates(ledger["date"])
     first = (
         ledger.assign(month=dates.dt.month).groupby(["village_code", "month"])["voucher_id"].min()
     )

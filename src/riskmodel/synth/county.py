@@ -67,6 +67,22 @@ class County:
     sibling_index: SiblingIndex | None = None
     timings: dict[str, float] = field(default_factory=dict)
     _cadres_by_village: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+    pending_ledger_rows: list[dict] = field(default_factory=list)
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def name_array(self) -> np.ndarray:
+        """Names of all people as a numpy object array (cached; names never change)."""
+        if "name" not in self._arrays:
+            self._arrays["name"] = self.people["name"].to_numpy(dtype=object)
+        return self._arrays["name"]
+
+    @property
+    def id_array(self) -> np.ndarray:
+        """ID numbers of all people as a numpy object array (cached; IDs never change)."""
+        if "id_number" not in self._arrays:
+            self._arrays["id_number"] = self.people["id_number"].to_numpy(dtype=object)
+        return self._arrays["id_number"]
 
     # --- small helpers used by the schemes -------------------------------------------------
     @property
@@ -397,7 +413,9 @@ def _build_payments(county: County) -> None:
         payments["person"].to_numpy(),
         heads[payments["person"].to_numpy()],
     )
-    by_household = payments["program_code"].isin(["NY01", "ZJ01", "XC01"]).to_numpy()
+    by_household = (
+        payments["program_code"].isin(["NY01", "NY02", "LY02", "LY03", "ZJ01", "XC01"]).to_numpy()
+    )
     payee = np.where(by_household, heads[payments["person"].to_numpy()], payee)
     payments["payee_person"] = payee
     payments["account_no"] = county.account_of_person[payee]
@@ -419,27 +437,50 @@ def _yearly_rows(
     people = county.people
     alive = people["death_date"].isna().to_numpy()
     frames = []
-    # farmland: area x rate, paid May-June to the head
+    # area-based yearly programs, paid to the head: farmland (all farming households), grain
+    # (those who actually grow grain), public-welfare forest and returned farmland
     farm = np.flatnonzero(
         (rng.random(len(households)) < conf["farmland_household_rate"]) & alive[heads]
     )
-    area = np.round(rng.gamma(2.2, 1.6, len(farm)) + 0.3, 2)
-    rate = conf["farmland_rate_per_mu"]
-    dates = np.datetime64(f"{year}-05-10") + rng.integers(0, 45, len(farm)).astype("timedelta64[D]")
-    frames.append(
-        pd.DataFrame(
-            {
-                "person": heads[farm],
-                "program_code": "NY01",
-                "amount": np.round(area * rate, 2),
-                "pay_date": dates,
-                "covered_period": str(year),
-                "quantity": area,
-                "unit_price": rate,
-                "status": "成功",
-            }
-        )
+    farm_area = np.round(rng.gamma(2.2, 1.6, len(farm)) + 0.3, 2)
+    grain = rng.random(len(farm)) < conf["grain_subsidy_share"]
+    forest = np.flatnonzero(
+        (rng.random(len(households)) < conf["forest_household_rate"]) & alive[heads]
     )
+    returned = np.flatnonzero(
+        (rng.random(len(households)) < conf["returned_farmland_rate"]) & alive[heads]
+    )
+    area_programs = (
+        ("NY01", farm, farm_area, f"{year}-05-10", 45),
+        ("NY02", farm[grain], farm_area[grain], f"{year}-08-20", 40),
+        ("LY02", forest, np.round(rng.gamma(2.0, 8.0, len(forest)) + 1.0, 1), f"{year}-11-01", 50),
+        (
+            "LY03",
+            returned,
+            np.round(rng.gamma(1.5, 1.5, len(returned)) + 0.5, 1),
+            f"{year}-07-01",
+            60,
+        ),
+    )
+    for code, chosen, area, first_day, window in area_programs:
+        rate = PROGRAMS[PROGRAM_INDEX[code]][3]
+        dates = np.datetime64(first_day) + rng.integers(0, window, len(chosen)).astype(
+            "timedelta64[D]"
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "person": heads[chosen],
+                    "program_code": code,
+                    "amount": np.round(area * rate, 2),
+                    "pay_date": dates,
+                    "covered_period": str(year),
+                    "quantity": area,
+                    "unit_price": rate,
+                    "status": "成功",
+                }
+            )
+        )
     # education: students 15-21 in poor households, spring and autumn semesters
     students = np.flatnonzero(
         poor & (ages >= 15) & (ages < 22) & alive & (rng.random(len(people)) < 0.8)
@@ -546,6 +587,9 @@ def _tekun_nursing_homes(county: County) -> None:
     order = rng.permutation(len(in_home))
     for k in range(len(towns), len(homes)):
         home_of_person[order[(k - len(towns)) * per_home : (k - len(towns) + 1) * per_home]] = k
+    # every home houses at least two of them (a collective account "for many residents")
+    spread = rng.permutation(len(in_home))[: 2 * len(homes)]
+    home_of_person[spread] = np.arange(len(spread)) % len(homes)
     lookup = dict(zip(in_home.tolist(), home_of_person.tolist(), strict=True))
     mask = tekun_rows & np.isin(payments["person"].to_numpy(), in_home)
     homes_for_rows = np.array([lookup[p] for p in payments.loc[mask, "person"]], dtype=int)
@@ -611,7 +655,7 @@ def _vehicle_rows(
     )
     return pd.DataFrame(
         {
-            "id_number": county.people["id_number"].to_numpy()[owners],
+            "id_number": county.id_array[owners],
             "plate": plates,
             "vehicle_type": vehicle_type,
             "register_date": register,

@@ -54,8 +54,8 @@ def build_ledger(county) -> None:
     frames = []
     weights = np.array([item[7] for item in LEDGER_ITEMS])
     weights = weights / weights.sum()
-    names = people["name"].to_numpy()
-    ids = people["id_number"].to_numpy()
+    names = county.name_array
+    ids = county.id_array
     village_of_person = people["village"].to_numpy()
     # residents of each village for villager payees
     order = np.argsort(village_of_person, kind="stable")
@@ -186,6 +186,10 @@ def build_ledger(county) -> None:
 
 def finalise_ledger(county) -> None:
     """Order by village and date, number vouchers restarting per village and month."""
+    if county.pending_ledger_rows:
+        frame = pd.DataFrame(county.pending_ledger_rows)
+        county.ledger = pd.concat([county.ledger, frame], ignore_index=True)
+        county.pending_ledger_rows = []
     ledger = county.ledger.sort_values(["village", "date", "direction"], kind="stable")
     ledger = ledger.reset_index(drop=True)
     month = ledger["date"].dt.month
@@ -198,8 +202,5 @@ def finalise_ledger(county) -> None:
 
 
 def add_rows(county, rows: list[dict]) -> None:
-    """Append planted vouchers (dicts with the ledger's columns, ``date`` a Timestamp)."""
-    frame = pd.DataFrame(rows)
-    frame["month"] = frame["date"].dt.month
-    frame["day"] = frame["date"].dt.day
-    county.ledger = pd.concat([county.ledger, frame], ignore_index=True)
+    """Queue planted vouchers (dicts with the ledger's columns, ``date`` a Timestamp)."""
+    county.pending_ledger_rows.extend(rows)

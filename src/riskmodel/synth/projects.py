@@ -250,9 +250,8 @@ def _payments_for(
     before_acceptance: bool = False,
 ) -> pd.DataFrame:
     """预付款 30 % after start, 进度款 40 %, 结算款 27 % after acceptance (质保金 3 % kept)."""
-    company = county.companies[county.companies["credit_code"] == project["contractor_code"]].iloc[
-        0
-    ]
+    codes = county.companies["credit_code"].to_numpy(dtype=object)
+    company = county.companies.iloc[int(np.flatnonzero(codes == project["contractor_code"])[0])]
     contract = project["contract_amount"]
     start = project["start_date"]
     dates = [start + pd.Timedelta(days=int(rng.integers(3, 20)))]

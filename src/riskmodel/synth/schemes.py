@@ -34,7 +34,8 @@ class Planter:
         self.month = pd.DatetimeIndex(payments["pay_date"]).month.to_numpy()
         self.person_of_row = payments["person"].to_numpy()
         self.village_of_row = county.people["village"].to_numpy()[self.person_of_row]
-        self.program_of_row = payments["program_code"].to_numpy()
+        self.program_of_row = payments["program_code"].to_numpy(dtype=object)
+        self.is_monthly = np.isin(self.program_of_row, MONTHLY)
 
     def village(self, scheme: str) -> int:
         """Next corrupt village for ``scheme`` (each scheme cycles through a shuffled list)."""
@@ -49,7 +50,7 @@ class Planter:
         key = tuple(programs)
         if key not in self._recipients:
             payments = self.county.payments
-            mask = payments["program_code"].isin(programs).to_numpy()
+            mask = np.isin(self.program_of_row, list(programs))
             persons = np.unique(payments.loc[mask, "person"].to_numpy())
             persons = persons[persons >= 0]
             villages = self.county.people["village"].to_numpy()[persons]
@@ -61,6 +62,21 @@ class Planter:
         persons = persons[bounds[village] : bounds[village + 1]]
         alive = self.county.people["death_date"].isna().to_numpy()[persons]
         return np.array([p for p in persons[alive] if p not in self.used], dtype=int)
+
+    def rows_per_village_program(self, village: int, program: str) -> int:
+        """Baseline payment rows of ``program`` in ``village``."""
+        if not hasattr(self, "_row_counts"):
+            codes = {c: i for i, c in enumerate(PROGRAM_INDEX)}
+            self._program_int = np.array([codes[c] for c in self.program_of_row], dtype=int)
+            counts = np.zeros((len(self.county.villages), len(codes)), dtype=int)
+            np.add.at(counts, (self.village_of_row, self._program_int), 1)
+            self._row_counts = counts
+        return int(self._row_counts[village, PROGRAM_INDEX[program]])
+
+    def village_program_mask(self, village: int, program: str) -> np.ndarray:
+        """Boolean mask of the baseline rows of ``program`` in ``village``."""
+        self.rows_per_village_program(village, program)
+        return (self.village_of_row == village) & (self._program_int == PROGRAM_INDEX[program])
 
     def take(self, candidates, exclude_households: set[int] | None = None) -> int | None:
         """Pick one unused person among ``candidates`` (optionally outside some households)."""
@@ -344,11 +360,7 @@ def plant_card_capture(p: Planter) -> None:
     start = int(rng.integers(1, 7))
     payments = county.payments
     month = p.month
-    mask = (
-        np.isin(payments["person"].to_numpy(), chosen)
-        & (month >= start)
-        & payments["program_code"].isin(MONTHLY).to_numpy()
-    )
+    mask = np.isin(payments["person"].to_numpy(), chosen) & (month >= start) & p.is_monthly
     payments.loc[mask, "account_no"] = account
     related = [county.id_of(cadre)] + ([county.id_of(holder)] if holder != cadre else [])
     related += [county.id_of(c) for c in chosen]
@@ -483,7 +495,7 @@ def plant_over_standard(p: Planter) -> None:
         (*MONTHLY, "RS01")
     ).to_numpy()
     program = payments.loc[rows, "program_code"].iloc[0]
-    rows &= (payments["program_code"] == program).to_numpy()
+    rows &= p.program_of_row == program
     month = p.month
     start = int(rng.integers(1, 8))
     rows &= month >= start
@@ -509,16 +521,11 @@ def plant_skimming(p: Planter) -> None:
     county, rng = p.county, p.rng
     payments = county.payments
     month = p.month
-    village_of_row = p.village_of_row
     taken = getattr(p, "skimmed", set())
     for _ in range(len(county.corrupt_villages) * 2):
         village = p.village("skimming")
         options = [c for c in ("MZ01", "MZ03", "CL01", "CL02", "MZ02") if (village, c) not in taken]
-        counts = {
-            c: int(((village_of_row == village) & (payments["program_code"] == c).to_numpy()).sum())
-            for c in options
-        }
-        options = [c for c in options if counts[c] >= 24]
+        options = [c for c in options if p.rows_per_village_program(village, c) >= 24]
         if options:
             break
     else:
@@ -529,19 +536,13 @@ def plant_skimming(p: Planter) -> None:
     start = int(rng.integers(1, 6))
     end = int(rng.integers(min(12, start + 5), 13))
     cut = float(rng.uniform(0.10, 0.20))
-    mask = (
-        (village_of_row == village)
-        & (payments["program_code"] == program).to_numpy()
-        & (month >= start)
-        & (month <= end)
-        & (payments["status"] == "成功").to_numpy()
-    )
+    mask = p.village_program_mask(village, program) & (month >= start) & (month <= end)
     standard = STANDARD[program]
     paid = float(np.round(standard * (1 - cut), 0))
     payments.loc[mask, "amount"] = paid
     shortfall = (standard - paid) * int(mask.sum())
     cadre = county.cadre(village, ("书记", "报账员", "村会计"))
-    names = county.people["name"].to_numpy()
+    names = county.name_array
     monthly = shortfall / (end - start + 1)
     rows = []
     use_fee = rng.random() < 0.5
@@ -605,7 +606,7 @@ def plant_split_payment(p: Planter) -> None:
     county, rng = p.county, p.rng
     village = p.village("split_payment")
     threshold = county.settings["ledger"]["approval_threshold"]
-    names = county.people["name"].to_numpy()
+    names = county.name_array
     approver = county.cadre(village, ("书记",))
     handler = county.cadre(village, ("报账员", "村会计", "主任"))
     if rng.random() < 0.6:
@@ -663,7 +664,7 @@ def plant_split_payment(p: Planter) -> None:
 def plant_self_payment(p: Planter) -> None:
     county, rng = p.county, p.rng
     village = p.village("self_payment")
-    names = county.people["name"].to_numpy()
+    names = county.name_array
     cadre = county.cadre(
         village, ("报账员", "村会计", "主任", "书记") if rng.random() < 0.6 else ("书记", "主任")
     )
@@ -844,7 +845,7 @@ def plant_invented_ledger(p: Planter) -> None:
         first_digit * magnitude * rng.choice([1.0, 1.0, 1.5], len(changed))
     )
     bookkeeper = county.cadre(village, ("报账员", "村会计"))
-    names = county.people["name"].to_numpy()
+    names = county.name_array
     surge = int(len(index) * rng.uniform(0.3, 0.6))
     extra = []
     for _ in range(surge):
@@ -971,7 +972,7 @@ def lookalike_death_month(p: Planter, count: int) -> None:
     )
     died &= pd.DatetimeIndex(people["death_date"]).month.to_numpy() >= 2
     died &= pd.DatetimeIndex(people["death_date"]).day.to_numpy() <= 20
-    monthly = payments["program_code"].isin(MONTHLY).to_numpy()
+    monthly = p.is_monthly
     candidates = np.unique(
         payments.loc[monthly & died[payments["person"].to_numpy()], "person"].to_numpy()
     )
@@ -1038,7 +1039,7 @@ def lookalike_household_account(p: Planter, count: int) -> None:
     county, rng = p.county, p.rng
     payments = county.payments
     people = county.people
-    rows = np.flatnonzero((payments["program_code"] == "JY01").to_numpy())
+    rows = np.flatnonzero(p.program_of_row == "JY01")
     students = np.unique(payments["person"].to_numpy()[rows])
     heads = county.population.households["head"].to_numpy()[people["household"].to_numpy()]
     share = county.settings["programs"]["education_parent_account_share"]
@@ -1047,9 +1048,7 @@ def lookalike_household_account(p: Planter, count: int) -> None:
     chosen = np.array(sorted(int(c) for c in chosen), dtype=int)
     parents = heads[chosen]
     county.used_person_accounts.update(int(x) for x in parents)
-    rows_mask = (payments["program_code"] == "JY01").to_numpy() & np.isin(
-        payments["person"].to_numpy(), chosen
-    )
+    rows_mask = (p.program_of_row == "JY01") & np.isin(payments["person"].to_numpy(), chosen)
     parent_of = pd.Series(parents, index=chosen)
     row_parents = parent_of.loc[payments.loc[rows_mask, "person"].to_numpy()].to_numpy()
     payments.loc[rows_mask, "account_no"] = county.account_of_person[row_parents]
@@ -1099,7 +1098,7 @@ def lookalike_mistyped_id(p: Planter, count: int) -> None:
 def lookalike_welfare_wages(p: Planter, count: int) -> None:
     county, rng = p.county, p.rng
     villages = _clean_villages(county)
-    names = county.people["name"].to_numpy()
+    names = county.name_array
     rows = []
     for village in rng.permutation(villages)[:count]:
         village = int(village)
@@ -1159,7 +1158,7 @@ def add_honest_noise(p: Planter) -> None:
     conf = county.settings["programs"]
     payments = county.payments
     month = pd.DatetimeIndex(payments["pay_date"]).month.to_numpy()
-    monthly = payments["program_code"].isin(MONTHLY).to_numpy() & (month < 12)
+    monthly = p.is_monthly & (month < 12)
     untouched = ~np.isin(payments["person"].to_numpy(), list(p.used))
     late = np.flatnonzero(
         monthly & untouched & (rng.random(len(payments)) < conf["late_payment_share"])

@@ -8,6 +8,7 @@ or 元, and a few deliberately bad rows whose file and line are recorded in ``ba
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -416,36 +417,51 @@ def write_table(
     encoding: str,
     as_xlsx: bool,
     with_bad_rows: bool,
-) -> tuple[str, list[dict], pd.DataFrame]:
-    """Write one table; return (file name, bad row records, the frame as written)."""
+    extra_chunks: Iterable[pd.DataFrame] = (),
+) -> tuple[str, list[dict], pd.DataFrame, int]:
+    """Write one table; return (file name, bad records, the frame as written, appended rows).
+
+    ``extra_chunks`` are appended to a CSV with the same spellings (earlier years at the
+    ``large`` scale), so the big table never has to be in memory all at once.
+    """
+    extra_rows = 0
     declaration = get_table(table)
     messiness = settings["messiness"]
     name = declaration.chinese_names[int(rng.integers(0, len(declaration.chinese_names)))]
     canonical = rng.random() < 0.08 and table not in BIG_TABLES
     headers = choose_headers(table, rng, canonical)
-    formatted = frame.copy()
     date_style = DATE_STYLES[int(rng.integers(0, len(DATE_STYLES)))]
+    ratio_style = int(rng.integers(0, 3))
     kinds = {c.name: c.kind for c in declaration.columns}
-    for column in formatted.columns:
-        kind = kinds.get(column)
-        if kind == "date" and not as_xlsx:
-            formatted[column] = format_dates(formatted[column], date_style)
-        elif kind == "amount" and not as_xlsx:
-            formatted[column] = format_amounts(
-                formatted[column],
-                rng,
-                messiness,
-                decorate=table in ("payments", "ledger", "project_payments"),
-            )
-        elif kind == "ratio":
-            style = int(rng.integers(0, 3))
-            values = formatted[column].to_numpy(dtype=float)
-            formatted[column] = [
-                ("" if np.isnan(v) else (f"{v * 100:g}%", f"{v * 100:g}", f"{v:g}")[style])
-                for v in values
-            ]
-        elif kind in ("number",) and not as_xlsx:
-            formatted[column] = formatted[column].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+
+    def format_frame(chunk: pd.DataFrame) -> pd.DataFrame:
+        formatted = chunk.copy()
+        for column in formatted.columns:
+            kind = kinds.get(column)
+            if kind == "date" and not as_xlsx:
+                formatted[column] = format_dates(formatted[column], date_style)
+            elif kind == "amount" and not as_xlsx:
+                formatted[column] = format_amounts(
+                    formatted[column],
+                    rng,
+                    messiness,
+                    decorate=table in ("payments", "ledger", "project_payments"),
+                )
+            elif kind == "ratio":
+                values = formatted[column].to_numpy(dtype=float)
+                formatted[column] = [
+                    (
+                        ""
+                        if np.isnan(v)
+                        else (f"{v * 100:g}%", f"{v * 100:g}", f"{v:g}")[ratio_style]
+                    )
+                    for v in values
+                ]
+            elif kind in ("number",) and not as_xlsx:
+                formatted[column] = formatted[column].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+        return formatted
+
+    formatted = format_frame(frame)
     bad: list[tuple[int, str]] = []
     if with_bad_rows:
         total_amount = float(frame["amount"].sum()) if "amount" in frame else 0.0
@@ -484,11 +500,43 @@ def write_table(
         output = formatted.copy()
         output.columns = header_row
         output.to_csv(out_dir / file_name, index=False, encoding=encoding, lineterminator="\r\n")
+        for chunk in extra_chunks:
+            more = format_frame(chunk)
+            more.to_csv(
+                out_dir / file_name,
+                mode="a",
+                index=False,
+                header=False,
+                encoding=encoding.replace("-sig", ""),
+                lineterminator="\r\n",
+            )
+            extra_rows += len(more)
     records = [
         {"table": table, "file": file_name, "line": position + 2, "problem": problem}
         for position, problem in bad
     ]
-    return file_name, records, formatted
+    return file_name, records, formatted, extra_rows
+
+
+def earlier_years(county, payments: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """Payments of the years before ``county.year`` (the ``large`` scale): the final year's
+    honest pattern moved back one year at a time, with its own serial numbers."""
+    years = int(county.settings["scales"][county.scale]["years"])
+    for back in range(1, years):
+        year = county.year - back
+        chunk = payments.copy()
+        chunk["pay_date"] = chunk["pay_date"] - pd.DateOffset(years=back)
+        chunk["payment_id"] = chunk["payment_id"].str.replace(
+            f"ZF{county.year % 100:02d}", f"ZF{year % 100:02d}", n=1, regex=False
+        )
+        chunk["covered_period"] = chunk["covered_period"].str.replace(
+            str(county.year), str(year), n=1, regex=False
+        )
+        chunk["batch_id"] = chunk["batch_id"].str.replace(
+            str(county.year), str(year), n=1, regex=False
+        )
+        yield chunk
+        del chunk
 
 
 def remove_previous_output(out: Path) -> None:
@@ -530,15 +578,18 @@ def write_county(county, out_dir: str | Path) -> dict:
     encodings_used: dict[str, str] = {}
     bad_records: list[dict] = []
     written: dict[str, pd.DataFrame] = {}
+    counts: dict[str, int] = {}
     csv_index = 0
     for table, frame in tables.items():
         as_xlsx = table in chosen_xlsx
         encoding = encoding_cycle[csv_index % len(encoding_cycle)]
         if not as_xlsx:
             csv_index += 1
-        file_name, records, formatted = write_table(
-            table, frame, out, rng, settings, encoding, as_xlsx, table in BIG_TABLES
+        chunks = earlier_years(county, frame) if table == "payments" else ()
+        file_name, records, formatted, appended = write_table(
+            table, frame, out, rng, settings, encoding, as_xlsx, table in BIG_TABLES, chunks
         )
+        counts[table] = len(frame) + appended
         files[table] = file_name
         encodings_used[table] = "xlsx" if as_xlsx else encoding
         bad_records.extend(records)
@@ -546,7 +597,7 @@ def write_county(county, out_dir: str | Path) -> dict:
         if table in csv_tables:
             del frame
     links = _person_links(county, files, written)
-    _write_truth(county, truth_dir, files, encodings_used, bad_records, links, tables)
+    _write_truth(county, truth_dir, files, encodings_used, bad_records, links, counts)
     summary = json.loads((truth_dir / "summary.json").read_text(encoding="utf-8"))
     return summary
 
@@ -618,7 +669,7 @@ def _write_truth(
     encodings: dict[str, str],
     bad_records: list[dict],
     links: pd.DataFrame,
-    tables: dict[str, pd.DataFrame],
+    tables: dict[str, int],
 ) -> None:
     planted = pd.DataFrame(
         county.planted,
@@ -656,9 +707,10 @@ def _write_truth(
         "seed": county.seed,
         "scale": county.scale,
         "year": county.year,
+        "years": int(county.settings["scales"][county.scale]["years"]),
         "files": files,
         "encodings": encodings,
-        "tables": {t: len(f) for t, f in tables.items()},
+        "tables": dict(tables),
         "bad_rows": {t: sum(1 for r in bad_records if r["table"] == t) for t in tables},
         "schemes": {k: int(v) for k, v in planted["scheme"].value_counts().sort_index().items()},
         "lookalikes": {
