@@ -307,6 +307,8 @@ def build_leads(
         source_families(config, catalogue),
         float(scoring_config(config)["within_family_weight"]),
     ).set_index("entity_id")
+    context = village_context(items, titles, config)
+    context_weight = float(settings["village_context_weight"])
     rows = []
     for cluster, group in items.groupby("cluster", sort=False):
         summary = combined.loc[str(cluster)]
@@ -315,6 +317,14 @@ def build_leads(
         unmitigated = group[group["mitigation"] == ""]
         involves_official = bool(official) or (unmitigated["official_id"] != "").any()
         score = float(summary["score"])
+        villages = group.loc[group["village_code"] != "", "village_code"]
+        village = villages.mode().iloc[0] if len(villages) else ""
+        context_note = ""
+        if len(unmitigated) and focal_type != "village" and village in context.index:
+            boost = context_weight * float(context[village]) / 100.0
+            score = 100.0 * (1.0 - (1.0 - score / 100.0) * (1.0 - boost))
+            if boost >= 0.05:
+                context_note = f"（所在村村级异常得分{context[village]:.0f}，作为旁证加权）"
         if is_data:
             triage = TRIAGE_DATA
         elif score >= float(settings["transfer_score"]) or (
@@ -340,19 +350,18 @@ def build_leads(
         lookalike = ""
         if len(unmitigated) == 0:
             lookalike = "可能为合理情形，建议核实后销号："
-        villages = group.loc[group["village_code"] != "", "village_code"]
         rows.append(
             {
                 "lead_id": lead_id,
                 "entity_type": focal_type,
                 "entity_id": focal_id,
                 "entity_name": focal_name,
-                "village_code": villages.mode().iloc[0] if len(villages) else "",
+                "village_code": village,
                 "related_ids": ";".join(related),
                 "score": round(score, 2),
                 "triage": triage,
                 "rule_ids": ";".join(dict.fromkeys(summary["sources"].split(";"))),
-                "reasons": lookalike + responsible + str(summary["reasons"]),
+                "reasons": lookalike + responsible + str(summary["reasons"]) + context_note,
                 "amount_at_risk": round(_lead_amount(group), 2),
                 "evidence_count": len(group),
                 "status": "new",
@@ -394,6 +403,26 @@ def build_leads(
     return result, lead_evidence[EVIDENCE_COLUMNS].reset_index(drop=True)
 
 
+def village_context(items: pd.DataFrame, titles: dict[str, str], config) -> pd.Series:
+    """Village code → score (0–100) of the village's own village-level evidence and findings.
+
+    Only village-level signals count (systematic shortfalls, invented-looking ledgers, peer
+    anomalies, complaints about the village), never the roll-up of its people, so a lead is not
+    its own witness. A finding in a village that is anomalous on its own is more credible:
+    ``scoring.leads.village_context_weight`` × this score is a signal on every non-look-alike
+    lead of the village.
+    """
+    village_items = items[(items["entity_type"] == "village") & (items["mitigation"] == "")]
+    if not len(village_items):
+        return pd.Series(dtype=float)
+    signals = village_items.assign(source_id=village_items["rule_id"], program_code="")
+    settings = scoring_config(config)
+    scored = combine(
+        signals, titles, source_families(config), float(settings["within_family_weight"])
+    )
+    return scored.set_index("entity_id")["score"].astype(float)
+
+
 def bundle_officials(
     leads: pd.DataFrame,
     items: pd.DataFrame,
@@ -405,7 +434,8 @@ def bundle_officials(
 
     The official's own lead (or a new one when he has no evidence of his own) lists the
     bundled entities in ``related_ids`` and its score adds their scores as signals of
-    strength ``official_bundle_weight · score/100`` (the ``bundle_max_leads`` strongest),
+    strength ``official_bundle_weight · score/100`` (the ``bundle_max_leads`` strongest of
+    those scoring at least ``bundle_min_score``: faint leads do not make a case),
     combined by noisy-OR: one cadre whose relatives, cards and contracts are all flagged is
     one case at the top of the list, while each flagged entity keeps its own lead.
 
@@ -429,7 +459,11 @@ def bundle_officials(
         ]
         if not clusters:
             continue
-        children = by_cluster.loc[clusters].sort_values("score", ascending=False).head(limit)
+        children = by_cluster.loc[clusters].sort_values("score", ascending=False)
+        children = children[children["score"] >= float(settings["bundle_min_score"])].head(limit)
+        if not len(children):
+            continue
+        clusters = list(children.index)
         rollup = 1.0 - float(np.prod(1.0 - weight * children["score"].to_numpy() / 100.0))
         child_ids = [str(x) for x in children["entity_id"]]
         bundle_text = (
