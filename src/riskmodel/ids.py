@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Collection
@@ -60,6 +61,7 @@ PROVINCE_CODES = frozenset(
 MIN_BIRTH_YEAR = 1800
 
 ID_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+_ID_WEIGHT_LIST = tuple(int(w) for w in ID_WEIGHTS)
 _CHECK_CHARS = "10X98765432"
 
 PROBLEMS = {
@@ -135,7 +137,7 @@ def check_digit(first17: str) -> str:
     """
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise IdError("check_digit needs exactly 17 digits")
-    total = sum(int(ch) * int(w) for ch, w in zip(first17, ID_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), _ID_WEIGHT_LIST))
     return _CHECK_CHARS[total % 11]
 
 
@@ -219,22 +221,22 @@ def check_id(value: Any, *, today: date | None = None) -> IdCheck:
     return IdCheck(text, problem in ("", "legacy_15"), problem, birth, gender, region)
 
 
-_FAST_ID = r"[0-9]{17}[0-9X]"
-
-
-def _as_byte_matrix(strings: pd.Series, width: int) -> np.ndarray:
-    """View a Series of ASCII strings that all have ``width`` characters as uint8 rows."""
+def _as_arrow(strings: pd.Series) -> pa.LargeStringArray:
     array = pa.array(strings, from_pandas=True)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    if not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
+    return array.cast(pa.large_string())
+
+
+def _byte_matrix(array: pa.LargeStringArray, width: int) -> np.ndarray:
+    """View an arrow array whose strings all have ``width`` bytes as uint8 rows."""
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
     start = int(offsets[array.offset])
     data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
     return data[start : start + len(array) * width].reshape(len(array), width)
 
 
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _PROBLEM_LABELS = list(PROBLEMS)
 _PROBLEM_CODE = {label: code for code, label in enumerate(_PROBLEM_LABELS)}
 _GENDER_LABELS = ["男", "女"]
@@ -255,42 +257,50 @@ def _decode(codes: np.ndarray, labels: list[str], index: pd.Index) -> pd.Series:
     """Integer codes (-1 = missing) to a ``str`` Series, without Python objects per row."""
     dictionary = pa.array(labels, type=pa.large_string())
     decoded = pc.take(dictionary, pa.array(codes, mask=codes < 0))
-    return pd.Series(decoded, index=index, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    return pd.Series(decoded, index=index, dtype=_STR)
 
 
-def _check_clean_ids(matrix: np.ndarray, today: date) -> tuple[np.ndarray, ...]:
-    """The numpy path of :func:`check_ids` for rows of 17 digits + digit or X."""
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
+
+
+def _check_clean_ids(columns: np.ndarray, today: date) -> tuple[np.ndarray, ...]:
+    """The numpy path of :func:`check_ids`: ``columns`` is (18, n) ASCII codes of IDs made
+    of 17 digits and a digit or X."""
+    digits = columns[:17] - np.uint8(48)  # uint8 0–9
 
     def number(first: int, last: int) -> np.ndarray:
-        value = np.zeros(len(matrix), dtype=np.int32)
-        for column in range(first, last):
-            value = value * 10 + (matrix[:, column] - 48)
+        value = digits[first].astype(np.int16)
+        for row in range(first + 1, last):
+            value = value * 10 + digits[row]
         return value
 
-    total = np.zeros(len(matrix), dtype=np.int32)
-    for column, weight in enumerate(ID_WEIGHTS.tolist()):
-        total += (matrix[:, column] - 48).astype(np.int32) * weight
-    last = matrix[:, 17]
-    check_value = np.where(last == ord("X"), 10, last.astype(np.int32) - 48)
+    total = np.zeros(columns.shape[1], dtype=np.int16)
+    for row, weight in enumerate(ID_WEIGHTS.tolist()):
+        total += digits[row] * np.int16(weight)
+    last = columns[17]
+    check_value = np.where(last == ord("X"), np.int16(10), last.astype(np.int16) - 48)
     # MOD 11-2: the check value c satisfies (sum of weighted digits + c) % 11 == 1
     check_ok = (total + check_value) % 11 == 1
     region_ok = _PROVINCE_OK[number(0, 2)]
     year, month, day = number(6, 10), number(10, 12), number(12, 14)
     month_ok = (month >= 1) & (month <= 12) & (year >= MIN_BIRTH_YEAR)
-    month_start = (np.where(month_ok, year, 2000) - 1970) * 12 + np.where(month_ok, month, 1) - 1
-    first_day = month_start.astype("datetime64[M]").astype("datetime64[D]")
-    next_first = (month_start + 1).astype("datetime64[M]").astype("datetime64[D]")
-    date_ok = month_ok & (day >= 1) & (day <= (next_first - first_day).astype(np.int64))
-    dates = first_day + (np.where(date_ok, day, 1) - 1)
+    safe_month = np.where(month_ok, month, 1)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_length = _DAYS_IN_MONTH[safe_month] + ((safe_month == 2) & leap)
+    date_ok = month_ok & (day >= 1) & (day <= month_length)
+    month_start = (np.where(month_ok, year, 2000).astype(np.int32) - 1970) * 12 + safe_month - 1
+    dates = month_start.astype("datetime64[M]").astype("datetime64[D]") + (
+        np.where(date_ok, day, 1) - 1
+    )
     dates[~date_ok] = np.datetime64("NaT")
     future = date_ok & (dates > np.datetime64(today, "D"))
-    problem = np.full(len(matrix), _PROBLEM_CODE[""], dtype=np.int8)
+    problem = np.full(columns.shape[1], _PROBLEM_CODE[""], dtype=np.int8)
     # assigned from the last-reported problem to the first, so the first one wins
     problem[~check_ok] = _PROBLEM_CODE["bad_check_digit"]
     problem[future] = _PROBLEM_CODE["future_birth_date"]
     problem[~date_ok] = _PROBLEM_CODE["bad_birth_date"]
     problem[~region_ok] = _PROBLEM_CODE["bad_region"]
-    gender = np.where(date_ok, (matrix[:, 16] - 48) % 2 == 0, -1).astype(np.int8)
+    gender = np.where(date_ok, digits[16] % 2 == 0, -1).astype(np.int8)
     return problem, dates, gender
 
 
@@ -314,19 +324,30 @@ def check_ids(values: pd.Series, *, today: date | None = None) -> pd.DataFrame:
     gender = np.full(count, -1, dtype=np.int8)
 
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
-    normalised = text.str.upper()
-    fast = normalised.str.fullmatch(_FAST_ID).fillna(False).to_numpy(dtype=bool)
-    if fast.all():
-        problem, birth, gender = _check_clean_ids(_as_byte_matrix(normalised, 18), today)
-    elif fast.any():
-        fast_problem, fast_birth, fast_gender = _check_clean_ids(
-            _as_byte_matrix(normalised[fast], 18), today
-        )
-        problem[fast], birth[fast], gender[fast] = fast_problem, fast_birth, fast_gender
+    array = _as_arrow(text)
+    # fast rows: exactly 18 bytes, 17 ASCII digits and a digit or upper-case X; every
+    # other row (legacy, dirty, lower-case x, missing) goes the slow way
+    byte_length = pc.fill_null(pc.binary_length(array), 0).to_numpy(zero_copy_only=False)
+    fast = byte_length == 18
+    if fast.any():
+        candidates = array if fast.all() else array.filter(pa.array(fast))
+        columns = np.ascontiguousarray(_byte_matrix(candidates, 18).T)
+        body_ok = ((columns[:17] >= 48) & (columns[:17] <= 57)).all(axis=0)
+        last = columns[17]
+        clean = body_ok & (((last >= 48) & (last <= 57)) | (last == ord("X")))
+        results = _check_clean_ids(columns[:, clean] if not clean.all() else columns, today)
+        if fast.all() and clean.all():
+            problem, birth, gender = results
+        else:
+            positions = np.flatnonzero(fast)[clean]
+            problem[positions], birth[positions], gender[positions] = results
+            fast = np.zeros(count, dtype=bool)
+            fast[positions] = True
+    normalised_array = array
 
     slow = ~fast
     if slow.any():
-        originals = values.to_numpy(dtype=object)[slow]
+        originals = values[slow].to_numpy(dtype=object)
         cache: dict[Any, IdCheck] = {}
         results = []
         for original in originals:
@@ -341,9 +362,11 @@ def check_ids(values: pd.Series, *, today: date | None = None) -> pd.DataFrame:
                 if key is not None and not (isinstance(original, float) and original != original):
                     cache[key] = result
             results.append(result)
-        normalised = normalised.astype(object)
-        normalised[slow] = [r.normalised for r in results]
-        normalised = normalised.astype("str")
+        # put the slow rows' values in place through arrow (no Python object per fast row)
+        slow_values = pa.array([r.normalised for r in results], type=pa.large_string())
+        order = np.arange(count)
+        order[slow] = count + np.arange(len(results))
+        normalised_array = pa.concat_arrays([array, slow_values]).take(pa.array(order))
         problem[slow] = [_PROBLEM_CODE[r.problem] for r in results]
         birth[slow] = [
             np.datetime64(r.birth_date, "D") if r.birth_date else np.datetime64("NaT")
@@ -352,6 +375,7 @@ def check_ids(values: pd.Series, *, today: date | None = None) -> pd.DataFrame:
         gender[slow] = [_GENDER_CODE[r.gender] for r in results]
 
     index = values.index
+    normalised = pd.Series(normalised_array, index=index, dtype=_STR)
     return pd.DataFrame(
         {
             "normalised": normalised,
