@@ -84,6 +84,7 @@ def county():
                     "position": ["村主任"],
                     "category": ["村干部"],
                     "village_code": [V1],
+                    "phone": ["13800000002"],
                 }
             ),
             "officials.csv",
@@ -253,6 +254,10 @@ def test_payment_edges_are_aggregated_and_resolved(county):
     assert not any(n == f"person:{swap(BRO, 15)}" for n in graph)
     assert graph.edges[f"person:{BRO}", f"account:{A2}", "paid_into"]["amount"] == 450.0
     assert graph.has_edge(f"person:{OFF}", f"account:{A2}", key="holds_account")
+    # a phone used by two entities links them; a phone used once is left out
+    assert graph.has_edge(f"person:{OFF}", "phone:13800000002", key="uses_phone")
+    assert graph.has_edge(f"account:{A2}", "phone:13800000002", key="uses_phone")
+    assert "phone:13800000001" not in graph
 
 
 def test_company_project_and_ledger_edges(county):

@@ -357,8 +357,22 @@ def build_graph(
             continue
         attributes = _records(nodes.drop(columns=["node"]))
         graph.add_nodes_from(zip(nodes["node"].to_numpy(), attributes, strict=True))
-    for declaration in edge_kinds:
-        edges = edge_frame(declaration, available, crosswalk, settings, officials_by_name)
+    frames = [
+        (declaration, edge_frame(declaration, available, crosswalk, settings, officials_by_name))
+        for declaration in edge_kinds
+    ]
+    shared = [edges for declaration, edges in frames if declaration.get("shared_only")]
+    if shared:
+        ends = [edges[["u", "v"]] for edges in shared if not edges.empty]
+        kept: set[str] = set()
+        if ends:
+            users = pd.concat(ends).drop_duplicates().groupby("v")["u"].size()
+            kept = set(users[users >= 2].index)
+        frames = [
+            (d, e[e["v"].isin(kept)] if d.get("shared_only") and not e.empty else e)
+            for d, e in frames
+        ]
+    for declaration, edges in frames:
         if edges.empty:
             continue
         attributes = _records(edges.drop(columns=["u", "v"]))

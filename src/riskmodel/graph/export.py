@@ -21,6 +21,7 @@ _IDENTIFYING = {"via", "from_node", "phone", "holder_id_number", "legal_rep_id"}
 
 def protect_graph(graph: nx.MultiGraph, config: Mapping[str, Any] | None) -> nx.MultiGraph:
     """A copy of ``graph`` whose identifiers follow ``privacy.identifiers``."""
+    from riskmodel.ids import mask_phone
     from riskmodel.privacy import identifier_mode, protect_text
 
     if identifier_mode(config) == "full":
@@ -29,7 +30,9 @@ def protect_graph(graph: nx.MultiGraph, config: Mapping[str, Any] | None) -> nx.
     used: set[str] = set()
     for node in graph.nodes:
         kind = node.split(":", 1)[0]
-        protected = f"{kind}:{protect_text(node_value(node), config)}"
+        value = node_value(node)
+        hidden = mask_phone(value) if kind == "phone" else protect_text(value, config)
+        protected = f"{kind}:{hidden}"
         candidate, number = protected, 1
         while candidate in used:
             number += 1

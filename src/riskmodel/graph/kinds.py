@@ -9,7 +9,9 @@ column, ``attributes`` to carry).
 An **edge kind**: ``kind``, labels (``label_zh_reverse`` reads the edge from target to
 source; symmetric kinds have none), ``table``, ``source`` and ``target`` node references,
 ``attributes`` (edge attribute ← column), optional ``where`` (row filter) and
-``aggregate`` (one edge per source/target pair with the listed aggregations). A node
+``aggregate`` (one edge per source/target pair with the listed aggregations) and
+``shared_only`` (keep the edge only when its target — a phone — is used by at least two
+distinct sources across all ``shared_only`` kinds: a phone used once links nothing). A node
 reference is ``{"kind": ..., "columns": [...]}``; kind ``party`` means *a person or a
 company*, decided per row by the shape of the value (a credit code is a company);
 ``"by_name_in": "village_code"`` resolves a name column to an official of the same village.
@@ -22,6 +24,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 NODE_KINDS: tuple[dict[str, Any], ...] = (
+    {
+        "kind": "phone",
+        "label_zh": "电话",
+        "label_en": "phone",
+        "sources": [],
+    },
     {
         "kind": "person",
         "label_zh": "人员",
@@ -148,6 +156,33 @@ NODE_KINDS: tuple[dict[str, Any], ...] = (
 )
 
 EDGE_KINDS: tuple[dict[str, Any], ...] = (
+    {
+        "kind": "uses_phone",
+        "label_zh": "登记电话",
+        "label_en": "registered phone",
+        "table": "accounts",
+        "source": {"kind": "account", "columns": ["account_no"]},
+        "target": {"kind": "phone", "columns": ["phone"]},
+        "shared_only": True,
+    },
+    {
+        "kind": "uses_phone",
+        "label_zh": "登记电话",
+        "label_en": "registered phone",
+        "table": "officials",
+        "source": {"kind": "person", "columns": ["id_number"]},
+        "target": {"kind": "phone", "columns": ["phone"]},
+        "shared_only": True,
+    },
+    {
+        "kind": "uses_phone",
+        "label_zh": "登记电话",
+        "label_en": "registered phone",
+        "table": "companies",
+        "source": {"kind": "company", "columns": ["credit_code"]},
+        "target": {"kind": "phone", "columns": ["phone"]},
+        "shared_only": True,
+    },
     {
         "kind": "member_of",
         "label_zh": "户成员",

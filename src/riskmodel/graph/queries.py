@@ -54,6 +54,8 @@ def display_name(graph: nx.MultiGraph, node: str) -> str:
         return f"账户({mask_account(value)}{holder})"
     if name:
         return str(name)
+    if kind == "phone":
+        return f"电话{mask_phone(value)}"
     if kind == "person":
         return f"人员({mask_id(value)})"
     if kind == "company":
