@@ -329,3 +329,26 @@ def test_write_county_returns_summary(tmp_path):
     summary = write_county(county, tmp_path)
     assert summary["tables"]["payments"] > 1000
     assert summary["seed"] == 5
+
+
+def test_multi_year_scale_appends_earlier_years(tmp_path):
+    from riskmodel.config import load_config
+
+    config = load_config()
+    config["synth"]["scales"]["tiny"]["years"] = 2
+    county = build_county(seed=2, scale="tiny", config=config)
+    one_year = len(county.payments)
+    summary = write_county(county, tmp_path)
+    assert summary["tables"]["payments"] == 2 * one_year
+    payments = read_table(tmp_path, "payments")
+    dates = parse_dates(payments["pay_date"])
+    assert set(dates.dt.year.dropna().astype(int)) == {county.year - 1, county.year}
+    bad = truth(tmp_path, "bad_rows.csv")
+    bad_positions = bad.loc[bad["table"] == "payments", "line"].astype(int) - 2
+    real = payments.drop(index=bad_positions.to_numpy())
+    assert real["payment_id"].is_unique
+    # bad rows and typo lines still point at the right lines of the first (final) year
+    links = truth(tmp_path, "person_links.csv")
+    typo = links[links["kind"] == "typo"]
+    for line, raw in zip(typo["line"].astype(int), typo["raw_value"], strict=True):
+        assert payments.iloc[line - 2]["id_number"] == raw

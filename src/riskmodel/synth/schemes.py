@@ -291,7 +291,7 @@ def plant_relative_favoured(p: Planter) -> None:
     if found is None:
         return
     cadre, relative, relation, cross = found
-    if cross and rng.random() < 0.75:
+    if cross:  # kin in another household is visible only through the declaration
         _declare(county, cadre, relative, relation)
     first = int(rng.integers(1, 6))
     months = range(first, 13)
@@ -537,6 +537,8 @@ def plant_skimming(p: Planter) -> None:
     end = int(rng.integers(min(12, start + 5), 13))
     cut = float(rng.uniform(0.10, 0.20))
     mask = p.village_program_mask(village, program) & (month >= start) & (month <= end)
+    # rows of people already carrying another planted scheme keep their own pattern
+    mask &= ~np.isin(p.person_of_row, np.fromiter(p.used, dtype=int, count=len(p.used)))
     standard = STANDARD[program]
     paid = float(np.round(standard * (1 - cut), 0))
     payments.loc[mask, "amount"] = paid
@@ -718,7 +720,7 @@ def plant_contract_to_kin(p: Planter) -> None:
     if found is None:
         return
     cadre, relative, relation, cross = found
-    if cross and rng.random() < 0.6:
+    if cross:  # kin in another household is visible only through the declaration
         _declare(county, cadre, relative, relation)
     as_shareholder = rng.random() < 0.35
     people = county.people

@@ -488,6 +488,10 @@ def write_table(
             if kinds.get(column) in ("id", "party", "account", "code", "credit"):
                 output[header] = output[header].astype(object).where(output[header].notna(), "")
                 output[header] = output[header].astype(str)
+            elif kinds.get(column) == "date" and date_style == "compact":
+                # some offices paste dates as Excel serial numbers
+                serial = (pd.to_datetime(output[header]) - pd.Timestamp("1899-12-30")).dt.days
+                output[header] = serial.astype("Int64")
         with pd.ExcelWriter(
             out_dir / file_name,
             engine="xlsxwriter",
