@@ -101,6 +101,7 @@ MIXED_COLUMNS = frozenset(
         "value",
     }
 )
+MIXED_SUFFIXES = ("_ids",)
 ACCOUNT_COLUMNS = frozenset({"account_no", "account"})
 ACCOUNT_SUFFIXES = ("_account", "_account_no")
 PHONE_COLUMNS = frozenset({"phone"})
@@ -120,7 +121,7 @@ def identifier_kind(column: str) -> str | None:
     a nursing home is held under its credit code).
     """
     name = column.lower() if isinstance(column, str) else ""
-    if name in MIXED_COLUMNS:
+    if name in MIXED_COLUMNS or name.endswith(MIXED_SUFFIXES):
         return "mixed"
     if name in ID_COLUMNS or name.endswith(ID_SUFFIXES):
         return "id"
