@@ -212,3 +212,30 @@ def test_killed_run_leaves_previous_intact_and_next_run_cleans_up(
     good_run(setup)
     assert not staging.exists()
     assert (setup["out"] / "marker.txt").read_text() == "version two\n"
+
+
+@pytest.mark.slow
+def test_kernel_killed_mid_stage_and_disk_full_inside_a_stage(setup: dict[str, Path]) -> None:
+    good_run(setup)
+    write_notebook(
+        setup["notebooks"], "oom", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"
+    )
+    write_notebook(
+        setup["notebooks"],
+        "full",
+        "import errno\nraise OSError(errno.ENOSPC, 'No space left on device')",
+    )
+    for stage, code in (("oom", EXIT_STAGE_FAILED), ("full", EXIT_WRITE_FAILED)):
+        with pytest.raises(RunFailed) as caught:
+            run_job(
+                setup["data"],
+                setup["out"],
+                stages=[stage],
+                source_dir=setup["notebooks"],
+                progress=False,
+            )
+        assert caught.value.exit_code == code, str(caught.value)
+        assert f"{stage}.ipynb" in str(caught.value)
+        assert (setup["out"] / "marker.txt").read_text() == "version one\n"
+    errors = " ".join((r / "error.txt").read_text() for r in failure_records(setup["out"]))
+    assert "DeadKernelError" in errors and "os.kill(os.getpid(), signal.SIGKILL)" in errors

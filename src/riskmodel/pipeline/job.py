@@ -20,6 +20,7 @@ notebooks.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
@@ -301,11 +302,13 @@ def run_job(
             os.chmod(out_dir, publish_module.OWNER_ONLY)
         except StageFailure as failure:
             code = EXIT_BAD_INPUT if failure.error_name in BAD_INPUT_ERRORS else EXIT_STAGE_FAILED
+            if f"[Errno {errno.ENOSPC}]" in failure.error_value:  # disk full inside a stage
+                code = EXIT_WRITE_FAILED
             record = _write_failure_record(
                 out_dir,
                 staging,
                 str(failure),
-                failure.traceback_text,
+                f"failing cell:\n{failure.cell_source}\n\n{failure.traceback_text}",
                 config,
                 settings["keep_failure_records"],
             )

@@ -31,7 +31,7 @@ class StageFailure(Exception):
 
     def __str__(self) -> str:
         if self.cell_index is None:
-            where = "start-up"
+            where = "start-up (the kernel did not start or died before the first cell)"
         else:
             first = self.cell_source.strip().splitlines()[0] if self.cell_source.strip() else ""
             where = f"cell {self.cell_index}" + (f" ({first[:80]})" if first else "")
@@ -56,6 +56,13 @@ def _failing_cell(path: Path) -> tuple[int | None, str]:
     for index, cell in enumerate(notebook.cells):
         if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
             return index, cell.source
+    started = [  # the kernel died: the last cell that started is the one it died in
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    if started:
+        return started[-1], notebook.cells[started[-1]].source
     return None, ""
 
 
