@@ -121,7 +121,9 @@ def test_user_file_sets_privacy(tmp_path):
         ("phone", "phone"),
         ("contact_phone", "phone"),
         ("village_code", None),
-        ("household_id", None),
+        ("household_id", "mixed"),
+        ("payment_id", "mixed"),
+        ("rule_id", None),
         ("credit_code", None),
         ("lead_id", None),
         ("detail", None),
@@ -260,6 +262,25 @@ def test_duplicate_column_names_are_each_protected():
         "卡6228***********8901",
         "卡6228***********8901",
     ]
+
+
+def test_other_keys_pass_unless_they_look_like_identifiers():
+    frame = pd.DataFrame(
+        {
+            "payment_id": ["ZF24000000123", PERSON],
+            "project_id": ["XM20240005", "XM20240006"],
+            "household_id": [VILLAGE + "0023", VILLAGE + "0024"],
+            "village_code": [VILLAGE, VILLAGE],
+            "lead_id": ["L7985a915a15b", "1234567890123456"],
+        }
+    )
+    protected = protect_frame(frame, None)
+    assert protected["payment_id"].tolist() == ["ZF24000000123", "110105********002X"]
+    assert protected["project_id"].tolist() == ["XM20240005", "XM20240006"]
+    assert protected["household_id"].tolist() == [VILLAGE + "0023", VILLAGE + "0024"]
+    assert protected["lead_id"].tolist() == ["L7985a915a15b", "1234567890123456"]
+    without_village = protect_frame(frame[["household_id"]], None)
+    assert without_village["household_id"].iloc[0] == "4304********0023"
 
 
 def test_entity_id_without_entity_type_uses_value_shape():

@@ -118,7 +118,8 @@ def identifier_kind(column: str) -> str | None:
     """Return how ``column`` is protected: 'id', 'mixed', 'account', 'phone', or None.
 
     Names are matched case-insensitively; ``holder_id_number`` is mixed (an account of
-    a nursing home is held under its credit code).
+    a nursing home is held under its credit code), and so is any other ``*_id`` key
+    except ``lead_id``/``rule_id``/``detector_id``.
     """
     name = column.lower() if isinstance(column, str) else ""
     if name in MIXED_COLUMNS or name.endswith(MIXED_SUFFIXES):
@@ -129,6 +130,10 @@ def identifier_kind(column: str) -> str | None:
         return "account"
     if name in PHONE_COLUMNS or name.endswith(PHONE_SUFFIXES):
         return "phone"
+    if name.endswith("_id") and name not in KEY_COLUMNS:
+        # another key (household_id, payment_id, project_id, ...): protected only where a
+        # value looks like an ID or account, so ordinary keys pass unchanged
+        return "mixed"
     return None
 
 
