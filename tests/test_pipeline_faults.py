@@ -45,7 +45,7 @@ def write_notebook(folder: Path, name: str, *cells: str) -> None:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> dict[str, Path]:
-    data = tmp_path / "data"
+    data = tmp_path / "衡阳县数据"  # Chinese paths reach the kernel intact (papermill escapes them)
     data.mkdir()
     (data / "payments.csv").write_text("version one\n", encoding="utf-8")
     notebooks = tmp_path / "nb"
@@ -74,7 +74,8 @@ def test_good_run_publishes_owner_only_folder_with_manifest(setup: dict[str, Pat
     assert manifest["leads"]["by_severity"] == {"高": 1, "低": 1}
     assert manifest["stage_seconds"]["ok"] > 0
     assert manifest["input_fingerprints"]["payments.csv"]
-    assert (out / "notebooks" / "ok.ipynb").exists()
+    executed = nbformat.read(out / "notebooks" / "ok.ipynb", as_version=4)
+    assert executed.metadata.papermill.parameters["data_dir"] == str(setup["data"])
     assert not (out / "work").exists()
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == [".2024Q3.lock"]
 
