@@ -392,7 +392,9 @@ def test_mask_examples():
     assert mask_id("1234567") == "*******"
     assert mask_id(None) == ""
     assert mask_account("6228480012345678901") == "6228***********8901"
-    assert mask_account("622848001234") == "6228****1234"
+    assert mask_account("6228480012345678") == "6228********5678"
+    assert mask_account("622848001234567") == "***********4567"
+    assert mask_account("622848001234") == "********1234"
     assert mask_account("62284800123") == "*******0123"
     assert mask_account("6228") == "****"
 
@@ -403,13 +405,14 @@ def test_masking_never_reveals_the_middle(value):
     text = normalise_id(value)
     masked_id, masked_account = mask_id(value), mask_account(value)
     assert len(masked_id) == len(text) == len(masked_account)
-    if len(text) >= 11:
-        assert set(masked_id[6:-4]) == {"*"}
-        assert masked_id[:6] == text[:6] and masked_id[-4:] == text[-4:]
-    if len(text) >= 12:
-        assert set(masked_account[4:-4]) == {"*"}
-    if len(text) < 8:
-        assert set(masked_id) <= {"*"} and set(masked_account) <= {"*"}
+    for masked, head_from in ((masked_id, 15), (masked_account, 16)):
+        head = (6 if masked is masked_id else 4) if len(text) >= head_from else 0
+        tail = 4 if len(text) >= 8 else 0
+        assert set(masked[head : len(text) - tail]) <= {"*"}
+        assert masked[:head] == text[:head]
+        assert masked[len(text) - tail :] == text[len(text) - tail :]
+        # never more than 10 characters shown, and at most half of a short value
+        assert head + tail <= min(10, max(len(text) // 2, 0)) or len(text) >= 15
     if len(text) == 18:
         assert find_unmasked_identifiers(masked_id) == []
 
@@ -453,7 +456,7 @@ def test_redact_examples():
     assert "13812345678" in redacted  # 11 digits: not an ID or an account
     assert "11010519491231002X" not in redacted
     assert redact_identifiers("legacy 430421900101123 end") == "legacy 430421*****1123 end"
-    assert redact_identifiers("account 991234567890 end") == "account 9912****7890 end"
+    assert redact_identifiers("account 991234567890 end") == "account ********7890 end"
     full_width = redact_identifiers("身份证１１０１０５１９４９１２３１００２Ｘ。")
     assert full_width == "身份证110105********002X。"
 

@@ -461,18 +461,19 @@ def _mask(text: str, head: int, tail: int) -> str:
 def mask_id(value: Any) -> str:
     """Mask an ID number: keep the first 6 and last 4 characters (``430421********1234``).
 
-    Values of 8–10 characters keep only the last 4, shorter ones are masked entirely;
-    missing values give ``''``.
+    Values of 8–14 characters keep only the last 4, shorter ones are masked entirely, so
+    that at most about half of any value shows; missing values give ``''``.
     """
     text = normalise_id(value)
-    return _mask(text, *_kept_ends(len(text), 11, 6))
+    return _mask(text, *_kept_ends(len(text), 15, 6))
 
 
 def mask_account(value: Any) -> str:
-    """Mask an account number: keep the last 4, and the first 4 when it has 12 or more
-    characters (``6228***********1234``); shorter than 8 characters is masked entirely."""
+    """Mask an account number: keep the last 4, and the first 4 when it has 16 or more
+    characters (card numbers: ``6228***********1234``); shorter than 8 characters is
+    masked entirely."""
     text = normalise_id(value)
-    return _mask(text, *_kept_ends(len(text), 12, 4))
+    return _mask(text, *_kept_ends(len(text), 16, 4))
 
 
 def mask_phone(value: Any) -> str:
@@ -511,12 +512,12 @@ def _mask_series(values: pd.Series, long_from: int, head: int) -> pd.Series:
 
 def mask_ids(values: pd.Series) -> pd.Series:
     """Vectorised :func:`mask_id`; missing values stay missing."""
-    return _mask_series(values, 11, 6)
+    return _mask_series(values, 15, 6)
 
 
 def mask_accounts(values: pd.Series) -> pd.Series:
     """Vectorised :func:`mask_account`; missing values stay missing."""
-    return _mask_series(values, 12, 4)
+    return _mask_series(values, 16, 4)
 
 
 def pseudonymise(value: Any, key: str) -> str:
