@@ -7,6 +7,7 @@ or 元, and a few deliberately bad rows whose file and line are recorded in ``ba
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from riskmodel.schemas import aliases_for, get_table
 from riskmodel.synth.payments import programs_table
 
 BIG_TABLES = ("payments", "ledger", "residents")
+WRITE_CHUNK_ROWS = 250_000
 DATE_STYLES = ("iso", "slash", "compact", "chinese")
 TRUTH_DIR = "_truth"
 
@@ -337,36 +339,32 @@ def choose_headers(table: str, rng: np.random.Generator, canonical: bool) -> dic
     return headers
 
 
-def _bad_rows(
-    table: str, frame: pd.DataFrame, rng: np.random.Generator, count: int, total_amount: float = 0.0
-) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Insert bad rows; return the frame (all text) and [(row position, problem)]."""
-    text = frame.astype(object).where(frame.notna(), "")
+def _plan_bad_rows(
+    table: str, frame: pd.DataFrame, format_row, rng: np.random.Generator, count: int
+) -> tuple[list[tuple[int, dict, str]], bool]:
+    """Bad rows to insert: [(insert before this row index, row as text, problem)], total row?"""
     problems = ["bad_amount", "missing_id", "duplicate", "bad_date", "blank_row", "total_row"]
     if table == "ledger":
         problems = ["bad_amount", "duplicate", "bad_date", "blank_row", "total_row", "missing_key"]
     problems = problems[: max(count, 0)]
     inserts: list[tuple[int, dict, str]] = []
-    n = len(text)
-    amount_column = "amount"
-    id_column = "id_number"
+    n = len(frame)
     date_column = {"payments": "pay_date", "ledger": "date", "residents": "birth_date"}[table]
     for k, problem in enumerate(problems):
         if problem == "total_row":
             continue
         source = int(rng.integers(0, n))
-        row = text.iloc[source].to_dict()
-        position = source + 1
-        if problem == "bad_amount" and amount_column in row:
-            row[amount_column] = ("12O.00", "#VALUE!", "壹佰元", "--")[int(rng.integers(0, 4))]
+        row = format_row(frame.iloc[[source]])
+        if problem == "bad_amount" and "amount" in row:
+            row["amount"] = ("12O.00", "#VALUE!", "壹佰元", "--")[int(rng.integers(0, 4))]
             if "payment_id" in row:
                 row["payment_id"] = f"{row['payment_id']}B{k}"
             if table == "ledger":
                 row["summary"] = f"{row['summary']}（更正）"
         elif problem == "bad_amount" and table == "residents":
             problem = "missing_id"
-        if problem == "missing_id" and id_column in row:
-            row[id_column] = ""
+        if problem == "missing_id" and "id_number" in row:
+            row["id_number"] = ""
             if "payment_id" in row:
                 row["payment_id"] = f"{row['payment_id']}M{k}"
         elif problem == "missing_key":
@@ -378,34 +376,24 @@ def _bad_rows(
             if "payment_id" in row:
                 row["payment_id"] = f"{row['payment_id']}D{k}"
             if table == "residents":
-                row[id_column] = ""
+                row["id_number"] = ""
                 problem = "missing_id"
             if table == "ledger":
                 row["summary"] = f"{row['summary']}（待补）"
         elif problem == "blank_row":
             row = {c: "" for c in row}
-        inserts.append((position, row, problem))
-    # build the final order
-    pieces = []
-    bad: list[tuple[int, str]] = []
+        inserts.append((source + 1, row, problem))
     inserts.sort(key=lambda item: item[0])
-    last = 0
-    for offset, (position, row, problem) in enumerate(inserts):
-        pieces.append(text.iloc[last:position])
-        pieces.append(pd.DataFrame([row]))
-        bad.append((position + offset, problem))
-        last = position
-    pieces.append(text.iloc[last:])
-    result = pd.concat(pieces, ignore_index=True)
-    if "total_row" in problems:
-        total = {c: "" for c in result.columns}
-        first = result.columns[0]
-        total[first] = "合计"
-        if "amount" in total:
-            total["amount"] = f"{total_amount:.2f}"
-        result = pd.concat([result, pd.DataFrame([total])], ignore_index=True)
-        bad.append((len(result) - 1, "total_row"))
-    return result, bad
+    return inserts, "total_row" in problems
+
+
+def line_numbers(index: np.ndarray, insert_positions: np.ndarray) -> np.ndarray:
+    """1-based file lines (header = 1) of original rows after bad rows were inserted."""
+    return index + 2 + np.searchsorted(insert_positions, index, side="right")
+
+
+def _append_rows(path: Path, rows: pd.DataFrame, encoding: str) -> None:
+    rows.to_csv(path, mode="a", index=False, header=False, encoding=encoding, lineterminator="\r\n")
 
 
 def write_table(
@@ -418,8 +406,10 @@ def write_table(
     as_xlsx: bool,
     with_bad_rows: bool,
     extra_chunks: Iterable[pd.DataFrame] = (),
-) -> tuple[str, list[dict], pd.DataFrame, int]:
-    """Write one table; return (file name, bad records, the frame as written, appended rows).
+) -> tuple[str, list[dict], np.ndarray, int]:
+    """Write one table; return (file name, bad records, insert positions, appended rows).
+
+    Insert positions give the file line of every original row (:func:`line_numbers`).
 
     ``extra_chunks`` are appended to a CSV with the same spellings (earlier years at the
     ``large`` scale), so the big table never has to be in memory all at once.
@@ -461,30 +451,26 @@ def write_table(
                 formatted[column] = formatted[column].map(lambda v: "" if pd.isna(v) else f"{v:g}")
         return formatted
 
-    formatted = format_frame(frame)
-    bad: list[tuple[int, str]] = []
-    if with_bad_rows:
-        total_amount = float(frame["amount"].sum()) if "amount" in frame else 0.0
-        formatted, bad = _bad_rows(
-            table, formatted, rng, int(messiness["bad_rows_per_big_table"]), total_amount
-        )
+    def format_row(row: pd.DataFrame) -> dict:
+        text = format_frame(row).iloc[0].to_dict()
+        return {k: ("" if isinstance(v, float) and np.isnan(v) else v) for k, v in text.items()}
+
     unit_header = table == "projects" and rng.random() < 0.5
-    if unit_header:
-        for column in ("budget", "contract_amount"):
-            values = pd.to_numeric(frame[column], errors="coerce") / 10000
-            formatted[column] = (
-                values.map(lambda v: "" if pd.isna(v) else f"{v:.4f}") if not as_xlsx else values
-            )
     header_row = [
         headers.get(c, c)
         + ("（万元）" if unit_header and c in ("budget", "contract_amount") else "")
-        for c in formatted.columns
+        for c in frame.columns
     ]
+    bad: list[tuple[int, str]] = []
+    positions = np.array([], dtype=int)
     if as_xlsx:
         file_name = f"{name}.xlsx"
-        output = formatted.copy()
+        output = format_frame(frame)
+        if unit_header:
+            for column in ("budget", "contract_amount"):
+                output[column] = pd.to_numeric(frame[column], errors="coerce") / 10000
         output.columns = header_row
-        for column, header in zip(formatted.columns, header_row, strict=True):
+        for column, header in zip(frame.columns, header_row, strict=True):
             if kinds.get(column) in ("id", "party", "account", "code", "credit"):
                 output[header] = output[header].astype(object).where(output[header].notna(), "")
                 output[header] = output[header].astype(str)
@@ -501,25 +487,54 @@ def write_table(
             output.to_excel(writer, index=False, sheet_name=name)
     else:
         file_name = f"{name}.csv"
-        output = formatted.copy()
-        output.columns = header_row
-        output.to_csv(out_dir / file_name, index=False, encoding=encoding, lineterminator="\r\n")
-        for chunk in extra_chunks:
-            more = format_frame(chunk)
-            more.to_csv(
-                out_dir / file_name,
-                mode="a",
-                index=False,
-                header=False,
-                encoding=encoding.replace("-sig", ""),
-                lineterminator="\r\n",
+        path = out_dir / file_name
+        append_encoding = encoding.replace("-sig", "")
+        inserts: list[tuple[int, dict, str]] = []
+        total_row = False
+        if with_bad_rows:
+            inserts, total_row = _plan_bad_rows(
+                table, frame, format_row, rng, int(messiness["bad_rows_per_big_table"])
             )
-            extra_rows += len(more)
+        positions = np.array([p for p, _, _ in inserts], dtype=int)
+        pd.DataFrame(columns=header_row).to_csv(
+            path, index=False, encoding=encoding, lineterminator="\r\n"
+        )
+        n = len(frame)
+        cuts = sorted({0, n, *positions.tolist(), *range(0, n, WRITE_CHUNK_ROWS)})
+        by_position: dict[int, list[dict]] = {}
+        for position, row, _ in inserts:
+            by_position.setdefault(position, []).append(row)
+        for low, high in itertools.pairwise(cuts):
+            for row in by_position.get(low, []):
+                _append_rows(path, pd.DataFrame([row], columns=frame.columns), append_encoding)
+            chunk = format_frame(frame.iloc[low:high])
+            if unit_header:
+                for column in ("budget", "contract_amount"):
+                    values = pd.to_numeric(frame[column].iloc[low:high], errors="coerce") / 10000
+                    chunk[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+            _append_rows(path, chunk, append_encoding)
+            del chunk
+        for row in by_position.get(n, []):
+            _append_rows(path, pd.DataFrame([row], columns=frame.columns), append_encoding)
+        bad = [(p + k, problem) for k, (p, _, problem) in enumerate(inserts)]
+        for chunk in extra_chunks:
+            for low in range(0, len(chunk), WRITE_CHUNK_ROWS):
+                _append_rows(
+                    path, format_frame(chunk.iloc[low : low + WRITE_CHUNK_ROWS]), append_encoding
+                )
+            extra_rows += len(chunk)
+        if total_row:
+            total = {c: "" for c in frame.columns}
+            total[frame.columns[0]] = "合计"
+            if "amount" in total:
+                total["amount"] = f"{float(frame['amount'].sum()):.2f}"
+            _append_rows(path, pd.DataFrame([total]), append_encoding)
+            bad.append((n + len(inserts) + extra_rows, "total_row"))
     records = [
         {"table": table, "file": file_name, "line": position + 2, "problem": problem}
         for position, problem in bad
     ]
-    return file_name, records, formatted, extra_rows
+    return file_name, records, positions, extra_rows
 
 
 def earlier_years(county, payments: pd.DataFrame) -> Iterator[pd.DataFrame]:
@@ -581,7 +596,7 @@ def write_county(county, out_dir: str | Path) -> dict:
     files: dict[str, str] = {}
     encodings_used: dict[str, str] = {}
     bad_records: list[dict] = []
-    written: dict[str, pd.DataFrame] = {}
+    written: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     csv_index = 0
     for table, frame in tables.items():
@@ -590,14 +605,14 @@ def write_county(county, out_dir: str | Path) -> dict:
         if not as_xlsx:
             csv_index += 1
         chunks = earlier_years(county, frame) if table == "payments" else ()
-        file_name, records, formatted, appended = write_table(
+        file_name, records, positions, appended = write_table(
             table, frame, out, rng, settings, encoding, as_xlsx, table in BIG_TABLES, chunks
         )
         counts[table] = len(frame) + appended
         files[table] = file_name
         encodings_used[table] = "xlsx" if as_xlsx else encoding
         bad_records.extend(records)
-        written[table] = formatted
+        written[table] = positions
         if table in csv_tables:
             del frame
     links = _person_links(county, files, written)
@@ -606,14 +621,11 @@ def write_county(county, out_dir: str | Path) -> dict:
     return summary
 
 
-def _person_links(county, files: dict[str, str], written: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _person_links(county, files: dict[str, str], written: dict[str, np.ndarray]) -> pd.DataFrame:
     """Typo rows of payments (true ID known) and homonym rows (same name, other person)."""
     payments = county.payments
-    written_payments = written["payments"]
-    line_of_payment = pd.Series(
-        np.arange(len(written_payments)) + 2, index=written_payments["payment_id"].to_numpy()
-    )
-    line_of_payment = line_of_payment[~line_of_payment.index.duplicated(keep="first")]
+    lines = line_numbers(np.arange(len(payments)), written["payments"])
+    line_of_payment = pd.Series(lines, index=payments["payment_id"].to_numpy())
     rows = []
     if "typo_of" in payments:
         typos = payments[payments["typo_of"].notna()]
