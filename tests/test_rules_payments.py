@@ -36,6 +36,23 @@ def test_r021_exclusive_programs_overlap_only():
     assert evidence["amount_at_risk"].iloc[0] == 480.0
 
 
+def test_r021_household_scope_names_the_person():
+    loaded = tables(
+        residents=[person(1, "H1"), person(2, "H1"), person(3, "H3")],
+        payments=[
+            payment(1, program="LY01", amount=2500.0, covered_period="2024Q1"),
+            payment(1, program="RS01", amount=800.0, covered_period="2024-02"),
+            payment(2, program="RS01", amount=800.0, covered_period="2024-03"),
+            payment(3, program="RS01", amount=800.0, covered_period="2024-02"),
+            payment(3, program="LY01", amount=2500.0, covered_period="2024Q2"),  # no overlap
+        ],
+    )
+    evidence = run("R021", loaded).set_index("entity_id")
+    assert sorted(evidence.index) == [pid(1), pid(2)]
+    assert evidence.loc[pid(2), "related_ids"] == pid(1)
+    assert evidence.loc[pid(1), "related_ids"] == ""
+
+
 def test_r022_above_standard_tolerance_and_repetition():
     loaded = tables(
         residents=[person(1, "H1"), person(2, "H2"), person(3, "H3")],

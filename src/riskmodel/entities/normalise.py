@@ -108,6 +108,8 @@ def gender_from_id(ids: pd.Series) -> pd.Series:
 def date_text(values: pd.Series) -> pd.Series:
     """Dates (datetime64 or text) as 'YYYYMMDD'; '' when missing."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.strftime("%Y%m%d").fillna("").astype(object)
+        number = values.dt.year * 10000 + values.dt.month * 100 + values.dt.day
+        text = number.astype("Int64").astype(str)
+        return text.where(values.notna(), "").astype(object)
     text = values.astype(object).where(values.notna(), "").astype(str)
     return text.str.replace(r"[^0-9]", "", regex=True).str.slice(0, 8)

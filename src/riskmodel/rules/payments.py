@@ -84,6 +84,17 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     )
 
 
+def _expand_months(paid: pd.DataFrame) -> pd.DataFrame:
+    """One row per payment and covered month (``month``); the pay month when no period."""
+    start = paid["covered_start"].fillna(paid["pay_month"])
+    count = paid["covered_months"].fillna(1).clip(lower=1, upper=12).astype(int).to_numpy()
+    expanded = paid.loc[paid.index.repeat(count)].copy()
+    offset = expanded.groupby(level=0).cumcount().to_numpy()
+    starts = start.loc[expanded.index].dt.to_period("M")
+    expanded["month"] = (starts + offset).dt.to_timestamp().to_numpy()
+    return expanded.reset_index(drop=True)
+
+
 def exclusive_programs(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
     """One person (or household) paid by two programs that may not be combined, same period.
 
@@ -101,13 +112,15 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
 
     Evidence
     --------
-    One row per person/household and pair; amount at risk = the second program's payments in
-    the overlapping periods.
+    One row per person drawing the second program of a pair (the household members drawing the
+    first one in ``related_ids``); amount at risk = the second program's payments in the
+    overlapping periods.
     """
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    paid = paid.assign(month=paid["covered_start"].fillna(paid["pay_month"]))
+    families = {f for pair in params["programs.exclusive.pairs"] for f in pair[:2]}
+    paid = _expand_months(paid[paid["family"].isin(families)])
     findings = []
     for first, second, scope in params["programs.exclusive.pairs"]:
         key = "person_id" if scope == "person" else "household"
@@ -121,13 +134,20 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
         overlap = rows_b.merge(slots, on=on)
         if overlap.empty:
             continue
-        names_a = rows_a.groupby(key)["program_name"].first()
-        found = _group_payments(overlap, [key], {"months": ("month", "nunique")})
-        found["first_program"] = found[key].map(names_a)
-        found["entity"] = found[key].astype("str").str.removeprefix("P:")
-        found["entity_type"] = "person" if scope == "person" else "household"
+        holders_a = rows_a.groupby(key).agg(
+            first_program=("program_name", "first"), first_people=("person_id", common.collapse)
+        )
+        by = ["person_id", key] if key != "person_id" else [key]
+        months = overlap.groupby(by)["month"].nunique().rename("months")
+        found = _group_payments(overlap.drop_duplicates("_key"), by, {}).join(months, on=by)
+        found = found.join(holders_a, on=key)
+        found["same_person"] = found["first_people"] == found["person_id"]
+        found["related"] = [
+            ";".join(x for x in people.split(";") if x != person)
+            for people, person in zip(found["first_people"], found["person_id"], strict=True)
+        ]
         found["detail"] = [
-            f"{'本人' if scope == 'person' else '同户'}同时享受{r.first_program}与"
+            f"{r.name}{'本人' if r.same_person else '所在户'}同时享受{r.first_program}与"
             f"{r.program_name}（互斥），重叠{r.months}个期间，后者{common.yuan(r.amount)}"
             for r in found.itertuples()
         ]
@@ -137,16 +157,17 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
     found = pd.concat(findings, ignore_index=True)
     return build_evidence(
         found,
-        entity_type=found["entity_type"],
-        entity_id="entity",
+        entity_type="person",
+        entity_id="person_id",
         entity_name="name",
         village_code="village_code",
+        related_ids="related",
         source_table="payments",
         source_key="keys",
         amount_at_risk="amount",
         match_quality="match_quality",
         detail="detail",
-        fields=["first_program", "program_name", "months", "amount"],
+        fields=["first_program", "program_name", "months", "amount", "same_person"],
     )
 
 
