@@ -247,6 +247,7 @@ def run_job(
             if not (previous_run / "leads.csv").exists():
                 raise RunFailed(f"--previous {previous_run} has no leads.csv", EXIT_BAD_INPUT)
         try:
+            publish_module.make_private_dir(staging)  # owner-only from the first byte
             publish_module.make_private_dir(staging / "notebooks")
             publish_module.make_private_dir(staging / "work")
             fingerprints = manifest_module.fingerprint_inputs(data_dir)
