@@ -151,31 +151,33 @@ def _scalar(value: Any) -> Any:
     return text if text != "" else None
 
 
+def _native_column(values: pd.Series) -> list[Any]:
+    """A column as a list of GraphML/GEXF-safe Python scalars, ``None`` where empty.
+
+    Strings share one object per distinct value (millions of edges repeat a few values).
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        values = values.dt.strftime("%Y-%m-%d")
+    if pd.api.types.is_bool_dtype(values):
+        return [bool(v) for v in values.to_numpy()]
+    if pd.api.types.is_integer_dtype(values) and not values.isna().any():
+        return values.astype(np.int64).tolist()
+    if pd.api.types.is_float_dtype(values):
+        array = values.to_numpy(dtype=float)
+        return [None if v != v else v for v in array.tolist()]
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    shared = [_scalar(u) for u in uniques] + [None]
+    return [shared[c] for c in codes.tolist()]
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as attribute dicts of scalars, empty values left out."""
-    columns = {}
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            values = values.dt.strftime("%Y-%m-%d")
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            # one Python object per distinct value, shared by every row that has it
-            codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-            shared = np.array([*uniques, None], dtype=object)
-            columns[column] = shared[np.where(codes < 0, len(uniques), codes)]
-            continue
-        columns[column] = values.astype(object).to_numpy()
-    names = list(columns)
-    arrays = [columns[n] for n in names]
-    records = []
-    for row in zip(*arrays, strict=True):
-        record = {}
-        for name, value in zip(names, row, strict=True):
-            value = _scalar(value)
-            if value is not None:
-                record[name] = value
-        records.append(record)
-    return records
+    names = list(frame.columns)
+    arrays = [_native_column(frame[name]) for name in names]
+    return [
+        {name: value for name, value in zip(names, row, strict=True) if value is not None}
+        for row in zip(*arrays, strict=True)
+    ]
 
 
 def _source_keys(keys: pd.Series, groups: pd.DataFrame, limit: int) -> pd.Series:
@@ -301,6 +303,45 @@ def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
     return nodes
 
 
+def _fold_duplicates(frames: list[tuple[Mapping[str, Any], pd.DataFrame]]):
+    """Apply ``fold_into``: an edge whose two ends already share an edge of the named kind is
+    not added; its ``carry`` attributes are copied onto that edge instead (a beneficiary paid
+    into his own account: the ``holds_account`` edge carries the amount)."""
+    by_kind: dict[str, list[int]] = {}
+    for position, (declaration, _) in enumerate(frames):
+        by_kind.setdefault(declaration["kind"], []).append(position)
+    result = list(frames)
+    for position, (declaration, edges) in enumerate(frames):
+        fold = declaration.get("fold_into")
+        if not fold or edges.empty:
+            continue
+        for target_position in by_kind.get(fold["kind"], []):
+            target_declaration, target = result[target_position]
+            if target.empty:
+                continue
+            pairs = (
+                pd.concat(
+                    [target[["u", "v"]], target[["u", "v"]].rename(columns={"u": "v", "v": "u"})]
+                )
+                .assign(_hit=True)
+                .drop_duplicates(["u", "v"])
+            )
+            marked = edges.merge(pairs, on=["u", "v"], how="left")
+            hit = marked["_hit"].eq(True).to_numpy()
+            carried = marked.loc[hit, ["u", "v", *fold.get("carry", {}).values()]]
+            carried = carried.rename(columns={v: k for k, v in fold.get("carry", {}).items()})
+            forward = target.merge(carried, on=["u", "v"], how="left")
+            backward = target.merge(
+                carried.rename(columns={"u": "v", "v": "u"}), on=["u", "v"], how="left"
+            )
+            for attribute in fold.get("carry", {}):
+                forward[attribute] = forward[attribute].fillna(backward[attribute])
+            result[target_position] = (target_declaration, forward)
+            edges = edges[~hit]
+        result[position] = (declaration, edges)
+    return result
+
+
 def kinship_for_graph(kinship: pd.DataFrame | None, settings: Mapping[str, Any]) -> pd.DataFrame:
     """Kinship rows the graph carries: degree ≤ ``graph.kinship_max_degree``."""
     if kinship is None or kinship.empty:
@@ -372,6 +413,7 @@ def build_graph(
             (d, e[e["v"].isin(kept)] if d.get("shared_only") and not e.empty else e)
             for d, e in frames
         ]
+    frames = _fold_duplicates(frames)
     for declaration, edges in frames:
         if edges.empty:
             continue

@@ -10,8 +10,10 @@ An **edge kind**: ``kind``, labels (``label_zh_reverse`` reads the edge from tar
 source; symmetric kinds have none), ``table``, ``source`` and ``target`` node references,
 ``attributes`` (edge attribute ← column), optional ``where`` (row filter) and
 ``aggregate`` (one edge per source/target pair with the listed aggregations) and
-``shared_only`` (keep the edge only when its target — a phone — is used by at least two
-distinct sources across all ``shared_only`` kinds: a phone used once links nothing). A node
+``fold_into`` (an edge whose ends already share an edge of another kind is folded into it,
+carrying the listed attributes), ``shared_only`` (keep the edge only when its target — a
+phone — is used by at least two distinct sources across all ``shared_only`` kinds: a phone
+used once links nothing). A node
 reference is ``{"kind": ..., "columns": [...]}``; kind ``party`` means *a person or a
 company*, decided per row by the shape of the value (a credit code is a company);
 ``"by_name_in": "village_code"`` resolves a name column to an official of the same village.
@@ -271,6 +273,11 @@ EDGE_KINDS: tuple[dict[str, Any], ...] = (
             "amount": ["amount", "sum"],
             "payments": ["amount", "size"],
             "programs": ["program_code", "nunique"],
+        },
+        # paid into an account the person holds: the holds_account edge carries the amounts
+        "fold_into": {
+            "kind": "holds_account",
+            "carry": {"paid_amount": "amount", "paid_payments": "payments"},
         },
     },
     {

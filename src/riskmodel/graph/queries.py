@@ -313,6 +313,9 @@ def accounts_for_many(
                 amount += float(edges["paid_into"].get("amount", 0.0))
             if "holds_account" in edges:
                 holders.append(node_value(neighbour))
+                if "paid_amount" in edges["holds_account"]:  # the holder's own payments
+                    people.append(neighbour)
+                    amount += float(edges["holds_account"]["paid_amount"])
         if len(people) < min_people:
             continue
         households = {graph.nodes[p].get("household_id") or p for p in people}
