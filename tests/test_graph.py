@@ -254,6 +254,10 @@ def test_payment_edges_are_aggregated_and_resolved(county):
     assert not any(n == f"person:{swap(BRO, 15)}" for n in graph)
     assert graph.edges[f"person:{BRO}", f"account:{A2}", "paid_into"]["amount"] == 450.0
     assert graph.has_edge(f"person:{OFF}", f"account:{A2}", key="holds_account")
+    # paid into his own account: folded onto the holds_account edge
+    assert not graph.has_edge(f"person:{BEN}", f"account:{A1}", key="paid_into")
+    own = graph.edges[f"person:{BEN}", f"account:{A1}", "holds_account"]
+    assert own["paid_amount"] == 1000.0 and own["paid_payments"] == 2
     # a phone used by two entities links them; a phone used once is left out
     assert graph.has_edge(f"person:{OFF}", "phone:13800000002", key="uses_phone")
     assert graph.has_edge(f"account:{A2}", "phone:13800000002", key="uses_phone")
