@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``riskmodel`` console script."""
+    from riskmodel.privacy import install_excepthook, install_log_redaction
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    install_log_redaction(logging.getLogger())
+    install_excepthook()
     args = build_parser().parse_args(argv)
     return int(_resolve(args.target)(args) or 0)
 
