@@ -98,3 +98,18 @@ def test_two_periods_mark_new_and_persisting(two_periods: dict) -> None:
 def test_no_unmasked_identifier_in_any_output(two_periods: dict) -> None:
     assert scan_folder(two_periods["q3"]) == []
     assert scan_folder(two_periods["q2"]) == []
+
+
+def test_missing_required_table_fails_with_exit_1_and_names_it(tmp_path: Path) -> None:
+    from riskmodel.pipeline import RunFailed
+    from riskmodel.pipeline.job import EXIT_BAD_INPUT
+
+    data = tmp_path / "data"
+    write_county(data)
+    (data / "payments.csv").unlink()
+    with pytest.raises(RunFailed) as caught:
+        run_job(data, tmp_path / "reports" / "run", progress=False)
+    assert caught.value.exit_code == EXIT_BAD_INPUT
+    assert "01_validate.ipynb" in str(caught.value) and "DataError" in str(caught.value)
+    assert "payments" in str(caught.value)
+    assert not (tmp_path / "reports" / "run").exists()
