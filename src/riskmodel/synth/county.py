@@ -68,6 +68,14 @@ class County:
     timings: dict[str, float] = field(default_factory=dict)
     _cadres_by_village: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
     pending_ledger_rows: list[dict] = field(default_factory=list)
+    operators_by_village: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    is_dibao: np.ndarray = field(default_factory=lambda: np.array([], dtype=bool))
+    is_tekun: np.ndarray = field(default_factory=lambda: np.array([], dtype=bool))
+    nursing_homes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    vendor_companies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    project_serial: int = 0
+    plate_serial: int = 0
+    planted_complaints: list[dict] = field(default_factory=list)
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -642,14 +650,11 @@ def _vehicle_rows(
         if kinds is None
         else np.array([kinds[i % len(kinds)] for i in range(len(owners))], dtype=object)
     )
-    letters = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ"), dtype=object)
-    digits = rng.integers(0, 10000, len(owners))
-    county_serial = getattr(county, "_plate_serial", 0)
-    plates = [
-        f"湘D{letters[int(rng.integers(0, 24))]}{(d + county_serial + i * 7919) % 10000:04d}"
-        for i, d in enumerate(digits)
-    ]
-    county._plate_serial = county_serial + len(owners) * 13 + 1
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    # unique plates: a serial scrambled by a multiplier coprime to the 240,000 plate space
+    serial = (np.arange(county.plate_serial, county.plate_serial + len(owners)) * 7919) % 240_000
+    county.plate_serial += len(owners)
+    plates = [f"湘D{letters[int(v) // 10000]}{int(v) % 10000:04d}" for v in serial]
     register = np.datetime64("2010-01-01") + rng.integers(0, 5000, len(owners)).astype(
         "timedelta64[D]"
     )

@@ -60,7 +60,7 @@ def build_ledger(county) -> None:
     # residents of each village for villager payees
     order = np.argsort(village_of_person, kind="stable")
     bounds = np.searchsorted(village_of_person[order], np.arange(len(villages) + 1))
-    companies_pool = getattr(county, "vendor_companies", None)
+    companies_pool = county.vendor_companies
     for village in range(len(villages)):
         village_cadres = cadres[cadres["village"] == village]
         cadre_people = village_cadres["person"].to_numpy()

@@ -295,7 +295,7 @@ def build_background_complaints(county) -> None:
     for _k in range(count):
         village = int(rng.integers(0, len(villages)))
         rows.append(_complaint_row(county, rng, village, cadres, None))
-    planted = getattr(county, "planted_complaints", [])
+    planted = county.planted_complaints
     frame = pd.DataFrame(rows + planted)
     frame = frame.sort_values("received_date", kind="stable").reset_index(drop=True)
     frame["complaint_id"] = [f"XF{county.year}{i:05d}" for i in range(1, len(frame) + 1)]

@@ -28,6 +28,8 @@ class Planter:
         self.rng = county.rng
         self.used: set[int] = set()
         self._cycle: dict[str, list[int]] = {}
+        self.skimmed: set[tuple[int, str]] = set()
+        self.invented: set[int] = set()
         self._recipients: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         payments = county.payments
         # baseline rows keep their order while schemes edit values: cache per-row arrays
@@ -447,9 +449,10 @@ def plant_duplicate_payment(p: Planter) -> None:
         rows = rows[rows["program_code"] == program]
         count = int(rng.integers(2, min(7, len(rows)) + 1)) if len(rows) >= 2 else len(rows)
         picked = rows.iloc[np.sort(rng.choice(len(rows), count, replace=False))].copy()
-        picked["pay_date"] = picked["pay_date"] + pd.to_timedelta(
-            rng.integers(2, 16, len(picked)), unit="D"
-        )
+        shift = pd.to_timedelta(rng.integers(2, 16, len(picked)), unit="D")
+        later = picked["pay_date"] + shift
+        # a December double payment is made a few days before the original instead
+        picked["pay_date"] = later.where(later.dt.year == county.year, picked["pay_date"] - shift)
         picked["village"] = village
         p.add_payments(picked)
         amount = float(picked["amount"].sum())
@@ -521,11 +524,11 @@ def plant_skimming(p: Planter) -> None:
     county, rng = p.county, p.rng
     payments = county.payments
     month = p.month
-    taken = getattr(p, "skimmed", set())
+    taken = p.skimmed
     for _ in range(len(county.corrupt_villages) * 2):
         village = p.village("skimming")
         options = [c for c in ("MZ01", "MZ03", "CL01", "CL02", "MZ02") if (village, c) not in taken]
-        options = [c for c in options if p.rows_per_village_program(village, c) >= 24]
+        options = [c for c in options if p.rows_per_village_program(village, c) >= 60]
         if options:
             break
     else:
@@ -824,7 +827,7 @@ def plant_paid_before_done(p: Planter) -> None:
 # --- 13 invented ledger ----------------------------------------------------------------------
 def plant_invented_ledger(p: Planter) -> None:
     county, rng = p.county, p.rng
-    done = getattr(p, "invented", set())
+    done = p.invented
     options = [v for v in county.corrupt_villages if v not in done]
     if not options:
         return
