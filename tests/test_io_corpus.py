@@ -321,12 +321,16 @@ def test_unreadable_required_values_are_quarantined_optional_ones_noted(tmp_path
         [ID_B, "李四", "低保金", "120", "2024-02-30", "1"],
         [ID_C, "王五", "低保金", "120", "2024-03-05", "一亩"],
         [ID_A, "", "低保金", "", "2024-03-07", ""],
+        [ID_B, "李四", "低保金", "--", "2024-03-07", ""],
+        ["无", "王五", "低保金", "5", "2024-03-07", ""],
     ]
     loaded = load_table(write_csv(tmp_path / "p.csv", rows, header), "payments")
     assert reasons(loaded) == {
         2: "unreadable amount: amount",
         3: "unreadable date: pay_date",
         5: "missing value: amount",
+        6: "missing value: amount",
+        7: "missing value: id_number",
     }
     assert loaded.frame["_line"].tolist() == [4]
     assert loaded.data_quality[["line", "column"]].values.tolist() == [[4, "quantity"]]
@@ -458,3 +462,19 @@ def test_dates_from_datetime_cells_keep_day(tmp_path):
     assert load_table(path, "payments").frame["pay_date"].tolist() == [
         pd.Timestamp("2024-03-05 09:30")
     ]
+
+
+def test_quoted_line_break_keeps_physical_line_numbers(tmp_path):
+    path = tmp_path / "p.csv"
+    text = (
+        ",".join([*HEADER, "备注"])
+        + "\n"
+        + ",".join([*GOOD[0], '"第一行\n第二行"'])
+        + "\n"
+        + ",".join([*GOOD[1], ""])
+        + "\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    loaded = load_table(path, "payments")
+    assert loaded.frame["_line"].tolist() == [2, 4]
+    assert loaded.frame["备注"].iloc[0] == "第一行\n第二行"

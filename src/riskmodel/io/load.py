@@ -178,14 +178,17 @@ def _convert(
         empty = (text == "").to_numpy(dtype=bool)
         required = name in required_single
         kind = column.kind
-        if required and kind != "text":
-            checks.quarantine(f"missing value: {name}", empty & ~unusable)
+        if required and kind in CODE_KINDS:
+            words = _missing_words(settings, "number_missing_words")
+            placeholder = text.isin(words).to_numpy(dtype=bool)
+            checks.quarantine(f"missing value: {name}", (empty | placeholder) & ~unusable)
+            empty = empty | placeholder
         if kind in ("amount", "number"):
             values, bad = coerce.coerce_amount(
                 text, _missing_words(settings, "number_missing_words")
             )
             values = values * header_map.factors.get(name, 1.0)
-            _unreadable(checks, name, kind, text, bad, required, unusable)
+            _unreadable(checks, name, kind, text, bad, required, unusable, np.isnan(values))
             output[name] = values
         elif kind == "ratio":
             values, bad, in_percent = coerce.coerce_ratio(
@@ -193,7 +196,7 @@ def _convert(
             )
             if in_percent and name not in header_map.percent:
                 notes.append(f"{name}: values above 1 read as per cent (60 -> 0.6)")
-            _unreadable(checks, name, kind, text, bad, required, unusable)
+            _unreadable(checks, name, kind, text, bad, required, unusable, np.isnan(values))
             checks.note(values > 1, name, text, "share above 100%")
             output[name] = values
         elif kind == "date":
@@ -203,7 +206,7 @@ def _convert(
                 (settings["excel_serial_min"], settings["excel_serial_max"]),
                 (settings["date_year_min"], settings["date_year_max"]),
             )
-            _unreadable(checks, name, kind, text, bad, required, unusable)
+            _unreadable(checks, name, kind, text, bad, required, unusable, np.isnat(values))
             if month_only.any():
                 notes.append(
                     f"{name}: {int(month_only.sum())} value(s) give only a month; read as the 1st"
@@ -280,8 +283,13 @@ def _unreadable(
     bad: np.ndarray,
     required: bool,
     unusable: np.ndarray,
+    missing: np.ndarray | None = None,
 ) -> None:
+    """Quarantine (required column) or note (optional) unreadable values; a required
+    value that is empty or a 'no value' word (``-``, ``无``) is quarantined as missing."""
     if required:
+        if missing is not None:
+            checks.quarantine(f"missing value: {name}", missing & ~bad & ~unusable)
         checks.quarantine(f"unreadable {kind}: {name}", bad & ~unusable)
     else:
         checks.note(bad, name, text, f"unreadable {kind}, value ignored")
@@ -339,6 +347,7 @@ def load_table(
     relative = path.relative_to(data_dir).as_posix() if data_dir else path.name
     settings = _settings(config)
     raw = read_file(path, table, settings, relative)
+    read = raw.read
     frame, checks, notes, _names = _convert(table, raw, settings, relative)
     count = len(frame)
     quarantined = np.zeros(count, dtype=bool)
@@ -349,7 +358,6 @@ def load_table(
     frame["_file"] = pd.Series(relative, index=frame.index, dtype="str")
     frame["_line"] = lines
     frame["_key"] = (relative + ":" + lines.astype("str")).astype("str")
-    accepted = frame[~quarantined].reset_index(drop=True)
 
     original = _unique_names([str(h) for h in raw.headers])
     rows_out = np.flatnonzero(quarantined)
@@ -375,6 +383,9 @@ def load_table(
         quarantine = pd.concat([quarantine, rejected], ignore_index=True)
         quarantine = quarantine.sort_values("line", kind="stable").reset_index(drop=True)
     quarantine = quarantine.astype({c: "str" for c in quarantine.columns if c != "line"})
+    raw.cells = raw.cells.iloc[:0]  # free the raw text before copying the accepted rows
+    accepted = frame[~quarantined].reset_index(drop=True) if len(rows_out) else frame
+    del frame
 
     reasons: dict[str, int] = {}
     for key, mask, _text in checks.masks:
@@ -391,7 +402,7 @@ def load_table(
         encoding=raw.encoding,
         sheet=raw.sheet,
         header_line=raw.header_line,
-        read=raw.read,
+        read=read,
         accepted=len(accepted),
         quarantined=len(quarantine),
         reasons=dict(sorted(reasons.items(), key=lambda item: -item[1])),

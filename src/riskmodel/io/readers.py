@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from riskmodel.io.cells import column_text, series_text
@@ -250,7 +251,8 @@ def read_csv(path: Path, table: Table, settings: dict, display: str) -> RawTable
 def _read_csv_fast(
     path: Path, encoding: Encoding, delimiter: str, headers: list[str], header_line: int
 ) -> tuple[pd.DataFrame, np.ndarray, list] | None:
-    """pyarrow's parser; None when a row has the wrong number of fields (slow path then)."""
+    """pyarrow's parser; None when a row has the wrong number of fields or a cell holds a
+    line break (then the csv module reads the file, keeping exact physical lines)."""
     if encoding.errors != "strict":
         return None
     names = [f"c{i}" for i in range(len(headers))]
@@ -285,6 +287,9 @@ def _read_csv_fast(
         return None
     if invalid:
         return None
+    for name in names:
+        if pc.any(pc.match_substring(arrow.column(name), "\n")).as_py():
+            return None  # a quoted line break: the slow path keeps physical line numbers
     cells = pd.DataFrame(
         {
             position: arrow.column(name).to_pandas(types_mapper=pd.ArrowDtype).astype("str")
