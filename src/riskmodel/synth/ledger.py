@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskmodel.synth.identity import make_credit_codes
+
 # (summary, category, account_code, direction, median yuan, sigma, payee kind, weight)
 # payee kinds: vendor, utility, villager, cadre, company, treasury, bank, none
 LEDGER_ITEMS: tuple[tuple[str, str, str, str, float, float, str, float], ...] = (
@@ -25,7 +27,7 @@ LEDGER_ITEMS: tuple[tuple[str, str, str, str, float, float, str, float], ...] = 
     ("银行存款利息", "其他收入", "531", "收入", 36.0, 0.7, "bank", 0.04),
     ("村集体经济分红收入", "投资收益", "561", "收入", 8600.0, 0.6, "company", 0.015),
 )
-UTILITY = ("国网湖南省电力有限公司衡阳县供电分公司", "91430421MA4L0ABC1X")
+UTILITY_NAME = "国网湖南省电力有限公司衡阳县供电分公司"
 TELECOM = "中国电信股份有限公司衡阳县分公司"
 VENDORS = (
     "西渡镇文化用品店",
@@ -61,6 +63,7 @@ def build_ledger(county) -> None:
     order = np.argsort(village_of_person, kind="stable")
     bounds = np.searchsorted(village_of_person[order], np.arange(len(villages) + 1))
     companies_pool = county.vendor_companies
+    utility_code = make_credit_codes(np.random.default_rng(0), 1, county.settings["county_code"])[0]
     for village in range(len(villages)):
         village_cadres = cadres[cadres["village"] == village]
         cadre_people = village_cadres["person"].to_numpy()
@@ -116,7 +119,7 @@ def build_ledger(county) -> None:
                 person = int(other_cadres[int(rng.integers(0, len(other_cadres)))])
                 payee, payee_id, account = names[person], ids[person], county.account(person)
             elif kind == "utility":
-                payee, payee_id, account = UTILITY[0], UTILITY[1], ""
+                payee, payee_id, account = UTILITY_NAME, utility_code, ""
             elif kind == "telecom":
                 payee, payee_id, account = TELECOM, "", ""
             elif kind == "treasury":
