@@ -25,10 +25,6 @@ from riskmodel.evaluate import evaluate_frames, format_result, load_truth, score
 
 def write_synthetic(out: Path, seed: int, scale: str) -> None:
     """Write a synthetic county with its ``_truth`` into ``out``."""
-    synth = importlib.import_module("riskmodel.synth")
-    if hasattr(synth, "write_county"):
-        synth.write_county(out, seed=seed, scale=scale)
-        return
     cli = importlib.import_module("riskmodel.synth.cli")
     cli.synth_command(argparse.Namespace(out=str(out), seed=seed, scale=scale))
 
