@@ -305,7 +305,6 @@ def _household_assets(context: RuleContext, config: Config) -> pd.DataFrame:
     """Assets per household: ``household, owner_id, asset, asset_kind, since, until``."""
 
     def build() -> pd.DataFrame:
-        households = common.household_map(context)
         parts = []
         vehicles = context.table("vehicles")
         if not vehicles.empty:
@@ -413,8 +412,7 @@ def _household_assets(context: RuleContext, config: Config) -> pd.DataFrame:
         if "asset_id" not in assets:
             assets["asset_id"] = ""
         assets["asset_id"] = assets["asset_id"].fillna("").astype("str")
-        assets["household"] = assets["owner_id"].map(households)
-        assets["household"] = assets["household"].fillna("P:" + assets["owner_id"])
+        assets["household"] = common.household_of(context, assets["owner_id"])
         return assets
 
     return context.cached("household_assets", build)
@@ -529,7 +527,7 @@ def _relative_payments(context: RuleContext, config: Config, same_village: bool)
             ]
         people = common.residents(context)
         disability = (
-            rows["person_id"].map(people.set_index("person_id")["disability"]).astype("str")
+            rows["person_id"].map(common.resident_index(context)["disability"]).astype("str")
             if "disability" in people
             else pd.Series("", index=rows.index)
         )
@@ -852,7 +850,7 @@ def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.Data
     people = common.residents(context)
     if "village_code" not in people or paid.empty:
         return empty_evidence()
-    home = paid["person_id"].map(people.set_index("person_id")["village_code"].astype("str"))
+    home = paid["person_id"].map(common.resident_index(context)["village_code"].astype("str"))
     rows = paid.assign(home_village=home.fillna("").to_numpy())
     rows = rows[
         (rows["home_village"] != "")
@@ -904,8 +902,7 @@ def paid_after_exit(context: RuleContext, config: Config, params: Params) -> pd.
     One row per person and program: exit date and the amount paid after it.
     """
     paid = common.means_tested_payments(context, config)
-    people = common.residents(context)
-    exits = pd.to_datetime(people.set_index("person_id")["exit_date"], errors="coerce")
+    exits = pd.to_datetime(common.resident_index(context)["exit_date"], errors="coerce")
     rows = paid.assign(exit_date=paid["person_id"].map(exits))
     limit = rows["exit_date"] + pd.Timedelta(days=int(params["grace_days"]))
     rows = rows[rows["exit_date"].notna() & (rows["pay_date"] > limit)]
@@ -954,7 +951,7 @@ def age_ineligible(context: RuleContext, config: Config, params: Params) -> pd.D
     people = common.residents(context)
     if "birth_date" not in people or paid.empty:
         return empty_evidence()
-    birth = pd.to_datetime(paid["person_id"].map(people.set_index("person_id")["birth_date"]))
+    birth = pd.to_datetime(paid["person_id"].map(common.resident_index(context)["birth_date"]))
     age = (paid["pay_date"] - birth).dt.days / 365.25
     rows = paid.assign(age=age.to_numpy())
     rows = rows[(rows["age"] < rows["age_min"]) | (rows["age"] > rows["age_max"] + 1)]
@@ -1007,9 +1004,8 @@ def disability_subsidy_without_disability(
     """
     paid = common.payments(context, config)
     paid = paid[paid["family"].isin(DISABILITY_FAMILIES)]
-    people = common.residents(context)
-    grade = paid["person_id"].map(people.set_index("person_id")["disability"].astype("str"))
-    known = paid["person_id"].isin(people["person_id"])
+    grade = paid["person_id"].map(common.resident_index(context)["disability"].astype("str"))
+    known = paid["person_id"].isin(common.resident_index(context).index)
     none_words = grade.fillna("").isin(["", "无", "否", "nan", "None"])
     rows = paid[known & none_words]
     if rows.empty:

@@ -389,12 +389,9 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         paid = paid[paid["account_no"].astype("str").fillna("") != ""]
         holders = common.account_holders(context, config)
         rows = paid.merge(holders, on="account_no", how="left")
-        rows["holder_id"] = rows["holder_id"].fillna("").astype("str")
+        rows["holder_id"] = common.as_text(rows["holder_id"]).astype("object")
         rows["holder_is_institution"] = rows["holder_is_institution"].fillna(False).astype(bool)
-        households = common.household_map(context)
-        rows["holder_household"] = (
-            rows["holder_id"].map(households).fillna("P:" + rows["holder_id"])
-        )
+        rows["holder_household"] = common.household_of(context, rows["holder_id"])
         rows["same_household"] = (
             (rows["holder_id"] == "")
             | (rows["holder_household"] == rows["household"])
@@ -705,8 +702,7 @@ def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.Dat
         }
     )
     frame = frame[frame["phone"] != ""]
-    households = common.household_map(context)
-    frame["household"] = frame["holder_id"].map(households).fillna("P:" + frame["holder_id"])
+    frame["household"] = common.household_of(context, frame["holder_id"])
     officials = common.officials(context, config)
     owner = pd.Series(dtype="str")
     if "phone" in officials:
