@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.io.headers import ZERO_WIDTH
 
@@ -21,6 +23,11 @@ FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
     0x3002: ord("."),  # ideographic full stop typed as a decimal point
 }
 _ZERO_WIDTH_PATTERN = f"[{ZERO_WIDTH}]"
+# a value starting or ending with whitespace (RE2 syntax: used through pyarrow directly)
+_SPACE_CLASS = (
+    r"[\s\x0b\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+)
+_PADDED = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$"
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 DATE_DTYPE = "datetime64[ns]"
 
@@ -43,6 +50,9 @@ def clean_text(text: pd.Series) -> pd.Series:
         text = text.fillna("")
     if text.str.contains(_ZERO_WIDTH_PATTERN, regex=True).any():
         text = text.str.replace(_ZERO_WIDTH_PATTERN, "", regex=True)
+    padded = pc.match_substring_regex(pa.array(text), _PADDED)
+    if not pc.any(padded).as_py():
+        return text  # nothing to strip: no copy of a big column
     return text.str.strip()
 
 

@@ -48,6 +48,9 @@ def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
 def _normalise(uniques: pd.Series) -> pd.Series:
     """ids.normalise_id on the distinct values that need it; strip an exact float suffix."""
+    digits = uniques.str.fullmatch(r"[0-9]*").to_numpy(dtype=bool)
+    if digits.all():
+        return uniques  # the common case: nothing to change, no copy
     clean = uniques.str.fullmatch(r"[0-9A-Za-z]*").to_numpy(dtype=bool)
     normal = uniques.copy()
     if not clean.all():
@@ -132,13 +135,18 @@ def check_plain_codes(text: pd.Series, is_account: bool = False) -> IdentifierCo
     Both drop an exact float suffix (``430421100201.0``). Works on the whole column with
     vectorised string operations (these columns are often unique per row).
     """
-    text = text.reset_index(drop=True).astype("str").fillna("")
+    text = text.reset_index(drop=True)
+    if not isinstance(text.dtype, pd.StringDtype):
+        text = text.astype("str")
+    if text.hasnans:
+        text = text.fillna("")
     if is_account:
         normal = _normalise(text)
     else:
         wide = ~pc.string_is_ascii(pa.array(text)).to_numpy(zero_copy_only=False)
-        normal = text.copy()
+        normal = text
         if wide.any():
+            normal = text.copy()
             normal[wide] = text[wide].str.translate(FULLWIDTH).str.strip()
         normal = _drop_float_suffix(normal)
     damaged = _scientific(normal)

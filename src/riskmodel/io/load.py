@@ -234,13 +234,13 @@ def _convert(
                     text.iloc[where].reset_index(drop=True), kind, name
                 )
                 checks.note_rows(where, name, masked, _problem_texts(checked.problem[where]))
-            output[name] = values.mask(values == "", None)
+            output[name] = _blank_to_missing(values)
             if checked.is_valid is not None:
                 output[f"is_valid_{name}"] = checked.is_valid & ~(values == "").to_numpy(bool)
         else:
             if required:
                 checks.note(empty, name, text, "missing value")
-            output[name] = text.mask(text == "", None)
+            output[name] = _blank_to_missing(text)
     any_specs = [spec for spec in required_any if len(spec) > 1]
     for spec in any_specs:
         empty = np.ones(count, dtype=bool)
@@ -264,9 +264,15 @@ def _convert(
             continue
         if name in frame.columns:
             continue
-        frame[name] = cleaned[position].mask(cleaned[position] == "", None)
+        frame[name] = _blank_to_missing(cleaned[position])
     frame.index = pd.RangeIndex(count)
     return frame, checks, notes, header_map.names
+
+
+def _blank_to_missing(text: pd.Series) -> pd.Series:
+    """'' -> missing; the column itself when it has no empty cell (no copy)."""
+    empty = text == ""
+    return text.mask(empty, None) if empty.any() else text
 
 
 def _problem_texts(codes: np.ndarray) -> np.ndarray:
