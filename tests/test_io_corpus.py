@@ -478,3 +478,25 @@ def test_quoted_line_break_keeps_physical_line_numbers(tmp_path):
     loaded = load_table(path, "payments")
     assert loaded.frame["_line"].tolist() == [2, 4]
     assert loaded.frame["备注"].iloc[0] == "第一行\n第二行"
+
+
+def test_id_with_digits_lost_to_excel_is_quarantined(tmp_path):
+    damaged = f"{float(ID_B):.0f}"  # what Excel shows after storing the ID as a number
+    assert damaged.endswith("000") or damaged != ID_B
+    rows = [GOOD[0], [ID_B[:15] + "000", "李四", "低保金", "120", "2024-03-05"]]
+    loaded = load_table(write_csv(tmp_path / "p.csv", rows), "payments")
+    assert reasons(loaded) == {3: "damaged by Excel (digits lost, ends in 000): id_number"}
+
+
+def test_valid_id_ending_in_000_is_not_damaged(tmp_path):
+    first17 = next(
+        f"4304211960{month:02d}{day:02d}{tens}00"
+        for month in range(1, 13)
+        for day in range(1, 29)
+        for tens in range(10)
+        if ids.check_digit(f"4304211960{month:02d}{day:02d}{tens}00") == "0"
+    )
+    assert (first17 + "0").endswith("000")
+    rows = [[first17 + "0", "张三", "低保金", "120", "2024-03-05"]]
+    loaded = load_table(write_csv(tmp_path / "p.csv", rows), "payments")
+    assert loaded.quarantine.empty and loaded.frame["is_valid_id_number"].all()

@@ -24,7 +24,10 @@ PROBLEM_TEXT = {
     **ids.PROBLEMS,
     "lost_final_x": "17 digits whose check character is X: the final X was lost, restored",
     "bad_credit_code": "not a valid unified social credit code (GB 32100)",
+    "excel_digits_lost": "18 digits ending in 000 with a wrong check character: stored as a "
+    "number by Excel, the last digits were lost",
 }
+DAMAGE_PROBLEMS = ("scientific_notation", "excel_digits_lost")
 
 
 @dataclass
@@ -85,7 +88,10 @@ def check_resident_ids(text: pd.Series, repair_lost_x: bool = True) -> Identifie
                 normal.iat[position] = first17 + "X"
                 valid[position] = True
                 problem[position] = "lost_final_x"
-    damaged = problem == "scientific_notation"
+    lost = (problem == "bad_check_digit") & normal.str.fullmatch(r"[0-9]{15}000").to_numpy(bool)
+    problem[lost] = "excel_digits_lost"
+    valid[lost] = False
+    damaged = np.isin(problem, DAMAGE_PROBLEMS)
     return IdentifierColumn(
         values=pd.Series(normal.to_numpy(dtype=object)[codes], index=text.index, dtype="str"),
         is_valid=valid[codes],

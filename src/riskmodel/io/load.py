@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel import ids
 from riskmodel.config import load_config
 from riskmodel.io import coerce, identifiers, rows
 from riskmodel.io.errors import DataError
@@ -225,7 +226,14 @@ def _convert(
             damaged = checked.damaged
             if damaged.any():
                 if required:
-                    checks.quarantine(f"damaged by Excel (scientific notation): {name}", damaged)
+                    scientific = damaged & (checked.problem == "scientific_notation")
+                    checks.quarantine(
+                        f"damaged by Excel (scientific notation): {name}", scientific & ~unusable
+                    )
+                    checks.quarantine(
+                        f"damaged by Excel (digits lost, ends in 000): {name}",
+                        damaged & ~scientific & ~unusable,
+                    )
                 values = values.mask(damaged, "")
             suspect = (checked.problem != "") & ~empty & ~(damaged & required)
             if suspect.any():
@@ -339,7 +347,9 @@ def load_table(
     N``; ``wrong number of fields``; ``missing value: <column>`` (an empty required
     column; required free-text columns such as a name are accepted and listed in
     data_quality instead); ``unreadable amount|date|number|ratio: <column>`` in a required
-    column; ``damaged by Excel (scientific notation): <column>`` in a required identifier.
+    column; ``damaged by Excel (scientific notation | digits lost, ends in 000): <column>``
+    in a required identifier (an 18-digit number stored as a number in Excel keeps only 15
+    significant digits).
     In optional columns the same problems empty the value and are listed in data_quality.
 
     Raises
@@ -413,7 +423,7 @@ def load_table(
         quarantined=len(quarantine),
         reasons=dict(sorted(reasons.items(), key=lambda item: -item[1])),
         suspect_values=len(data_quality),
-        notes=[*raw.notes, *notes],
+        notes=[ids.redact_identifiers(note) for note in (*raw.notes, *notes)],
         seconds=round(time.perf_counter() - started, 3),
     )
     return TableLoad(accepted, quarantine, data_quality, report)
@@ -509,7 +519,7 @@ def load_folder(
             try:
                 loaded = load_table(path, name, {"loading": settings}, folder)
             except DataError as exc:
-                errors.extend(exc.problems)
+                errors.extend(ids.redact_identifiers(problem) for problem in exc.problems)
                 continue
             finally:
                 if bar is not None:
