@@ -279,3 +279,33 @@ def test_no_evidence_gives_empty_frames_with_columns():
     leads, lead_evidence = build_leads(empty, None, {}, tables(), CONFIG)
     assert leads.empty and list(leads.columns) == LEAD_COLUMNS
     assert lead_evidence.empty and list(lead_evidence.columns) == EVIDENCE_COLUMNS
+
+
+def test_village_context_lifts_leads_of_an_anomalous_village_only():
+    findings = pd.DataFrame(
+        {
+            "detector_id": ["D_SHORTFALL"],
+            "entity_type": ["village"],
+            "entity_id": [V1],
+            "village_code": [V1],
+            "anomaly": [1.0],
+            "amount_at_risk": [6000.0],
+            "detail": ["少发"],
+            "top_features": [""],
+            "official_id": [""],
+            "related_ids": [""],
+            "program_code": ["DB"],
+            "source_table": ["payments"],
+            "source_key": [""],
+            "mitigation": [""],
+            "fields": ["{}"],
+        }
+    )
+    plain, _ = run(config=ENTITY_CONFIG)
+    lifted, _ = run(findings=findings, config=ENTITY_CONFIG)
+    before = plain.set_index("entity_id")
+    after = lifted.set_index("entity_id")
+    assert after.loc[OTHER, "score"] > before.loc[OTHER, "score"]  # same village V1
+    assert "旁证" in after.loc[OTHER, "reasons"]
+    assert after.loc[TYPO, "score"] == before.loc[TYPO, "score"]  # village V2 is quiet
+    assert after.loc[LOOKALIKE, "score"] == before.loc[LOOKALIKE, "score"]  # look-alike

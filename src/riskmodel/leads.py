@@ -1,24 +1,35 @@
 """Leads: related findings grouped around one focal entity, triaged, ranked, diffed.
 
-Grouping. Every evidence row and detector finding is an *item*. Items are joined (union-find)
-when they share an identifier: the entity they flag, the responsible official they name, or an
-identifier in their ``related_ids``. So a cadre, his relatives' welfare payments, the card he
-holds for others and his relative's company's contract become one lead. Three guards keep a
-lead from swallowing a village: village and program codes never join items; an identifier shared
-by more than ``scoring.leads.max_hub_items`` items (a collective account, a busy bookkeeper)
-does not join them; and an item that carries a mitigation (a possible harmless look-alike)
-joins others only through its own entity: a look-alike never drags a real case down
-or rides on it.
+Grouping (``scoring.leads.grouping``). Every evidence row and detector finding is an *item*.
 
-Focal entity. The official named most strongly in a lead when there is one (the commission
-acts on officials); else the entity with the strongest signal.
+* ``entity`` (default): one lead per flagged entity (person, account, company, project,
+  payee, village, official), naming its responsible official; then every official named by
+  leads scoring at least ``bundle_min_score`` gets a *bundle* lead (his own lead, or a new one)
+  listing those entities in ``related_ids`` and carrying their evidence rows, scored by
+  noisy-OR of his own signals and the bundled leads (:func:`bundle_officials`). So the cadre,
+  his relatives' welfare payments, the card he holds for others and his relative's company's
+  contract are one case at the top of the list, while each entity keeps the lead a department
+  needs to recover its money.
+* ``official``: items are joined (union-find) through the entity they flag and the official
+  they name — the bundled case *replaces* the entity leads.
 
-Score. Noisy-OR over the distinct rules and detectors of the lead (as in
-:mod:`riskmodel.scoring`), so a lead with three independent red flags outranks one with one.
+Guards in both modes: village and program codes never join items; an identifier shared by more
+than ``max_hub_items`` items (a collective account, a busy bookkeeper) does not join them; an
+item that carries a mitigation (a possible harmless look-alike) joins others only through its
+own entity and is never bundled: a look-alike neither drags a real case down nor rides on it.
+Why ``entity`` is the default: on the synthetic county (benchmarks/bench_quality.py) the
+official grouping chains most findings of a corrupt village into two or three leads, which
+hides the individual recoveries and leaves the rest of the top 100 to weak leads.
+
+Score. Noisy-OR over the distinct rule families and detectors of the lead (as in
+:mod:`riskmodel.scoring`), plus the village context: a lead in a village whose own village-level
+signals (shortfalls, invented-looking ledger, peer anomalies, complaints about the village)
+score V gets a signal ``village_context_weight × V/100`` (:func:`village_context`).
 
 Triage. 数据纠错 when every item is a data-quality rule; 线索移交 when a high-severity rule
 fired without mitigation and an official is involved, or the score reaches
-``scoring.leads.transfer_score``; else 督促整改 (compliance problems, low severity, look-alikes).
+``scoring.leads.transfer_score``; else 督促整改 (compliance problems, low severity, look-alikes,
+whose reasons start with 可能为合理情形 and quote the mitigation).
 
 Stable id. ``L`` + 12 hex digits of sha1(focal entity type | focal id | family), family being
 ``official`` for an official's lead, ``data_quality`` for a data error, else the category of
