@@ -98,7 +98,7 @@ def test_damaged_valid_csv_gives_data_error_or_a_table(tmp_path, prefix, cut):
     check_reconciles(path)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=30)
 @given(values=st.lists(st.one_of(st.text(max_size=20), CELLS), min_size=1, max_size=30))
 def test_id_checking_of_any_text_keeps_every_row(tmp_path, values):
     frame = pd.DataFrame(
