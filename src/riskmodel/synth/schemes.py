@@ -18,6 +18,7 @@ from riskmodel.synth.payments import PROGRAM_INDEX, PROGRAMS
 
 STANDARD = {p[0]: p[3] for p in PROGRAMS}
 MONTHLY = ("MZ01", "MZ02", "CL01", "CL02", "MZ03", "MZ04")
+SKIM_WEIGHTS = {"MZ01": 0.55, "MZ02": 0.15, "MZ03": 0.12, "CL01": 0.09, "CL02": 0.09}
 
 
 class Planter:
@@ -533,7 +534,9 @@ def plant_skimming(p: Planter) -> None:
             break
     else:
         return
-    program = options[int(rng.integers(0, len(options)))]
+    # most skimming hits the big monthly programs; small allowances are skimmed too
+    weights = np.array([SKIM_WEIGHTS[c] for c in options])
+    program = options[int(rng.choice(len(options), p=weights / weights.sum()))]
     taken.add((village, program))
     p.skimmed = taken
     start = int(rng.integers(1, 6))
