@@ -61,9 +61,18 @@ def _is_company_code(values: pd.Series) -> np.ndarray:
 
 
 def _resolved_people(
-    table_name: str, table: pd.DataFrame, column: str, crosswalk: pd.DataFrame | None
+    table_name: str,
+    table: pd.DataFrame,
+    column: str,
+    crosswalk: pd.DataFrame | None,
+    memo: dict | None = None,
 ) -> pd.Series:
     """``column`` of ``table`` mapped to resolved person ids via the crosswalk."""
+    if memo is not None:
+        key = (table_name, column)
+        if key not in memo:
+            memo[key] = _resolved_people(table_name, table, column, crosswalk)
+        return memo[key]
     own = _text(table[column])
     if crosswalk is None or crosswalk.empty or "_key" not in table.columns:
         return own
@@ -94,6 +103,7 @@ def _node_ids(
     table: pd.DataFrame,
     crosswalk: pd.DataFrame | None,
     officials_by_name: pd.Series,
+    memo: dict | None = None,
 ) -> pd.Series | None:
     """Node ids (``kind:value``) of one end of an edge for every row; '' where missing."""
     columns = list(reference["columns"])
@@ -107,7 +117,7 @@ def _node_ids(
         key = _text(table[scope]) + "|" + normalise_names(table[columns[0]])
         value = key.map(officials_by_name).fillna("").astype(str)
     elif kind in ("person", "party") and len(columns) == 1 and not reference.get("resolved"):
-        value = _resolved_people(table_name, table, columns[0], crosswalk)
+        value = _resolved_people(table_name, table, columns[0], crosswalk, memo)
     else:
         value = _joined(table, columns)
     if kind == "party":
@@ -180,35 +190,51 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _source_keys(keys: pd.Series, groups: pd.DataFrame, limit: int) -> pd.Series:
-    """First ``limit`` source keys of each group, ';'-joined."""
-    frame = groups.assign(_k=keys.to_numpy())
-    frame = frame[frame.groupby(["u", "v"]).cumcount() < limit]
-    return frame.groupby(["u", "v"], sort=False)["_k"].agg(";".join)
-
-
 def _aggregate(
     rows: pd.DataFrame, table: pd.DataFrame, spec: Mapping[str, Sequence[str]], limit: int
 ) -> pd.DataFrame:
-    """One edge per (u, v) with the declared aggregations."""
-    grouped = rows.groupby(["u", "v"], sort=False)
-    result = grouped.size().rename("rows").to_frame()
+    """One edge per (u, v) with the declared aggregations (grouped on integer codes)."""
+    u_codes, u_values = pd.factorize(rows["u"])
+    v_codes, v_values = pd.factorize(rows["v"])
+    width = max(len(v_values), 1)
+    group, pairs = pd.factorize(u_codes.astype(np.int64) * width + v_codes)
+    count = len(pairs)
+    result = pd.DataFrame(
+        {
+            "u": np.asarray(u_values, dtype=object)[pairs // width],
+            "v": np.asarray(v_values, dtype=object)[pairs % width],
+            "rows": np.bincount(group, minlength=count),
+        }
+    )
     for attribute, (column, how) in spec.items():
         if column not in table.columns:
             continue
         values = table.loc[rows.index, column]
-        frame = rows[["u", "v"]].assign(_x=values.to_numpy())
-        by = frame.groupby(["u", "v"], sort=False)["_x"]
-        if how == "months":
-            months = pd.to_datetime(values, errors="coerce").dt.to_period("M")
-            by = frame.assign(_x=months.to_numpy()).groupby(["u", "v"], sort=False)["_x"]
-            result[attribute] = by.nunique()
-        elif how == "size":
-            result[attribute] = by.size()
-        else:
-            result[attribute] = getattr(by, how)()
-    result["source_keys"] = _source_keys(rows["_key"], rows[["u", "v"]], limit)
-    return result.reset_index()
+        if how == "size":
+            present = values.notna().to_numpy(dtype=float)
+            result[attribute] = np.bincount(group, weights=present, minlength=count)
+            result[attribute] = result[attribute].astype(np.int64)
+        elif how == "sum":
+            numbers = pd.to_numeric(values, errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            result[attribute] = np.bincount(group, weights=numbers, minlength=count)
+        elif how in ("nunique", "months"):
+            if how == "months":
+                dates = pd.to_datetime(values, errors="coerce")
+                keys = (dates.dt.year * 12 + dates.dt.month).to_numpy(dtype=float)
+            else:
+                keys = pd.factorize(values)[0].astype(float)
+                keys[keys < 0] = np.nan
+            distinct = pd.DataFrame({"g": group, "k": keys}).dropna().drop_duplicates()
+            result[attribute] = np.bincount(distinct["g"].to_numpy(), minlength=count)
+        else:  # min, max
+            frame = pd.DataFrame({"g": group, "x": values.to_numpy()})
+            extreme = getattr(frame.groupby("g")["x"], how)().reindex(range(count))
+            result[attribute] = extreme.to_numpy()
+    keys = pd.DataFrame({"g": group, "k": rows["_key"].to_numpy()})
+    keys = keys[keys.groupby("g").cumcount().to_numpy() < limit]
+    joined = keys.groupby("g", sort=True)["k"].agg(";".join)
+    result["source_keys"] = joined.reindex(range(count)).to_numpy()
+    return result
 
 
 def edge_frame(
@@ -217,20 +243,28 @@ def edge_frame(
     crosswalk: pd.DataFrame | None,
     settings: Mapping[str, Any],
     officials_by_name: pd.Series | None = None,
+    memo: dict | None = None,
 ) -> pd.DataFrame:
-    """The edges of one declared kind as a DataFrame (``u``, ``v``, attributes)."""
+    """The edges of one declared kind as a DataFrame (``u``, ``v``, attributes).
+
+    ``memo`` (a dict shared across calls) keeps resolved person columns of the full tables.
+    """
     table_name = declaration["table"]
     table = tables.get(table_name)
     empty = pd.DataFrame(columns=["u", "v"])
     if table is None or table.empty:
         return empty
-    table = _filter(table, declaration.get("where"))
     if officials_by_name is None:
         officials_by_name = _officials_by_name(tables)
-    u = _node_ids(declaration["source"], table_name, table, crosswalk, officials_by_name)
-    v = _node_ids(declaration["target"], table_name, table, crosswalk, officials_by_name)
+    # node ids on the whole table (resolved person columns are shared across kinds), then
+    # the declared row filter
+    u = _node_ids(declaration["source"], table_name, table, crosswalk, officials_by_name, memo)
+    v = _node_ids(declaration["target"], table_name, table, crosswalk, officials_by_name, memo)
     if u is None or v is None:
         return empty
+    table = _filter(table, declaration.get("where"))
+    u = u.loc[table.index]
+    v = v.loc[table.index]
     keys = (
         table["_key"].astype(str)
         if "_key" in table.columns
@@ -398,8 +432,12 @@ def build_graph(
             continue
         attributes = _records(nodes.drop(columns=["node"]))
         graph.add_nodes_from(zip(nodes["node"].to_numpy(), attributes, strict=True))
+    memo: dict = {}
     frames = [
-        (declaration, edge_frame(declaration, available, crosswalk, settings, officials_by_name))
+        (
+            declaration,
+            edge_frame(declaration, available, crosswalk, settings, officials_by_name, memo),
+        )
         for declaration in edge_kinds
     ]
     shared = [edges for declaration, edges in frames if declaration.get("shared_only")]
