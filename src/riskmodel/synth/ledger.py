@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from riskmodel.synth.identity import make_credit_codes
+
+if TYPE_CHECKING:
+    from riskmodel.synth.county import County
 
 # (summary, category, account_code, direction, median yuan, sigma, payee kind, weight)
 # payee kinds: vendor, utility, villager, cadre, company, treasury, bank, none
@@ -44,7 +49,7 @@ BANK = "衡阳县农村商业银行"
 SCALE_WAGES = (1650.0, 1860.0, 2050.0, 2280.0, 2460.0, 2700.0)
 
 
-def build_ledger(county) -> None:
+def build_ledger(county: County) -> None:
     """Baseline (honest) vouchers for every village; planted schemes edit them later."""
     rng = county.rng
     conf = county.settings["ledger"]
@@ -187,7 +192,7 @@ def build_ledger(county) -> None:
     county.ledger = ledger
 
 
-def finalise_ledger(county) -> None:
+def finalise_ledger(county: County) -> None:
     """Order by village and date, number vouchers restarting per village and month."""
     if county.pending_ledger_rows:
         frame = pd.DataFrame(county.pending_ledger_rows)
@@ -204,6 +209,6 @@ def finalise_ledger(county) -> None:
     county.ledger = ledger
 
 
-def add_rows(county, rows: list[dict]) -> None:
+def add_rows(county: County, rows: list[dict]) -> None:
     """Queue planted vouchers (dicts with the ledger's columns, ``date`` a Timestamp)."""
     county.pending_ledger_rows.extend(rows)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from riskmodel.synth import names as name_data
 from riskmodel.synth.identity import make_account_numbers, make_credit_codes, make_phones
+
+if TYPE_CHECKING:
+    from riskmodel.synth.county import County
 
 PROJECT_KINDS = (
     "村组道路硬化工程",
@@ -31,7 +36,7 @@ COMPLAINT_CATEGORIES = (
 )
 
 
-def build_companies(county) -> None:
+def build_companies(county: County) -> None:
     """Construction firms and small businesses; legal reps are residents or outsiders."""
     rng = county.rng
     people = county.people
@@ -117,7 +122,7 @@ def build_companies(county) -> None:
 
 
 def add_company(
-    county,
+    county: County,
     name: str,
     rep_person: int,
     shareholder: int | None = None,
@@ -176,7 +181,7 @@ def add_company(
     return row
 
 
-def build_projects(county) -> None:
+def build_projects(county: County) -> None:
     """Village projects won by construction firms, with tender-to-acceptance dates and payments."""
     rng = county.rng
     villages = county.villages
@@ -201,7 +206,7 @@ def build_projects(county) -> None:
 
 
 def _project_row(
-    county,
+    county: County,
     rng,
     village: int,
     serial: int,
@@ -243,7 +248,7 @@ def _project_row(
 
 
 def _payments_for(
-    county,
+    county: County,
     rng,
     project: pd.Series,
     shares: tuple[float, ...] | None = None,
@@ -285,7 +290,7 @@ def _payments_for(
     )
 
 
-def build_background_complaints(county) -> None:
+def build_background_complaints(county: County) -> None:
     """Complaints about random villages and cadres (mostly without findings)."""
     rng = county.rng
     villages = county.villages
@@ -308,7 +313,7 @@ def build_background_complaints(county) -> None:
 
 
 def _complaint_row(
-    county,
+    county: County,
     rng,
     village: int,
     cadres: pd.DataFrame,

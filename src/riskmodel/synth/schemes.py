@@ -6,6 +6,8 @@ with the entities a correct lead must name. Amounts, months and sizes vary with 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,9 @@ from riskmodel.synth.names import given_names, surname_table
 from riskmodel.synth.officials import household_kin
 from riskmodel.synth.payments import PROGRAM_INDEX, PROGRAMS
 
+if TYPE_CHECKING:
+    from riskmodel.synth.county import County
+
 STANDARD = {p[0]: p[3] for p in PROGRAMS}
 MONTHLY = ("MZ01", "MZ02", "CL01", "CL02", "MZ03", "MZ04")
 SKIM_WEIGHTS = {"MZ01": 0.55, "MZ02": 0.15, "MZ03": 0.12, "CL01": 0.09, "CL02": 0.09}
@@ -24,7 +29,7 @@ SKIM_WEIGHTS = {"MZ01": 0.55, "MZ02": 0.15, "MZ03": 0.12, "CL01": 0.09, "CL02": 
 class Planter:
     """Shared state while planting: which people and villages are already used."""
 
-    def __init__(self, county) -> None:
+    def __init__(self, county: County) -> None:
         self.county = county
         self.rng = county.rng
         self.used: set[int] = set()
@@ -145,7 +150,7 @@ class Planter:
         self.county.extra_payments.append(frame)
 
 
-def plant_all(county) -> None:
+def plant_all(county: County) -> None:
     """Plant every scheme, then look-alikes and honest noise."""
     planter = Planter(county)
     for name in SCHEMES:
@@ -272,7 +277,7 @@ def _cadre_relative(
     return None
 
 
-def _declare(county, cadre: int, relative: int, relation: str) -> None:
+def _declare(county: County, cadre: int, relative: int, relation: str) -> None:
     if relation == "配偶的兄弟姐妹":
         spouse = [m for m, r in household_kin(county.population, cadre) if r == "配偶"]
         if spouse:
@@ -323,7 +328,7 @@ def plant_relative_favoured(p: Planter) -> None:
     )
 
 
-def projects_module_vehicle(county, person: int, rng) -> str:
+def projects_module_vehicle(county: County, person: int, rng) -> str:
     from riskmodel.synth.county import _vehicle_rows
 
     kind = ("小型轿车", "小型普通客车", "轻型普通货车")[int(rng.integers(0, 3))]
@@ -966,7 +971,7 @@ SCHEMES = {
 
 
 # --- look-alikes -----------------------------------------------------------------------------
-def _clean_villages(county) -> list[int]:
+def _clean_villages(county: County) -> list[int]:
     return [v for v in range(len(county.villages)) if v not in set(county.corrupt_villages)]
 
 

@@ -11,6 +11,7 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,13 +19,16 @@ import pandas as pd
 from riskmodel.schemas import aliases_for, get_table
 from riskmodel.synth.payments import programs_table
 
+if TYPE_CHECKING:
+    from riskmodel.synth.county import County
+
 BIG_TABLES = ("payments", "ledger", "residents")
 WRITE_CHUNK_ROWS = 250_000
 DATE_STYLES = ("iso", "slash", "compact", "chinese")
 TRUTH_DIR = "_truth"
 
 
-def output_tables(county) -> dict[str, pd.DataFrame]:
+def output_tables(county: County) -> dict[str, pd.DataFrame]:
     """The county's tables with canonical columns only (clean, before formatting)."""
     people = county.people
     register = people[people["in_register"]]
@@ -537,7 +541,7 @@ def write_table(
     return file_name, records, positions, extra_rows
 
 
-def earlier_years(county, payments: pd.DataFrame) -> Iterator[pd.DataFrame]:
+def earlier_years(county: County, payments: pd.DataFrame) -> Iterator[pd.DataFrame]:
     """Payments of the years before ``county.year`` (the ``large`` scale): the final year's
     honest pattern moved back one year at a time, with its own serial numbers."""
     years = int(county.settings["scales"][county.scale]["years"])
@@ -571,7 +575,7 @@ def remove_previous_output(out: Path) -> None:
             path.unlink()
 
 
-def write_county(county, out_dir: str | Path) -> dict:
+def write_county(county: County, out_dir: str | Path) -> dict:
     """Write all tables and ``_truth/``; return the summary."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -621,7 +625,9 @@ def write_county(county, out_dir: str | Path) -> dict:
     return summary
 
 
-def _person_links(county, files: dict[str, str], written: dict[str, np.ndarray]) -> pd.DataFrame:
+def _person_links(
+    county: County, files: dict[str, str], written: dict[str, np.ndarray]
+) -> pd.DataFrame:
     """Typo rows of payments (true ID known) and homonym rows (same name, other person)."""
     payments = county.payments
     lines = line_numbers(np.arange(len(payments)), written["payments"])
@@ -679,7 +685,7 @@ def _person_links(county, files: dict[str, str], written: dict[str, np.ndarray])
 
 
 def _write_truth(
-    county,
+    county: County,
     truth_dir: Path,
     files: dict[str, str],
     encodings: dict[str, str],
