@@ -303,8 +303,10 @@ def test_officials_are_mostly_residents_and_cadres_per_village(small):
     share = officials["id_number"].isin(residents).mean()
     assert 0.7 < share < 1.0
     cadres = officials[officials["category"].isin(["村干部", "村务监督委员"])]
-    per_village = cadres.groupby("village_code").size()
-    assert per_village.between(3, 6).all()
+    current = cadres[cadres["end_date"] == ""]
+    assert current.groupby("village_code").size().between(3, 6).all()
+    former = cadres[cadres["end_date"] != ""]
+    assert len(former) > 0 and set(former["village_code"]) <= set(current["village_code"])
 
 
 def test_id_generation_helpers():

@@ -15,6 +15,7 @@ from riskmodel.synth.officials import (
     SiblingIndex,
     build_cadres,
     build_employees,
+    build_former_cadres,
     household_kin,
 )
 from riskmodel.synth.payments import (
@@ -76,6 +77,7 @@ class County:
     project_serial: int = 0
     plate_serial: int = 0
     planted_complaints: list[dict] = field(default_factory=list)
+    former_cadres: pd.DataFrame = field(default_factory=pd.DataFrame)
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -257,6 +259,10 @@ def _choose_corrupt_villages(county: County) -> None:
 def _build_officials(county: County) -> None:
     rng = county.rng
     cadres = build_cadres(rng, county.population)
+    county.former_cadres = build_former_cadres(
+        rng, county.population, cadres, county.settings["population"]["former_cadre_share"]
+    )
+    county.used_person_accounts.update(int(p) for p in county.former_cadres["person"])
     cadre_people = set(cadres["person"].tolist())
     employees, outsiders = build_employees(
         rng, county.population, county.settings, county.taken, cadre_people

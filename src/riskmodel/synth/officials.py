@@ -137,6 +137,40 @@ def build_cadres(rng: np.random.Generator, population: Population) -> pd.DataFra
     return cadres
 
 
+def build_former_cadres(
+    rng: np.random.Generator, population: Population, cadres: pd.DataFrame, share: float
+) -> pd.DataFrame:
+    """Cadres of the previous term (2018-2021) in a share of villages: posts have end dates."""
+    people = population.people
+    current = set(cadres["person"].tolist())
+    ages = people["age"].to_numpy()
+    village_of = people["village"].to_numpy()
+    alive = people["death_date"].isna().to_numpy()
+    rows = []
+    for village in np.flatnonzero(rng.random(len(population.villages)) < share):
+        pool = np.flatnonzero((village_of == village) & (ages >= 45) & (ages <= 75) & alive)
+        pool = [int(p) for p in pool if int(p) not in current]
+        if not pool:
+            continue
+        person = pool[int(rng.integers(0, len(pool)))]
+        position = ("村委会主任", "村会计", "党支部书记")[int(rng.integers(0, 3))]
+        rows.append(
+            {
+                "person": person,
+                "village": int(village),
+                "position": position,
+                "category": "村干部",
+                "start_date": pd.Timestamp(
+                    f"2017-{int(rng.integers(1, 4)):02d}-{int(rng.integers(5, 28)):02d}"
+                ),
+                "end_date": pd.Timestamp(f"2021-03-{int(rng.integers(5, 28)):02d}"),
+                "org": f"{population.villages.at[int(village), 'village_name']}民委员会",
+            }
+        )
+    columns = ["person", "village", "position", "category", "start_date", "end_date", "org"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def build_employees(
     rng: np.random.Generator,
     population: Population,

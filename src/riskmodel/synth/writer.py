@@ -47,7 +47,7 @@ def output_tables(county: County) -> dict[str, pd.DataFrame]:
             "disability",
         ]
     ].copy()
-    cadres = county.cadres
+    cadres = pd.concat([county.cadres, county.former_cadres], ignore_index=True)
     officials_rows = pd.DataFrame(
         {
             "id_number": people["id_number"].to_numpy()[cadres["person"].to_numpy()],
