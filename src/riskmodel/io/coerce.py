@@ -27,7 +27,7 @@ _ZERO_WIDTH_PATTERN = f"[{ZERO_WIDTH}]"
 _SPACE_CLASS = (
     r"[\s\x0b\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
-_PADDED = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$"
+_NEEDS_CLEANING = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$|{_ZERO_WIDTH_PATTERN}"
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 DATE_DTYPE = "datetime64[ns]"
 
@@ -48,11 +48,10 @@ def clean_text(text: pd.Series) -> pd.Series:
         text = text.astype("str")
     if text.hasnans:
         text = text.fillna("")
+    if not pc.any(pc.match_substring_regex(pa.array(text), _NEEDS_CLEANING)).as_py():
+        return text  # one pass finds nothing to clean: no copy of a big column
     if text.str.contains(_ZERO_WIDTH_PATTERN, regex=True).any():
         text = text.str.replace(_ZERO_WIDTH_PATTERN, "", regex=True)
-    padded = pc.match_substring_regex(pa.array(text), _PADDED)
-    if not pc.any(padded).as_py():
-        return text  # nothing to strip: no copy of a big column
     return text.str.strip()
 
 
