@@ -2,9 +2,10 @@
 
 Node ids are ``"<kind>:<identifier>"`` (``person:<id_number>``, ``household:<id>``,
 ``village:<code>``, ``account:<no>``, ``company:<credit code>``, ``project:<id>``, ...).
-Every node has ``kind``, ``label_zh`` and ``name``; every edge's key in the multigraph is its
-kind, and it carries ``source_table``, ``source_keys`` (row keys, ``;``-separated,
-at most ``graph.max_source_keys``) and ``rows`` (how many source rows it stands for).
+Every node has ``kind`` and ``name`` (labels of node kinds: ``graph.graph["node_kinds"]``);
+every edge's key in the multigraph is its kind, and it carries ``source_table``,
+``source_keys`` (row keys, ``;``-separated, at most ``graph.max_source_keys``) and ``rows``
+(how many source rows it stands for).
 Aggregated edges (``receives``, ``paid_into``, ledger payments) are one edge per pair.
 Labels of edge kinds live once in ``graph.graph["edge_kinds"]`` (kind → label_zh,
 label_zh_reverse, source kind) instead of on millions of edges; an edge whose two ends are of
@@ -333,7 +334,6 @@ def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
             )
             nodes = nodes.drop(columns=column)
     nodes["kind"] = declaration["kind"]
-    nodes["label_zh"] = declaration["label_zh"]
     return nodes
 
 
@@ -418,6 +418,7 @@ def build_graph(
     available["kinship"] = kinship_for_graph(kinship, settings)
     officials_by_name = _officials_by_name(tables)
     graph = nx.MultiGraph()
+    graph.graph["node_kinds"] = {n["kind"]: n["label_zh"] for n in node_kinds}
     graph.graph["edge_kinds"] = {
         e["kind"]: {
             "label_zh": e["label_zh"],
@@ -470,5 +471,4 @@ def build_graph(
         if "kind" not in data:
             kind = node.split(":", 1)[0]
             data["kind"] = kind
-            data["label_zh"] = next((k["label_zh"] for k in node_kinds if k["kind"] == kind), kind)
     return graph

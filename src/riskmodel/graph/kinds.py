@@ -41,7 +41,7 @@ NODE_KINDS: tuple[dict[str, Any], ...] = (
                 "table": "residents",
                 "key": ["id_number"],
                 "name": "name",
-                "attributes": ["gender", "village_code", "household_id", "household_type"],
+                "attributes": ["village_code", "household_id", "household_type"],
             },
             {
                 "table": "officials",

@@ -60,7 +60,8 @@ def display_name(graph: nx.MultiGraph, node: str) -> str:
         return f"人员({mask_id(value)})"
     if kind == "company":
         return f"企业({value[:8]}…)"
-    return f"{data.get('label_zh', kind)}{value}"
+    label = data.get("label_zh") or graph.graph.get("node_kinds", {}).get(kind, kind)
+    return f"{label}{value}"
 
 
 def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:

@@ -72,7 +72,8 @@ def _masked_identifier(node: str, kind: str) -> str:
 def _tooltip(graph: nx.MultiGraph, node: str) -> str:
     data = graph.nodes[node]
     kind = data.get("kind", node.split(":", 1)[0])
-    lines = [f"{data.get('label_zh', kind)}：{display_name(graph, node)}"]
+    label = data.get("label_zh") or graph.graph.get("node_kinds", {}).get(kind, kind)
+    lines = [f"{label}：{display_name(graph, node)}"]
     lines.append(f"编号：{_masked_identifier(node, kind)}")
     if data.get("is_official"):
         lines.append("公职人员/村干部")
