@@ -26,6 +26,17 @@ def peak_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
+def print_cell_timings(folder: Path) -> None:
+    """Seconds per code cell of the executed notebooks in ``folder`` (a failure record)."""
+    for path in sorted(folder.glob("*.ipynb")):
+        cells = json.loads(path.read_text("utf-8"))["cells"]
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("papermill", {})
+            source = "".join(cell.get("source", "")).strip().splitlines()
+            if cell["cell_type"] == "code" and meta.get("duration") and source:
+                print(f"  {path.stem:<12} {meta['duration']:8.1f} s  {source[0][:60]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir")
@@ -36,12 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", action="store_true", help="also time load_folder alone")
     args = parser.parse_args(argv)
 
-    from riskmodel.pipeline import run_job
+    from riskmodel.pipeline import RunFailed, run_job
 
     started = time.perf_counter()
-    out = run_job(
-        args.data_dir, args.out, period=args.period, config_path=args.config, theme=args.theme
-    )
+    try:
+        out = run_job(
+            args.data_dir, args.out, period=args.period, config_path=args.config, theme=args.theme
+        )
+    except RunFailed as failure:
+        print(f"run FAILED after {time.perf_counter() - started:.1f} s: {failure}")
+        if failure.record:
+            print_cell_timings(failure.record)
+        print(f"peak memory of the largest kernel: {peak_mib(resource.RUSAGE_CHILDREN):,.0f} MiB")
+        return failure.exit_code
     wall = time.perf_counter() - started
     manifest = json.loads((Path(out) / "manifest.json").read_text("utf-8"))
     rows = sum(item.get("read", 0) or 0 for item in manifest["inputs"])
