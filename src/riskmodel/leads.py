@@ -39,6 +39,7 @@ the strongest rule: the same entity and finding keep the same id run after run.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from typing import Any
 
 import numpy as np
@@ -320,47 +321,53 @@ def build_leads(
     ).set_index("entity_id")
     context = village_context(items, titles, config)
     context_weight = float(settings["village_context_weight"])
+    transfer_score = float(settings["transfer_score"])
+    transfer_min = float(settings["transfer_min_score"])
+    max_related = int(settings["max_related"])
+    summaries = combined[["score", "sources", "reasons"]].to_dict("index")
+    ordered = items.assign(_position=np.arange(len(items))).sort_values(
+        ["cluster", "strength", "_position"], ascending=[True, False, True], kind="stable"
+    )
     rows = []
-    for cluster, group in items.groupby("cluster", sort=False):
-        summary = combined.loc[str(cluster)]
-        focal_type, focal_id, focal_name, official = _focal(group, entity_scores, mode)
-        is_data = group["rule_id"].isin(data_rules).all()
-        unmitigated = group[group["mitigation"] == ""]
-        involves_official = bool(official) or (unmitigated["official_id"] != "").any()
+    for cluster, records in itertools.groupby(
+        ordered.itertuples(index=False), key=lambda record: record.cluster
+    ):
+        group = list(records)
+        summary = summaries[str(cluster)]
+        focal_type, focal_id, focal_name, official = _focal_records(group, entity_scores, mode)
+        unmitigated = [r for r in group if not r.mitigation]
+        is_data = all(r.rule_id in data_rules for r in group)
+        involves_official = bool(official) or any(r.official_id for r in unmitigated)
         score = float(summary["score"])
-        villages = group.loc[group["village_code"] != "", "village_code"]
-        village = villages.mode().iloc[0] if len(villages) else ""
+        village = _mode([r.village_code for r in group if r.village_code])
         context_note = ""
-        if len(unmitigated) and focal_type != "village" and village in context.index:
+        if unmitigated and focal_type != "village" and village in context.index:
             boost = context_weight * float(context[village]) / 100.0
             score = 100.0 * (1.0 - (1.0 - score / 100.0) * (1.0 - boost))
             if boost >= 0.05:
                 context_note = f"（所在村村级异常得分{context[village]:.0f}，作为旁证加权）"
         if is_data:
             triage = TRIAGE_DATA
-        elif score >= float(settings["transfer_score"]) or (
+        elif score >= transfer_score or (
             involves_official
-            and unmitigated["rule_id"].isin(high_rules).any()
-            and score >= float(settings["transfer_min_score"])
+            and any(r.rule_id in high_rules for r in unmitigated)
+            and score >= transfer_min
         ):
             triage = TRIAGE_TRANSFER
         else:
             triage = TRIAGE_COMPLIANCE
-        strongest = group.sort_values("strength", ascending=False).iloc[0]
         if focal_type == "official":
             family = "official"
         elif is_data:
             family = "data_quality"
         else:
-            family = category.get(strongest["rule_id"], "detector")
+            family = category.get(group[0].rule_id, "detector")
         lead_id = "L" + hashlib.sha1(f"{focal_type}|{focal_id}|{family}".encode()).hexdigest()[:12]
-        related = _related_ids(group, focal_id, official, int(settings["max_related"]))
+        related = _related_records(group, focal_id, official, max_related)
         responsible = ""
         if official:
             responsible = f"责任人：{official_names.get(official, '干部')}（{_mask(official)}）。"
-        lookalike = ""
-        if len(unmitigated) == 0:
-            lookalike = "可能为合理情形，建议核实后销号："
+        lookalike = "" if unmitigated else "可能为合理情形，建议核实后销号："
         rows.append(
             {
                 "lead_id": lead_id,
@@ -371,9 +378,9 @@ def build_leads(
                 "related_ids": ";".join(related),
                 "score": round(score, 2),
                 "triage": triage,
-                "rule_ids": ";".join(dict.fromkeys(summary["sources"].split(";"))),
+                "rule_ids": ";".join(dict.fromkeys(str(summary["sources"]).split(";"))),
                 "reasons": lookalike + responsible + str(summary["reasons"]) + context_note,
-                "amount_at_risk": round(_lead_amount(group), 2),
+                "amount_at_risk": round(_records_amount(group), 2),
                 "evidence_count": len(group),
                 "status": "new",
                 "_cluster": cluster,
@@ -462,12 +469,12 @@ def bundle_officials(
     max_related = int(settings["max_related"])
     bundles: dict[str, list[Any]] = {}
     new_rows = []
-    for official, group in named.groupby("official_id"):
-        clusters = [
-            c
-            for c in pd.unique(group["cluster"])
-            if c in by_cluster.index and by_cluster.at[c, "entity_id"] != official
-        ]
+    eligible = set(by_cluster.index[by_cluster["score"] >= float(settings["bundle_min_score"])])
+    pairs = named[["official_id", "cluster"]].drop_duplicates()
+    pairs = pairs[pairs["cluster"].isin(eligible)]
+    focal_of = by_cluster["entity_id"].to_dict()
+    for official, group in pairs.groupby("official_id"):
+        clusters = [c for c in group["cluster"] if focal_of.get(c) != official]
         if not clusters:
             continue
         children = by_cluster.loc[clusters].sort_values("score", ascending=False)
@@ -577,6 +584,76 @@ def _focal(
     ).sort_values(["strength", "_entity_score"], ascending=False)
     top = ranked.iloc[0]
     return str(top["entity_type"]), str(top["entity_id"]), str(top["entity_name"]), ""
+
+
+def _mode(values: list[str]) -> str:
+    """Most frequent value (ties: the smallest), '' for none."""
+    if not values:
+        return ""
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return min(counts, key=lambda value: (-counts[value], value))
+
+
+def _focal_records(
+    group: list[Any], entity_scores: dict[tuple[str, str], float], mode: str
+) -> tuple[str, str, str, str]:
+    """:func:`_focal` on a cluster's records, sorted by strength (strongest first)."""
+    unmitigated = [r for r in group if not r.mitigation]
+    pool = unmitigated or group
+    names: dict[str, str] = {}
+    for record in group:
+        if record.entity_name and record.entity_id not in names:
+            names[record.entity_id] = record.entity_name
+    named: dict[str, float] = {}
+    for record in unmitigated:
+        if record.official_id:
+            named[record.official_id] = named.get(record.official_id, 0.0) + record.strength
+    own: dict[str, float] = {}
+    for record in unmitigated:
+        if record.entity_type == "official":
+            own[record.entity_id] = own.get(record.entity_id, 0.0) + record.strength
+    if mode == "entity":
+        candidates = own
+        responsible = max(named, key=lambda k: (named[k], k)) if named else ""
+    else:
+        candidates = dict(named)
+        for key, value in own.items():
+            candidates[key] = candidates.get(key, 0.0) + value
+        responsible = ""
+    if candidates:
+        official = max(candidates, key=lambda k: (candidates[k], k))
+        return "official", official, names.get(official, ""), official
+    top = max(
+        pool,
+        key=lambda r: (r.strength, entity_scores.get((r.entity_type, r.entity_id), 0.0)),
+    )
+    return str(top.entity_type), str(top.entity_id), names.get(top.entity_id, ""), responsible
+
+
+def _related_records(group: list[Any], focal_id: str, official: str, limit: int) -> list[str]:
+    """:func:`_related_ids` on a cluster's records, sorted by strength."""
+    pool = [r for r in group if not r.mitigation] or group
+    ids: list[str] = [official] if official and official != focal_id else []
+    for record in pool:
+        ids.append(record.entity_id)
+        if record.official_id:
+            ids.append(record.official_id)
+        ids.extend(x for x in record.related_ids.split(";") if x)
+    return [x for x in dict.fromkeys(ids) if x and x != focal_id][:limit]
+
+
+def _records_amount(group: list[Any]) -> float:
+    """:func:`_lead_amount` on a cluster's records."""
+    per_rule: dict[tuple[str, str, str], float] = {}
+    for record in group:
+        key = (record.entity_type, record.entity_id, record.rule_id)
+        per_rule[key] = per_rule.get(key, 0.0) + float(record.amount_at_risk)
+    per_entity: dict[tuple[str, str], float] = {}
+    for (kind, entity, _), amount in per_rule.items():
+        per_entity[(kind, entity)] = max(per_entity.get((kind, entity), 0.0), amount)
+    return float(sum(per_entity.values()))
 
 
 def _related_ids(group: pd.DataFrame, focal_id: str, official: str, limit: int) -> list[str]:

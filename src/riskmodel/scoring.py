@@ -358,9 +358,35 @@ def combine(
     villages = signals[signals["village_code"] != ""].drop_duplicates(entity).set_index(entity)
     summary["entity_name"] = names["entity_name"].reindex(summary.index).fillna("")
     summary["village_code"] = villages["village_code"].reindex(summary.index).fillna("")
-    summary["reasons"] = grouped.apply(lambda rows: _reasons(rows, titles), include_groups=False)
+    summary["reasons"] = pd.Series(_reasons_by_entity(best, entity, titles)).reindex(summary.index)
     result = summary.join(contributions).reset_index()
     return result
+
+
+def _reasons_by_entity(
+    best: pd.DataFrame, entity: list[str], titles: dict[str, str], limit: int = 4
+) -> dict[tuple[str, str], str]:
+    """Chinese reasons per entity from its sources, strongest contribution first."""
+    columns = [best[c].tolist() for c in (*entity, "source_id", "contribution", "detail")]
+    mitigations = best["mitigation"].tolist()
+    parts: dict[tuple[str, str], list[str]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for kind, entity_id, source, contribution, detail, mitigation in zip(
+        *columns, mitigations, strict=True
+    ):
+        key = (kind, entity_id)
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > limit:
+            continue
+        title = titles.get(source, source)
+        text = f"{title}[{source}] 贡献{contribution:.0f}分：{detail}"
+        if mitigation:
+            text += f"（可能合理：{mitigation}）"
+        parts.setdefault(key, []).append(text)
+    return {
+        key: "；".join(texts + ([f"另有{counts[key] - limit}项"] if counts[key] > limit else []))
+        for key, texts in parts.items()
+    }
 
 
 def _reasons(rows: pd.DataFrame, titles: dict[str, str], limit: int = 4) -> str:
