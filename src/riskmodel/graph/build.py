@@ -125,7 +125,7 @@ def _node_ids(
         prefix = np.where(_is_company_code(value), "company:", "person:")
     else:
         prefix = f"{kind}:"
-    ids = pd.Series(prefix, index=table.index, dtype=object) + value.astype(object)
+    ids = pd.Series(prefix, index=table.index, dtype="str") + value.astype("str")
     return ids.where(value != "", "")
 
 
@@ -231,11 +231,20 @@ def _aggregate(
             frame = pd.DataFrame({"g": group, "x": values.to_numpy()})
             extreme = getattr(frame.groupby("g")["x"], how)().reindex(range(count))
             result[attribute] = extreme.to_numpy()
-    keys = pd.DataFrame({"g": group, "k": rows["_key"].to_numpy()})
-    keys = keys[keys.groupby("g").cumcount().to_numpy() < limit]
-    joined = keys.groupby("g", sort=True)["k"].agg(";".join)
-    result["source_keys"] = joined.reindex(range(count)).to_numpy()
+    result["source_keys"] = _joined_keys(group, rows["_key"], count, limit)
     return result
+
+
+def _joined_keys(group: np.ndarray, keys: pd.Series, count: int, limit: int) -> list[str]:
+    """For each group 0..count-1, its first ``limit`` keys joined with ';'."""
+    order = np.argsort(group, kind="stable")
+    sorted_keys = keys.to_numpy(dtype=object)[order]
+    starts = np.searchsorted(group[order], np.arange(count), side="left")
+    ends = np.append(starts[1:], len(order))
+    return [
+        ";".join(sorted_keys[start : min(end, start + limit)])
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def edge_frame(
