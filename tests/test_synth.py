@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,8 @@ KINDS = (
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("small")
-    generate(out, seed=11, scale="small")
+    # another seed can be tried with RISKMODEL_SYNTH_TEST_SEED=<n>
+    generate(out, seed=int(os.environ.get("RISKMODEL_SYNTH_TEST_SEED", "11")), scale="small")
     return out
 
 
@@ -75,7 +77,10 @@ def read_table(folder: Path, table: str) -> pd.DataFrame:
 def parse_dates(values: pd.Series) -> pd.Series:
     """Dates in any of the spellings the writer uses (2024年3月5日 included)."""
     text = values.astype(str).str.replace("年", "-").str.replace("月", "-").str.replace("日", "")
-    return pd.to_datetime(text, errors="coerce", format="mixed")
+    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    serial = text.str.fullmatch(r"\d{5}(\.0)?")  # Excel serial dates in XLSX files
+    days = pd.to_numeric(text.where(serial), errors="coerce")
+    return parsed.where(~serial, pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D"))
 
 
 def truth(folder: Path, name: str) -> pd.DataFrame:
@@ -348,3 +353,124 @@ def test_multi_year_scale_appends_earlier_years(tmp_path):
     typo = links[links["kind"] == "typo"]
     for line, raw in zip(typo["line"].astype(int), typo["raw_value"], strict=True):
         assert payments.iloc[line - 2]["id_number"] == raw
+
+
+def amounts_of(frame: pd.DataFrame, column: str = "amount") -> pd.Series:
+    text = frame[column].astype(str).str.replace(",", "").str.rstrip("元")
+    return pd.to_numeric(text, errors="coerce")
+
+
+def test_ledger_schemes_show_in_the_vouchers(small):
+    planted = truth(small, "planted.csv")
+    ledger = read_table(small, "ledger")
+    ledger = ledger.assign(value=amounts_of(ledger), when=parse_dates(ledger["date"]))
+    officials = read_table(small, "officials")
+    name_of = dict(zip(officials["id_number"], officials["name"], strict=True))
+    for _, row in planted[planted["scheme"] == "split_payment"].iterrows():
+        paid = ledger[
+            (ledger["counterparty_id"] == row["entity_id"])
+            & (ledger["village_code"] == row["village_code"])
+            & ledger["value"].between(9000, 9999.99)
+        ]
+        assert len(paid) >= 3
+        assert (paid["when"].max() - paid["when"].min()).days <= 60
+    for _, row in planted[planted["scheme"] == "self_payment"].iterrows():
+        name = name_of[row["entity_id"]]
+        own = ledger[
+            (ledger["handler"] == name)
+            & (ledger["counterparty_name"] == name)
+            & (ledger["village_code"] == row["village_code"])
+            & (ledger["summary"] != "借支")
+        ]
+        assert len(own) >= 2
+    invented = set(planted.loc[planted["scheme"] == "invented_ledger", "village_code"])
+    spending = ledger[ledger["direction"] == "支出"]
+    round_share = (spending["value"] % 100 == 0).groupby(spending["village_code"]).mean()
+    december = (spending["when"].dt.month == 12).groupby(spending["village_code"]).mean()
+    others = round_share.drop(list(invented))
+    assert round_share[list(invented)].min() > others.quantile(0.9)
+    assert december[list(invented)].mean() > 1.5 * december.drop(list(invented)).mean()
+    wages = truth(small, "lookalikes.csv")
+    for village in wages.loc[wages["kind"] == "welfare_post_wages", "village_code"]:
+        assert village not in invented
+
+
+def test_payment_schemes_show_in_the_payments(small):
+    planted = truth(small, "planted.csv")
+    payments = read_table(small, "payments")
+    payments = payments.assign(value=amounts_of(payments))
+    standards = {"MZ01": 480, "MZ02": 760, "CL01": 70, "CL02": 70, "MZ03": 50, "RS01": 800}
+    officials = set(read_table(small, "officials")["id_number"])
+    for person in planted.loc[planted["scheme"] == "official_on_aid", "entity_id"]:
+        assert person in officials
+        aid = payments[
+            (payments["id_number"] == person) & payments["program_code"].isin(["MZ01", "MZ02"])
+        ]
+        assert len(aid) >= 6
+    for person in planted.loc[planted["scheme"] == "over_standard", "entity_id"]:
+        mine = payments[payments["id_number"] == person]
+        ratio = mine["value"] / mine["program_code"].map(standards)
+        assert (ratio >= 1.6).sum() >= 4
+    for person in planted.loc[planted["scheme"] == "duplicate_payment", "entity_id"]:
+        mine = payments[(payments["id_number"] == person) & (payments["status"] == "成功")]
+        same_period = mine.duplicated(["program_code", "covered_period"], keep=False).any()
+        months = mine[mine["program_code"].isin(["MZ01", "MZ02", "RS01", "LY01"])]
+        exclusive = {"MZ01", "MZ02"} <= set(months["program_code"]) or {"RS01", "LY01"} <= set(
+            months["program_code"]
+        )
+        assert same_period or exclusive
+
+
+def test_kin_schemes_are_traceable(small):
+    planted = truth(small, "planted.csv")
+    residents = read_table(small, "residents")
+    household = dict(zip(residents["id_number"], residents["household_id"], strict=True))
+    relatives = read_table(small, "relatives")
+    declared = set(zip(relatives["id_number_a"], relatives["id_number_b"], strict=True))
+    spouse_of: dict[str, set[str]] = {}
+    for a, b, relation in zip(
+        relatives["id_number_a"], relatives["id_number_b"], relatives["relation"], strict=True
+    ):
+        if relation == "配偶":
+            spouse_of.setdefault(a, set()).add(b)
+    by_household = residents.groupby("household_id")["id_number"].apply(set).to_dict()
+
+    def linked(cadre: str, relative: str) -> bool:
+        if household.get(cadre) == household.get(relative):
+            return True
+        partners = by_household.get(household.get(cadre), set()) | {cadre}
+        return any((p, relative) in declared for p in partners)
+
+    vehicles = set(read_table(small, "vehicles")["id_number"])
+    for _, row in planted[planted["scheme"] == "relative_favoured"].iterrows():
+        cadre = row["official_id"]
+        assert linked(cadre, row["entity_id"])
+        companies = set(row["related_ids"].split(";")) - {cadre}
+        assert row["entity_id"] in vehicles or any(
+            len(c) == 18 and c.startswith("9") for c in companies
+        )
+    for _, row in planted[planted["scheme"] == "contract_to_kin"].iterrows():
+        cadre, relative = row["related_ids"].split(";")[1:3]
+        assert linked(cadre, relative)
+    complaints = read_table(small, "complaints")
+    for _, row in planted[planted["scheme"] == "complaint_corroborated"].iterrows():
+        complaint_id = row["related_ids"].split(";")[-1]
+        complaint = complaints[complaints["complaint_id"] == complaint_id].iloc[0]
+        assert complaint["village_code"] == row["village_code"]
+        assert row["entity_id"] in set(planted["official_id"]) - {""}
+
+
+def test_projects_paid_before_done_or_beyond_contract(small):
+    planted = truth(small, "planted.csv")
+    projects = read_table(small, "projects").set_index("project_id")
+    paid = read_table(small, "project_payments")
+    paid = paid.assign(value=amounts_of(paid), when=parse_dates(paid["pay_date"]))
+    for _, row in planted[planted["scheme"] == "paid_before_done"].iterrows():
+        project = projects.loc[row["entity_id"]]
+        contract = float(project["contract_amount"]) * (
+            10000 if float(project["contract_amount"]) < 1000 else 1
+        )
+        mine = paid[paid["project_id"] == row["entity_id"]]
+        accepted = parse_dates(pd.Series([project["acceptance_date"]])).iloc[0]
+        before = mine if pd.isna(accepted) else mine[mine["when"] < accepted]
+        assert before["value"].sum() >= 0.99 * contract or mine["value"].sum() > 1.05 * contract
