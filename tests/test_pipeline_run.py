@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from pipeline_county import write_county
+from test_pipeline_county import write_county
 
 from riskmodel.ids import mask_id
 from riskmodel.pipeline import run_job

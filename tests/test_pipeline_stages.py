@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from pipeline_county import write_county
+from test_pipeline_county import write_county
 
 from riskmodel.ids import mask_id
 from riskmodel.pipeline import stages
