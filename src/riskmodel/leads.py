@@ -469,7 +469,10 @@ def bundle_officials(
     max_related = int(settings["max_related"])
     bundles: dict[str, list[Any]] = {}
     new_rows = []
-    eligible = set(by_cluster.index[by_cluster["score"] >= float(settings["bundle_min_score"])])
+    # village- and program-level leads stay the village's: they name the head, not his case
+    personal = ~by_cluster["entity_type"].isin(["village", "program"])
+    strong = by_cluster["score"] >= float(settings["bundle_min_score"])
+    eligible = set(by_cluster.index[strong & personal])
     pairs = named[["official_id", "cluster"]].drop_duplicates()
     pairs = pairs[pairs["cluster"].isin(eligible)]
     focal_of = by_cluster["entity_id"].to_dict()
