@@ -93,15 +93,20 @@ def clean_ids(values: pd.Series) -> pd.Series:
 def valid_ids(values: pd.Series) -> pd.Series:
     """GB 11643 check-digit validity of 18-character ID numbers (vectorised)."""
     text = clean_ids(values)
-    unique = pd.Series(text.unique())
+    unique = pd.Series(text.unique(), dtype="object")
     shaped = unique.str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
     result = np.zeros(len(unique), dtype=bool)
     if shaped.any():
-        chosen = unique[shaped].to_numpy(dtype=str)
-        digits = np.array([list(v[:17]) for v in chosen], dtype=np.int64)
-        expected = _CHECK[(digits * _WEIGHTS).sum(axis=1) % 11]
-        result[shaped] = expected == np.array([v[17] for v in chosen])
-    return text.map(dict(zip(unique, result, strict=True))).astype(bool)
+        raw = np.array(unique[shaped].tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
+        digits = raw[:, :17].astype(np.int64) - 48
+        expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits * _WEIGHTS).sum(1) % 11]
+        result[shaped] = expected == raw[:, 17]
+    return (
+        pd.Series(result, index=pd.Index(unique))
+        .reindex(text.to_numpy())
+        .set_axis(text.index)
+        .astype(bool)
+    )
 
 
 def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
@@ -162,41 +167,56 @@ def collapse(values: pd.Series, limit: int = 200) -> str:
 def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Resolved person of ``frame[column]``: columns ``person_id``, ``method``, ``score``.
 
-    Uses the crosswalk rows of ``(table, column)`` by source key; without a crosswalk the raw
-    ID is its own person, ``method`` is ``exact_id`` when it is a resident and ``unmatched``
-    otherwise.
+    The raw ID is its own person (``exact_id`` when it is a resident, else ``unmatched``);
+    crosswalk rows of ``(table, column)`` that say otherwise (fuzzy matches, unmatched IDs,
+    other persons) override it by source key. Only those rows are looked up, so a county's
+    millions of exact matches cost one hash lookup each.
     """
-    raw = clean_ids(frame[column]) if column in frame.columns else pd.Series("", index=frame.index)
-    crosswalk = context.crosswalk
-    if crosswalk is not None and len(crosswalk):
+
+    def build() -> pd.DataFrame:
+        if column in frame.columns:
+            raw = clean_ids(frame[column])
+        else:
+            raw = pd.Series("", index=frame.index, dtype="object")
+        people = resident_index(context)
+        is_known = raw.isin(people.index).to_numpy()
+        result = pd.DataFrame(
+            {
+                "person_id": raw,
+                "method": np.where(is_known, "exact_id", "unmatched").astype(object),
+                "score": np.where(is_known, 1.0, 0.0),
+            },
+            index=frame.index,
+        )
+        crosswalk = context.crosswalk
+        if crosswalk is None or not len(crosswalk):
+            return result
         chosen = crosswalk[(crosswalk["source_table"] == table) & (crosswalk["column"] == column)]
-        if len(chosen):
-            chosen = chosen.drop_duplicates("source_key")
-            lookup = chosen.set_index(chosen["source_key"].astype("str").astype("object"))
-            keys = keys_of(frame)
-            person = keys.map(lookup["person_id"]).astype("object")
-            method = keys.map(lookup["method"]).astype("object")
-            score = pd.to_numeric(keys.map(lookup["score"]), errors="coerce")
-            person = person.where(person.notna() & (person.astype("str") != ""), raw)
-            return pd.DataFrame(
-                {
-                    "person_id": clean_ids(person.astype("str")),
-                    "method": method.fillna("unmatched").astype("object"),
-                    "score": score.fillna(0.0).astype("float64"),
-                },
-                index=frame.index,
+        if not len(chosen):
+            return result
+        # rows the crosswalk resolves differently from the raw ID (fuzzy, unmatched, upgraded)
+        special = chosen[
+            (chosen["method"] != "exact_id")
+            | (
+                clean_ids(chosen["person_id"]).to_numpy()
+                != clean_ids(chosen["raw_value"]).to_numpy()
             )
-    residents = context.table("residents")
-    known = clean_ids(residents["id_number"]) if "id_number" in residents else pd.Series([])
-    is_known = raw.isin(pd.Index(known.unique()))
-    return pd.DataFrame(
-        {
-            "person_id": raw,
-            "method": np.where(is_known, "exact_id", "unmatched"),
-            "score": np.where(is_known, 1.0, 0.0),
-        },
-        index=frame.index,
-    )
+        ].drop_duplicates("source_key")
+        keys = keys_of(frame)
+        position = pd.Index(special["source_key"].astype("str").astype("object")).get_indexer(keys)
+        hit = position >= 0
+        if hit.any():
+            rows = special.iloc[position[hit]]
+            person = clean_ids(rows["person_id"]).to_numpy()
+            person = np.where(person == "", raw.to_numpy()[hit], person)
+            result.loc[hit, "person_id"] = person
+            result.loc[hit, "method"] = rows["method"].astype("object").to_numpy()
+            result.loc[hit, "score"] = (
+                pd.to_numeric(rows["score"], errors="coerce").fillna(0.0).to_numpy()
+            )
+        return result
+
+    return build()
 
 
 RESIDENT_COLUMNS = (
@@ -255,11 +275,13 @@ def household_of(context: RuleContext, ids: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- kinship
-def kinship(context: RuleContext) -> pd.DataFrame:
-    """Symmetric kinship pairs ``id_a, id_b, relation, degree``.
+def kinship(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
+    """Kinship pairs ``id_a, id_b, relation, degree`` whose ``id_a`` is an official.
 
     The context's kinship when given; else ``riskmodel.kinship.derive_kinship`` when that
     module exists; else the ``relatives`` and ``filings`` tables with degrees by relation.
+    Every rule asks "is this person a relative of an official", so only pairs starting at an
+    official are kept (a county's full kinship has millions of pairs).
     """
 
     def build() -> pd.DataFrame:
@@ -279,6 +301,8 @@ def kinship(context: RuleContext) -> pd.DataFrame:
                 )
             if pairs is None:
                 pairs = _declared_kinship(context)
+        chosen = officials(context, config)["official_id"].unique()
+        pairs = pairs[pairs["id_a"].isin(chosen)]
         pairs = pairs.assign(
             id_a=clean_ids(pairs["id_a"]),
             id_b=clean_ids(pairs["id_b"]),
@@ -388,7 +412,7 @@ def cadre_relatives(context: RuleContext, config: dict[str, Any]) -> pd.DataFram
     def build() -> pd.DataFrame:
         cadres = officials(context, config)
         cadres = cadres[cadres["is_cadre"]]
-        pairs = kinship(context)
+        pairs = kinship(context, config)
         limit = int(config["programs"]["relative_max_degree"])
         pairs = pairs[(pairs["degree"] <= limit) & pairs["id_a"].isin(cadres["official_id"])]
         pairs = pairs[pairs["id_a"] != pairs["id_b"]]

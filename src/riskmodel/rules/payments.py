@@ -403,26 +403,31 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
 
 
 def _shared_accounts(context: RuleContext, config: Config, min_households: int) -> pd.DataFrame:
+    """Rows of accounts paying ``min_households`` or more households (holder's counted)."""
     rows = _account_rows(context, config)
     if rows.empty:
         return rows
-    pairs = rows[["account_no", "household"]].drop_duplicates()
-    beneficiary_households = pairs.groupby("account_no").size()
-    holders = rows.groupby("account_no")[["holder_id", "holder_household"]].first()
-    holder = holders["holder_id"]
-    among = pairs.merge(
-        holders.reset_index(),
-        left_on=["account_no", "household"],
-        right_on=["account_no", "holder_household"],
-    )["account_no"]
-    extra = ((holder != "") & ~holder.index.isin(among)).astype(int)
-    counts = beneficiary_households + extra.reindex(beneficiary_households.index, fill_value=0)
-    outsiders = rows[~rows["same_household"]].groupby("account_no").size()
-    chosen = counts[(counts >= min_households)].index
-    chosen = chosen[chosen.isin(outsiders.index) | (holder.reindex(chosen) == "")]
-    found = rows[rows["account_no"].isin(chosen)]
-    found = found.assign(households=found["account_no"].map(counts))
-    return found
+    size = len(rows)
+    account, _ = pd.factorize(rows["account_no"])
+    both, _ = pd.factorize(
+        pd.concat([rows["household"], rows["holder_household"]], ignore_index=True)
+    )
+    household, holder_household = both[:size], both[size:]
+    width = np.int64(both.max() + 1)
+    pairs = np.unique(account.astype(np.int64) * width + household)
+    accounts = int(account.max()) + 1
+    beneficiary_households = np.bincount(pairs // width, minlength=accounts)
+    has_holder = np.zeros(accounts, dtype=bool)
+    has_holder[account] = (rows["holder_id"] != "").to_numpy()
+    first_holder_household = np.zeros(accounts, dtype=np.int64)
+    first_holder_household[account] = holder_household
+    holder_pairs = np.arange(accounts, dtype=np.int64) * width + first_holder_household
+    holder_among = np.isin(holder_pairs, pairs)
+    counts = beneficiary_households + (has_holder & ~holder_among)
+    outsiders = np.bincount(account[~rows["same_household"].to_numpy()], minlength=accounts)
+    chosen = (counts >= min_households) & ((outsiders > 0) | ~has_holder)
+    keep = chosen[account]
+    return rows[keep].assign(households=counts[account[keep]])
 
 
 def _account_evidence(

@@ -207,7 +207,7 @@ def contractor_kin(context: RuleContext, config: Config, params: Params) -> pd.D
     people = _company_people(context)
     officials = common.officials(context, config)
     officials = officials[officials["is_cadre"] | officials["is_public_employee"]]
-    kin = common.kinship(context)
+    kin = common.kinship(context, config)
     kin = kin[kin["degree"] <= int(config["programs"]["relative_max_degree"])]
     self_links = pd.DataFrame(
         {
