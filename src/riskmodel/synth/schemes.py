@@ -492,33 +492,39 @@ def plant_duplicate_payment(p: Planter) -> None:
 def plant_over_standard(p: Planter) -> None:
     county, rng = p.county, p.rng
     village = p.village("over_standard")
-    program = ("MZ01", "CL01", "CL02", "MZ03", "RS01")[int(rng.integers(0, 5))]
-    person = p.take(p.monthly_recipients(village, (program,)))
-    if person is None:
-        program = "MZ01"
-        person = p.take(p.monthly_recipients(village, ("MZ01", "MZ02")))
-        if person is None:
-            return
     payments = county.payments
-    rows = (payments["person"] == person).to_numpy() & payments["program_code"].isin(
-        (*MONTHLY, "RS01")
-    ).to_numpy()
-    program = payments.loc[rows, "program_code"].iloc[0]
-    rows &= p.program_of_row == program
-    month = p.month
-    start = int(rng.integers(1, 8))
-    rows &= month >= start
+    rows = np.array([], dtype=int)
+    program = "MZ01"
+    for attempt in range(12):
+        program = ("MZ01", "CL01", "CL02", "MZ03", "RS01", "MZ02")[int(rng.integers(0, 6))]
+        if attempt >= 6:
+            program = "MZ01"
+        candidates = p.monthly_recipients(village, (program,))
+        candidates = candidates[np.isin(candidates, p.person_of_row[p.program_of_row == program])]
+        person = p.take(candidates)
+        if person is None:
+            continue
+        rows = np.flatnonzero((p.person_of_row == person) & (p.program_of_row == program))
+        if len(rows) >= 5:
+            break
+        p.used.discard(person)
+        rows = np.array([], dtype=int)
+    if len(rows) == 0:
+        return
+    # paid over the standard from some month on, at least four months running
+    rows = rows[np.argsort(p.month[rows], kind="stable")]
+    rows = rows[int(rng.integers(0, len(rows) - 3)) :]
     factor = float(rng.uniform(1.7, 3.2))
     standard = STANDARD[program]
     new_amount = float(np.round(standard * factor, -1))
     payments.loc[rows, "amount"] = new_amount
-    excess = (new_amount - standard) * int(rows.sum())
+    excess = (new_amount - standard) * len(rows)
     county.add_truth(
         "over_standard",
         "person",
         county.id_of(person),
         village,
-        [str(payments.loc[rows, "account_no"].iloc[0])] if rows.any() else [],
+        [str(payments.loc[rows, "account_no"].iloc[0])],
         None,
         excess,
         f"{PROGRAMS[PROGRAM_INDEX[program]][1]}按{new_amount:.0f}元/月发放，标准{standard:.0f}元",

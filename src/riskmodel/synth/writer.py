@@ -268,8 +268,17 @@ def format_dates(values: pd.Series, style: str) -> pd.Series:
     return pd.Series(result, index=values.index, dtype=object)
 
 
+def _row_draws(index: pd.Index, salt: int) -> np.ndarray:
+    """Uniform draws fixed by the row's position, so a row formats the same every time
+    (an exact duplicate must stay exact)."""
+    position = np.asarray(index, dtype=np.uint64)
+    mixed = (position * np.uint64(2654435761) + np.uint64(salt * 40503)) % np.uint64(2**32)
+    mixed = (mixed ^ (mixed >> np.uint64(13))) * np.uint64(1274126177) % np.uint64(2**32)
+    return mixed.astype(float) / 2**32
+
+
 def format_amounts(
-    values: pd.Series, rng: np.random.Generator, settings: dict, decorate: bool = True
+    values: pd.Series, salt: int, settings: dict, decorate: bool = True
 ) -> pd.Series:
     """Two decimals; a share with thousands separators or a trailing 元."""
     numbers = values.to_numpy(dtype=float)
@@ -277,11 +286,11 @@ def format_amounts(
     text = np.char.mod("%.2f", np.nan_to_num(numbers)).astype(object)
     if decorate:
         separated = (np.abs(numbers) >= 1000) & (
-            rng.random(len(numbers)) < settings["thousands_separator_share"]
+            _row_draws(values.index, salt) < settings["thousands_separator_share"]
         )
         for i in np.flatnonzero(separated):
             text[i] = f"{numbers[i]:,.2f}"
-        yuan = rng.random(len(numbers)) < settings["yuan_suffix_share"]
+        yuan = _row_draws(values.index, salt + 1) < settings["yuan_suffix_share"]
         text[yuan] = text[yuan] + "元"
     text[missing] = ""
     return pd.Series(text, index=values.index, dtype=object)
@@ -426,6 +435,7 @@ def write_table(
     headers = choose_headers(table, rng, canonical)
     date_style = DATE_STYLES[int(rng.integers(0, len(DATE_STYLES)))]
     ratio_style = int(rng.integers(0, 3))
+    amount_salt = int(rng.integers(0, 1000))
     kinds = {c.name: c.kind for c in declaration.columns}
 
     def format_frame(chunk: pd.DataFrame) -> pd.DataFrame:
@@ -437,7 +447,7 @@ def write_table(
             elif kind == "amount" and not as_xlsx:
                 formatted[column] = format_amounts(
                     formatted[column],
-                    rng,
+                    amount_salt,
                     messiness,
                     decorate=table in ("payments", "ledger", "project_payments"),
                 )
