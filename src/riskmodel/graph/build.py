@@ -394,6 +394,22 @@ def kinship_for_graph(kinship: pd.DataFrame | None, settings: Mapping[str, Any])
     return kinship[keep]
 
 
+def _add_edges(graph: nx.MultiGraph, kind: str, edges: pd.DataFrame) -> None:
+    """Add one kind's edge frame to the graph (attribute dicts of scalars)."""
+    if edges.empty:
+        return
+    attributes = _records(edges.drop(columns=["u", "v"]))
+    graph.add_edges_from(
+        zip(
+            edges["u"].to_numpy(),
+            edges["v"].to_numpy(),
+            [kind] * len(edges),
+            attributes,
+            strict=True,
+        )
+    )
+
+
 def build_graph(
     tables: Mapping[str, pd.DataFrame],
     crosswalk: pd.DataFrame | None = None,
@@ -443,38 +459,35 @@ def build_graph(
         attributes = _records(nodes.drop(columns=["node"]))
         graph.add_nodes_from(zip(nodes["node"].to_numpy(), attributes, strict=True))
     memo: dict = {}
-    frames = [
-        (
-            declaration,
-            edge_frame(declaration, available, crosswalk, settings, officials_by_name, memo),
-        )
-        for declaration in edge_kinds
+    # kinds coupled to others (shared phones, folded payments) are computed together first;
+    # every other kind is computed, added and freed one at a time to keep the peak low
+    folded_targets = {e["fold_into"]["kind"] for e in edge_kinds if e.get("fold_into")}
+    coupled = [
+        i
+        for i, e in enumerate(edge_kinds)
+        if e.get("shared_only") or e.get("fold_into") or e["kind"] in folded_targets
     ]
-    shared = [edges for declaration, edges in frames if declaration.get("shared_only")]
-    if shared:
-        ends = [edges[["u", "v"]] for edges in shared if not edges.empty]
-        kept: set[str] = set()
-        if ends:
-            users = pd.concat(ends).drop_duplicates().groupby("v")["u"].size()
-            kept = set(users[users >= 2].index)
-        frames = [
-            (d, e[e["v"].isin(kept)] if d.get("shared_only") and not e.empty else e)
-            for d, e in frames
-        ]
-    frames = _fold_duplicates(frames)
-    for declaration, edges in frames:
-        if edges.empty:
-            continue
-        attributes = _records(edges.drop(columns=["u", "v"]))
-        graph.add_edges_from(
-            zip(
-                edges["u"].to_numpy(),
-                edges["v"].to_numpy(),
-                [declaration["kind"]] * len(edges),
-                attributes,
-                strict=True,
-            )
-        )
+    frames: dict[int, pd.DataFrame] = {
+        i: edge_frame(edge_kinds[i], available, crosswalk, settings, officials_by_name, memo)
+        for i in coupled
+    }
+    shared = [i for i in coupled if edge_kinds[i].get("shared_only")]
+    ends = [frames[i][["u", "v"]] for i in shared if not frames[i].empty]
+    if ends:
+        users = pd.concat(ends).drop_duplicates().groupby("v")["u"].size()
+        kept = set(users[users >= 2].index)
+        for i in shared:
+            if not frames[i].empty:
+                frames[i] = frames[i][frames[i]["v"].isin(kept)]
+    folded = _fold_duplicates([(edge_kinds[i], frames[i]) for i in coupled])
+    frames = {i: edges for i, (_, edges) in zip(coupled, folded, strict=True)}
+    for position, declaration in enumerate(edge_kinds):
+        if position in frames:
+            edges = frames.pop(position)
+        else:
+            edges = edge_frame(declaration, available, crosswalk, settings, officials_by_name, memo)
+        _add_edges(graph, declaration["kind"], edges)
+        del edges
     # nodes only known from edges (a ghost payee, an undeclared company) get their kind
     for node, data in graph.nodes(data=True):
         if "kind" not in data:
