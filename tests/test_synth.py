@@ -481,3 +481,13 @@ def test_projects_paid_before_done_or_beyond_contract(small):
         accepted = parse_dates(pd.Series([project["acceptance_date"]])).iloc[0]
         before = mine if pd.isna(accepted) else mine[mine["when"] < accepted]
         assert before["value"].sum() >= 0.99 * contract or mine["value"].sum() > 1.05 * contract
+
+
+def test_never_overwrites_a_folder_of_real_exports(tmp_path):
+    real = tmp_path / "exports"
+    real.mkdir()
+    (real / "补贴发放明细.csv").write_text("姓名\n张伟\n", encoding="utf-8")
+    county = build_county(seed=1, scale="tiny")
+    with pytest.raises(FileExistsError):
+        write_county(county, real)
+    assert (real / "补贴发放明细.csv").read_text(encoding="utf-8") == "姓名\n张伟\n"

@@ -573,8 +573,15 @@ def earlier_years(county: County, payments: pd.DataFrame) -> Iterator[pd.DataFra
 
 
 def remove_previous_output(out: Path) -> None:
-    """Delete table files an earlier run wrote here (any table name, any format)."""
+    """Delete table files an earlier synth run wrote here (any table name, any format).
+
+    Only a folder holding ``_truth/summary.json`` (a synthetic county) is cleaned, so real
+    exports are never touched.
+    """
     from riskmodel.schemas import TABLES
+
+    if not (out / TRUTH_DIR / "summary.json").is_file():
+        return
 
     stems = {n for t in TABLES for n in (t.name, *t.chinese_names)}
     for path in out.iterdir():
@@ -589,9 +596,14 @@ def write_county(county: County, out_dir: str | Path) -> dict:
     """Write all tables and ``_truth/``; return the summary."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if (
+        any(p.suffix in (".csv", ".xlsx", ".parquet") for p in out.iterdir())
+        and not (out / TRUTH_DIR / "summary.json").is_file()
+    ):
+        raise FileExistsError(f"{out} holds data files that are not a synthetic county")
+    remove_previous_output(out)
     truth_dir = out / TRUTH_DIR
     truth_dir.mkdir(exist_ok=True)
-    remove_previous_output(out)
     settings = county.settings
     messiness = settings["messiness"]
     rng = np.random.default_rng([county.seed, 1])
