@@ -414,10 +414,7 @@ def _build_payments(county: County) -> None:
     payments = pd.concat(frames, ignore_index=True)
     heads = _household_head(county)
     own_card = ages[payments["person"].to_numpy()] >= 16
-    elder_to_head = (ages[payments["person"].to_numpy()] >= 80) & (
-        rng.random(len(payments)) < conf["elder_head_account_share"]
-    )
-    # the choice is per person, not per row: use a per-person draw
+    # elderly members paid into the head's card: a per-person choice, not per row
     per_person_draw = rng.random(len(people))
     elder_to_head = (ages[payments["person"].to_numpy()] >= 80) & (
         per_person_draw[payments["person"].to_numpy()] < conf["elder_head_account_share"]
