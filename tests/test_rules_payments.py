@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rules_helpers import CREDIT, PROGRAMS, V1, V2, V3, cadre, payment, person, pid, run, tables
+
+from riskmodel.config import load_config
 
 
 def test_r020_duplicate_same_period_excludes_failed_and_other_periods():
@@ -188,6 +191,20 @@ def test_r026_institutional_account_is_a_lookalike():
     evidence = run("R026", loaded)
     assert list(evidence["entity_id"]) == ["6217000099"]
     assert "机构" in evidence["mitigation"].iloc[0]
+
+
+def test_r026_all_digit_credit_code_of_a_public_institution():
+    from rules_helpers import credit
+
+    from riskmodel.rules.common import is_institution
+
+    from riskmodel.rules.common import valid_ids
+
+    codes = pd.Series([credit(f"124304214525{i:05d}") for i in range(300)])
+    look_like_ids = codes[valid_ids(codes)]  # check digit also right as a resident ID
+    assert len(look_like_ids) > 5
+    assert is_institution(look_like_ids, load_config()).all()
+    assert not is_institution(pd.Series([pid(1), pid(2)]), load_config()).any()
 
 
 def test_r027_holder_outside_household():

@@ -109,6 +109,17 @@ def valid_ids(values: pd.Series) -> pd.Series:
     )
 
 
+def plausible_birth(values: pd.Series) -> np.ndarray:
+    """Whether characters 7–14 of each value read as a birth date between 1900 and 2099."""
+    text = values.astype("str").fillna("")
+    year = pd.to_numeric(text.str[6:10], errors="coerce")
+    month = pd.to_numeric(text.str[10:12], errors="coerce")
+    days = pd.to_numeric(text.str[12:14], errors="coerce")
+    return (year.between(1900, 2099) & month.between(1, 12) & days.between(1, 31)).to_numpy(
+        dtype=bool
+    )
+
+
 def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     """Whether a holder/party ID is an institution's credit code (not a resident ID).
 
@@ -123,7 +134,7 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     unique = pd.Series(text.unique())
     pattern = config["programs"]["institution_holder_pattern"]
     shaped = unique.str.match(pattern).fillna(False).astype(bool)
-    shaped &= ~valid_ids(unique).to_numpy()  # a valid resident ID is a person
+    shaped &= ~(valid_ids(unique).to_numpy() & plausible_birth(unique))  # a person's ID
     credit = shaped.copy()
     credit.loc[shaped] = unique[shaped].map(is_valid_credit_code).astype(bool)
     if credit.any():
