@@ -99,7 +99,7 @@ def test_lookalikes_that_are_listed_carry_a_mitigation(county):
     run, _, lookalikes = county
     listed = run.evidence[run.evidence["rule_id"].isin(["R002", "R008", "R026"])]
     assert len(listed) > 0 and (listed["mitigation"] != "").all()
-    kinds = lookalikes.set_index("entity_id")["kind"]
+    kinds = lookalikes.drop_duplicates("entity_id").set_index("entity_id")["kind"]
     by_rule = listed.assign(kind=listed["entity_id"].map(kinds))
     assert set(by_rule.loc[by_rule["rule_id"] == "R026", "kind"].dropna()) <= {
         "nursing_home_account"

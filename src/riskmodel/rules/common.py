@@ -152,6 +152,12 @@ def is_round(amounts: pd.Series, unit: float) -> pd.Series:
     )
 
 
+def month_start(dates: pd.Series) -> pd.Series:
+    """First day of each date's month (vectorised; NaT stays NaT)."""
+    values = pd.to_datetime(dates, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    return pd.Series(values.astype("datetime64[M]").astype("datetime64[ns]"), index=dates.index)
+
+
 def yuan(value: float) -> str:
     """Amount for Chinese detail text: 12,345.60元."""
     return f"{value:,.2f}元"
@@ -695,7 +701,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
                 if "village_code" in people
                 else ""
             )
-        for column in ("village_code", "account_no", "covered_period", "_key", "program_key"):
+        for column in ("village_code", "account_no"):
             if column in frame:
                 frame[column] = as_text(frame[column]).astype("object")
         programs = program_table(context, config).drop(
@@ -705,7 +711,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         frame = frame.merge(programs, on="program_key", how="left")
         frame["means_tested"] = frame["means_tested"].fillna(False).astype(bool)
         frame["wage"] = frame["wage"].fillna(False).astype(bool)
-        frame["pay_month"] = frame["pay_date"].dt.to_period("M").dt.to_timestamp()
+        frame["pay_month"] = month_start(frame["pay_date"])
         if "covered_period" in frame:
             spelled = frame["covered_period"].astype("str").fillna("")
             unique = spelled.unique()
@@ -836,7 +842,7 @@ def ledger(context: RuleContext) -> pd.DataFrame:
             & ~direction.str.contains("支出").fillna(False).astype(bool),
             village_code=table["village_code"].astype("str"),
         )
-        frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
+        frame["month"] = month_start(frame["date"])
         payee_id = clean_ids(frame["counterparty_id"]) if "counterparty_id" in frame else ""
         payee_name = (
             normalise_names(frame["counterparty_name"]) if "counterparty_name" in frame else ""

@@ -73,7 +73,7 @@ def _paid_after_death(context: RuleContext, config: Config, grace_days: int) -> 
         paid = common.payments(context, config)
         rows = paid.merge(_deaths(context), on="person_id")
         rows = rows[rows["pay_date"] > rows["death_date"]].copy()
-        death_month_end = rows["death_date"].dt.to_period("M").dt.to_timestamp()
+        death_month_end = common.month_start(rows["death_date"])
         covered_known = rows["covered_end"].notna()
         before_death = rows["covered_end"] <= death_month_end
         within_grace = rows["pay_date"] <= rows["death_date"] + pd.Timedelta(days=grace_days)
