@@ -91,7 +91,7 @@ def digest(folder: Path) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.suffix != ".xlsx"
+        if p.is_file()
     }
 
 
