@@ -44,7 +44,9 @@ def notebook_dir(config: dict[str, Any]) -> Path:
     configured = config.get("pipeline", {}).get("notebook_dir", "")
     if configured:
         return Path(configured)
-    return Path(riskmodel.__file__).resolve().parents[2] / "notebooks"
+    package = Path(riskmodel.__file__).resolve().parent
+    shipped = package / "notebooks"  # a wheel that force-includes notebooks/
+    return shipped if shipped.is_dir() else package.parents[1] / "notebooks"
 
 
 def _failing_cell(path: Path) -> tuple[int | None, str]:
