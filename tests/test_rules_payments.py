@@ -196,9 +196,7 @@ def test_r026_institutional_account_is_a_lookalike():
 def test_r026_all_digit_credit_code_of_a_public_institution():
     from rules_helpers import credit
 
-    from riskmodel.rules.common import is_institution
-
-    from riskmodel.rules.common import valid_ids
+    from riskmodel.rules.common import is_institution, valid_ids
 
     codes = pd.Series([credit(f"124304214525{i:05d}") for i in range(300)])
     look_like_ids = codes[valid_ids(codes)]  # check digit also right as a resident ID

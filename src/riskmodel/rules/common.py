@@ -681,8 +681,8 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         resolved = person_ids(context, "payments", table, "id_number")
         table = table[[c for c in PAYMENT_COLUMNS if c in table.columns]]
         frame = table.assign(
-            person_id=resolved["person_id"].to_numpy(),
-            method=resolved["method"].to_numpy(),
+            person_id=pd.Series(resolved["person_id"].to_numpy(), index=table.index, dtype=object),
+            method=pd.Series(resolved["method"].to_numpy(), index=table.index, dtype=object),
             match_score=resolved["score"].to_numpy(),
             program_key=_program_key(table),
             pay_date=pd.to_datetime(table["pay_date"], errors="coerce"),

@@ -84,15 +84,31 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     )
 
 
+EXPAND_COLUMNS = (
+    "person_id",
+    "household",
+    "family",
+    "program_name",
+    "amount",
+    "pay_date",
+    "name",
+    "village_code",
+    "match_score",
+    "_key",
+    "period_months",
+)
+
+
 def _expand_months(paid: pd.DataFrame) -> pd.DataFrame:
     """One row per payment and covered month (``month``); the pay month when no period."""
-    start = paid["covered_start"].fillna(paid["pay_month"])
+    start = paid["covered_start"].fillna(paid["pay_month"]).to_numpy(dtype="datetime64[M]")
     count = paid["covered_months"].fillna(1).clip(lower=1, upper=12).astype(int).to_numpy()
-    expanded = paid.loc[paid.index.repeat(count)].copy()
-    offset = expanded.groupby(level=0).cumcount().to_numpy()
-    starts = start.loc[expanded.index].dt.to_period("M")
-    expanded["month"] = (starts + offset).dt.to_timestamp().to_numpy()
-    return expanded.reset_index(drop=True)
+    positions = np.repeat(np.arange(len(paid)), count)
+    expanded = paid[[c for c in EXPAND_COLUMNS if c in paid]].iloc[positions].reset_index(drop=True)
+    offset = expanded.groupby(positions).cumcount().to_numpy()
+    months = start[positions] + offset.astype("timedelta64[M]")
+    expanded["month"] = months.astype("datetime64[ns]")
+    return expanded
 
 
 def exclusive_programs(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
