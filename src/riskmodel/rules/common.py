@@ -75,6 +75,11 @@ def normalise_names(names: pd.Series) -> pd.Series:
     return text.map(dict(zip(unique, cleaned, strict=True))).astype("str")
 
 
+def as_object(values: pd.Series) -> pd.Series:
+    """Values as Python objects with '' for missing (fast hashing for joins and lookups)."""
+    return values.astype("object").where(values.notna(), "")
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Values as ``str`` with '' for missing, whatever the input dtype (float NaN included)."""
     return values.astype("object").where(values.notna(), "").astype("str")
@@ -262,7 +267,7 @@ def residents(context: RuleContext) -> pd.DataFrame:
         frame = table[keep].assign(person_id=clean_ids(table["id_number"]))
         for column in ("household_id", "village_code"):
             if column in frame:
-                frame[column] = as_text(frame[column]).astype("object")
+                frame[column] = as_object(frame[column])
         return frame.drop_duplicates("person_id").reset_index(drop=True)
 
     return context.cached("residents", build)
@@ -287,7 +292,7 @@ def household_map(context: RuleContext) -> pd.Series:
 
 def household_of(context: RuleContext, ids: pd.Series) -> pd.Series:
     """Household of each person ID; ``P:<id>`` for people not in the register."""
-    found = as_text(ids.map(household_map(context))).astype("object")
+    found = as_object(ids.map(household_map(context)))
     return found.where(found != "", "P:" + ids.astype("object"))
 
 
@@ -639,7 +644,6 @@ def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp, float]:
 
 
 PAYMENT_COLUMNS = (
-    "payment_id",
     "program_code",
     "program_name",
     "id_number",
@@ -648,18 +652,13 @@ PAYMENT_COLUMNS = (
     "amount",
     "pay_date",
     "village_code",
-    "operator",
     "household_id",
     "covered_period",
     "quantity",
-    "unit_price",
     "status",
-    "batch_id",
-    "department",
     "_key",
-    "_file",
-    "_line",
 )
+"""The payment columns the rules read (the others are dropped before any filtering)."""
 
 
 def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
@@ -675,11 +674,11 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         table = context.table("payments")
         if not len(table.columns):
             return table
+        table = table[[c for c in PAYMENT_COLUMNS if c in table.columns]]
         failed = config["programs"]["failed_statuses"]
         if "status" in table:
             table = table[~table["status"].astype("str").isin(failed)].reset_index(drop=True)
         resolved = person_ids(context, "payments", table, "id_number")
-        table = table[[c for c in PAYMENT_COLUMNS if c in table.columns]]
         frame = table.assign(
             person_id=pd.Series(resolved["person_id"].to_numpy(), index=table.index, dtype=object),
             method=pd.Series(resolved["method"].to_numpy(), index=table.index, dtype=object),
@@ -692,7 +691,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         household = frame["person_id"].map(households)
         if "household_id" in frame:
             household = household.fillna(frame["household_id"].astype("str"))
-        household = as_text(household).astype("object")
+        household = as_object(household)
         frame["household"] = household.where(household != "", "P:" + frame["person_id"])
         if "village_code" not in frame:
             people = residents(context)
@@ -703,7 +702,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             )
         for column in ("village_code", "account_no"):
             if column in frame:
-                frame[column] = as_text(frame[column]).astype("object")
+                frame[column] = as_object(frame[column])
         programs = program_table(context, config).drop(
             columns=["program_code", "program_name", "standards"]
         )

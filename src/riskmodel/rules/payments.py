@@ -294,7 +294,9 @@ def below_standard(context: RuleContext, config: Config, params: Params) -> pd.D
     paid = _with_ratio(context, config)
     if paid.empty:
         return empty_evidence()
-    paid = paid[paid["standard_kind"] == "fixed"]
+    paid = paid[
+        (paid["standard_kind"] == "fixed") & (paid["ratio"] < 1 - float(params["tolerance"]))
+    ]
     villages = _village_ratios(context, config)[
         ["village_code", "program_key", "pay_month", "ratio"]
     ]
@@ -405,7 +407,7 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         paid = paid[paid["account_no"].astype("str").fillna("") != ""]
         holders = common.account_holders(context, config)
         rows = paid.merge(holders, on="account_no", how="left")
-        rows["holder_id"] = common.as_text(rows["holder_id"]).astype("object")
+        rows["holder_id"] = common.as_object(rows["holder_id"])
         rows["holder_is_institution"] = rows["holder_is_institution"].fillna(False).astype(bool)
         rows["holder_household"] = common.household_of(context, rows["holder_id"])
         rows["same_household"] = (
