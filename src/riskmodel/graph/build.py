@@ -494,3 +494,12 @@ def build_graph(
             kind = node.split(":", 1)[0]
             data["kind"] = kind
     return graph
+
+
+def job_edge_kinds(config: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The edge kinds the scheduled job builds (``graph.job_graph``: paths or full)."""
+    settings = graph_settings(config)
+    if settings.get("job_graph", "full") == "full":
+        return list(EDGE_KINDS)
+    wanted = set(settings["paths"]["edge_kinds"]) | set(settings["paths"]["target_edge_kinds"])
+    return [kind for kind in EDGE_KINDS if kind["kind"] in wanted]

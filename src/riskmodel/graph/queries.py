@@ -236,6 +236,12 @@ def official_links(
     max_hops = int(settings["max_hops"])
     adjacency = path_adjacency(graph, settings["edge_kinds"])
     beneficiaries, payees, contracts, project_village = _targets(graph, tables)
+    if not beneficiaries and "payments" in tables:
+        # a graph built for paths only has no ``receives`` edges: read them from payments
+        from riskmodel.graph.build import _resolved_people
+
+        paid = _resolved_people("payments", tables["payments"], "id_number", crosswalk)
+        beneficiaries = {f"person:{value}" for value in paid.unique() if value}
     rows: list[tuple] = []
     for official in _officials(tables, crosswalk).itertuples(index=False):
         if official.person not in graph:

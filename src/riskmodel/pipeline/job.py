@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from riskmodel.config import ConfigError, load_config
+from riskmodel.ids import redact_identifiers
 from riskmodel.pipeline import manifest as manifest_module
 from riskmodel.pipeline import publish as publish_module
 from riskmodel.pipeline.lock import RunLock, RunLocked
@@ -42,7 +43,6 @@ from riskmodel.pipeline.notebooks import StageFailure, execute_stage, notebook_d
 from riskmodel.pipeline.periods import PeriodError, parse_period
 from riskmodel.pipeline.store import load_json
 from riskmodel.pipeline.themes import ThemeError, get_theme
-from riskmodel.report.identifiers import protect_text
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_STAGE_FAILED, EXIT_LOCKED, EXIT_INPUT_CHANGED, EXIT_WRITE_FAILED = (
     0,
@@ -126,7 +126,7 @@ def _write_failure_record(
             for path in notebooks.glob("*.ipynb"):
                 scrub_notebook(path, config)
                 shutil.move(str(path), record / path.name)
-        text = f"{_now()}\n{protect_text(message, config)}\n\n{protect_text(details, config)}\n"
+        text = f"{_now()}\n{redact_identifiers(message)}\n\n{redact_identifiers(details)}\n"
         (record / "error.txt").write_text(text, "utf-8")
         publish_module.prune_failure_records(out_dir, keep)
     except OSError:  # the disk may be full: the message still goes to the log
@@ -314,7 +314,7 @@ def run_job(
                 settings["keep_failure_records"],
             )
             shutil.rmtree(staging, ignore_errors=True)
-            raise RunFailed(protect_text(str(failure), config), code, record) from None
+            raise RunFailed(redact_identifiers(str(failure)), code, record) from None
         except RunFailed as failure:
             failure.record = _write_failure_record(
                 out_dir, staging, str(failure), "", config, settings["keep_failure_records"]
@@ -329,7 +329,7 @@ def run_job(
                 out_dir, staging, message, details, config, settings["keep_failure_records"]
             )
             shutil.rmtree(staging, ignore_errors=True)
-            raise RunFailed(protect_text(message, config), EXIT_WRITE_FAILED, record) from None
+            raise RunFailed(redact_identifiers(message), EXIT_WRITE_FAILED, record) from None
         except BaseException:  # interrupted (SIGTERM from timeout, Ctrl-C): clean, then go
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -98,7 +98,12 @@ def failure_record_path(out_dir: Path) -> Path:
     """A fresh folder name for the record of a failed run of ``out_dir``."""
     out_dir = Path(out_dir).absolute()
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    return out_dir.parent / f".failed-{out_dir.name}-{stamp}-{os.getpid()}"
+    record = out_dir.parent / f".failed-{out_dir.name}-{stamp}-{os.getpid()}"
+    serial = 1
+    while record.exists():  # two failures within one second must not share a record
+        serial += 1
+        record = out_dir.parent / f".failed-{out_dir.name}-{stamp}-{os.getpid()}-{serial}"
+    return record
 
 
 def prune_failure_records(out_dir: Path, keep: int) -> None:

@@ -186,12 +186,15 @@ def entities_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
 def graph_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
     """Build the relationship graph; return nodes per kind."""
     from riskmodel.graph import build_graph
+    from riskmodel.graph.build import job_edge_kinds
 
+    config = stage_config(config_path)
     graph = build_graph(
         _tables(work_dir),
         load_table(work_dir, "crosswalk"),
         load_table(work_dir, "kinship"),
-        stage_config(config_path),
+        config,
+        edge_kinds=job_edge_kinds(config),
     )
     save_object(work_dir, "graph", graph)
     kinds = pd.Series([str(node).split(":", 1)[0] for node in graph.nodes])
