@@ -712,15 +712,14 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         frame["wage"] = frame["wage"].fillna(False).astype(bool)
         frame["pay_month"] = month_start(frame["pay_date"])
         if "covered_period" in frame:
-            spelled = frame["covered_period"].astype("str").fillna("")
-            unique = spelled.unique()
+            codes, unique = pd.factorize(as_object(frame["covered_period"]))
             parsed = [parse_period(value) for value in unique]
-            starts = dict(zip(unique, [p[0] for p in parsed], strict=True))
-            ends = dict(zip(unique, [p[1] for p in parsed], strict=True))
-            months = dict(zip(unique, [p[2] for p in parsed], strict=True))
-            frame["covered_start"] = pd.to_datetime(spelled.map(starts))
-            frame["covered_end"] = pd.to_datetime(spelled.map(ends))
-            frame["covered_months"] = spelled.map(months).astype("float64")
+            starts = pd.to_datetime([p[0] for p in parsed] + [pd.NaT]).to_numpy("datetime64[ns]")
+            ends = pd.to_datetime([p[1] for p in parsed] + [pd.NaT]).to_numpy("datetime64[ns]")
+            months = np.array([p[2] for p in parsed] + [np.nan], dtype="float64")
+            frame["covered_start"] = starts[codes]
+            frame["covered_end"] = ends[codes]
+            frame["covered_months"] = months[codes]
         else:
             frame["covered_start"] = pd.NaT
             frame["covered_end"] = pd.NaT
@@ -737,11 +736,12 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         expected = frame["standard"] * units * periods
         frame["expected"] = expected.where(frame["standard"] > 0)
         names = program_table(context, config).set_index("program_key")["program_name"]
-        declared = as_text(frame["program_name"]) if "program_name" in frame else None
-        mapped = as_text(frame["program_key"].map(names))
-        frame["program_name"] = (
-            mapped if declared is None else declared.where(declared != "", mapped)
-        )
+        declared = as_object(frame["program_name"]) if "program_name" in frame else None
+        if declared is None or (declared == "").any():
+            mapped = as_object(frame["program_key"].map(names))
+            frame["program_name"] = (
+                mapped if declared is None else declared.where(declared != "", mapped)
+            )
         return frame
 
     return context.cached("payments", build)

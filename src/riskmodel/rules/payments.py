@@ -18,18 +18,29 @@ Config = dict[str, Any]
 
 def _period_key(paid: pd.DataFrame) -> pd.Series:
     """The period a payment is for: covered_period, else the pay month (monthly programs) or
-    the pay year; one-off programs: 'once'."""
-    month = paid["pay_month"].dt.strftime("%Y-%m").fillna("")
-    year = paid["pay_date"].dt.strftime("%Y").fillna("")
-    fallback = np.where(
-        paid["period_months"].isna(),
-        "once",
-        np.where(paid["period_months"] <= 1, month, year + "P"),
-    )
+    the pay year; one-off programs: 'once'. Integer codes (labels via ``_period_label``)."""
+    month = paid["pay_month"].to_numpy(dtype="datetime64[M]").astype(np.int64)
+    year = paid["pay_date"].to_numpy(dtype="datetime64[Y]").astype(np.int64)
+    months = paid["period_months"].to_numpy(dtype="float64")
+    fallback = np.where(np.isnan(months), -1, np.where(months <= 1, month, 100_000 + year))
     if "covered_period" in paid:
-        covered = paid["covered_period"].astype("str").fillna("")
-        return pd.Series(np.where(covered != "", covered, fallback), index=paid.index)
+        covered = common.as_object(paid["covered_period"])
+        codes, _ = pd.factorize(covered)
+        return pd.Series(np.where(covered != "", 1_000_000 + codes, fallback), index=paid.index)
     return pd.Series(fallback, index=paid.index)
+
+
+def _period_label(rows: pd.DataFrame) -> pd.Series:
+    """Readable period of payment rows (covered_period, else the pay month or year)."""
+    month = rows["pay_date"].dt.strftime("%Y-%m").fillna("")
+    year = rows["pay_date"].dt.strftime("%Y年").fillna("")
+    fallback = np.where(
+        rows["period_months"].isna(), "一次性", np.where(rows["period_months"] <= 1, month, year)
+    )
+    if "covered_period" in rows:
+        covered = common.as_object(rows["covered_period"])
+        return pd.Series(np.where(covered != "", covered, fallback), index=rows.index)
+    return pd.Series(fallback, index=rows.index)
 
 
 def duplicate_payment(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
@@ -60,12 +71,15 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     rows = rows[sizes > 1]
     if rows.empty:
         return empty_evidence()
+    rows = rows.assign(period_label=_period_label(rows))
     found = _group_payments(
-        rows, ["person_id", "program_key", "period_key"], {"largest": ("amount", "max")}
+        rows,
+        ["person_id", "program_key", "period_key"],
+        {"largest": ("amount", "max"), "period": ("period_label", "first")},
     )
     found["extra"] = found["amount"] - found["largest"]
     found["detail"] = [
-        f"{r.name}在{r.program_name}同一期间（{r.period_key}）被发放{r.count}次，"
+        f"{r.name}在{r.program_name}同一期间（{r.period}）被发放{r.count}次，"
         f"合计{common.yuan(r.amount)}，多发{common.yuan(r.extra)}"
         for r in found.itertuples()
     ]
@@ -80,7 +94,7 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
         amount_at_risk="extra",
         match_quality="match_quality",
         detail="detail",
-        fields=["program_name", "period_key", "count", "amount", "extra"],
+        fields=["program_name", "period", "count", "amount", "extra"],
     )
 
 
@@ -406,9 +420,19 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         paid = common.payments(context, config)
         paid = paid[paid["account_no"].astype("str").fillna("") != ""]
         holders = common.account_holders(context, config)
-        rows = paid.merge(holders, on="account_no", how="left")
-        rows["holder_id"] = common.as_object(rows["holder_id"])
-        rows["holder_is_institution"] = rows["holder_is_institution"].fillna(False).astype(bool)
+        position = pd.Index(holders["account_no"].astype("object")).get_indexer(paid["account_no"])
+        found = position >= 0
+        rows = paid.copy()
+        for column, empty in (
+            ("holder_id", ""),
+            ("holder_name", ""),
+            ("holder_phone", ""),
+            ("holder_is_institution", False),
+        ):
+            values = np.full(len(rows), empty, dtype=object)
+            values[found] = holders[column].to_numpy(dtype=object)[position[found]]
+            rows[column] = pd.Series(values, index=rows.index, dtype=object)
+        rows["holder_is_institution"] = rows["holder_is_institution"].astype(bool)
         rows["holder_household"] = common.household_of(context, rows["holder_id"])
         rows["same_household"] = (
             (rows["holder_id"] == "")
@@ -667,19 +691,21 @@ def household_paid_many(context: RuleContext, config: Config, params: Params) ->
     rows = rows[people > 1]
     if rows.empty:
         return empty_evidence()
+    rows = rows.assign(period_label=_period_label(rows))
     found = _group_payments(
         rows,
         ["household", "program_key", "period_key"],
         {
             "people": ("person_id", common.collapse),
             "largest": ("amount", "max"),
+            "period": ("period_label", "first"),
             "n": ("person_id", "nunique"),
         },
     )
     found["extra"] = found["amount"] - found["largest"]
     found["entity"] = found["household"].str.removeprefix("P:")
     found["detail"] = [
-        f"按户发放的{r.program_name}在{r.period_key}向同一户{r.n}人发放{r.count}笔，"
+        f"按户发放的{r.program_name}在{r.period}向同一户{r.n}人发放{r.count}笔，"
         f"共{common.yuan(r.amount)}"
         for r in found.itertuples()
     ]
@@ -693,7 +719,7 @@ def household_paid_many(context: RuleContext, config: Config, params: Params) ->
         source_key="keys",
         amount_at_risk="extra",
         detail="detail",
-        fields=["program_name", "period_key", "n", "amount"],
+        fields=["program_name", "period", "n", "amount"],
     )
 
 
@@ -797,13 +823,15 @@ def peer_outlier_amount(context: RuleContext, config: Config, params: Params) ->
     if paid.empty:
         return empty_evidence()
     paid = paid[~paid["wage"]]
-    groups = paid.groupby(["program_key", "pay_month"])["amount"]
-    size = groups.transform("size")
-    q1, q3 = (
-        groups.transform(lambda v: v.quantile(0.25)),
-        groups.transform(lambda v: v.quantile(0.75)),
+    keys = ["program_key", "pay_month"]
+    stats = paid.groupby(keys)["amount"].agg(
+        size="size",
+        q1=lambda v: v.quantile(0.25),
+        q3=lambda v: v.quantile(0.75),
+        median="median",
     )
-    median = groups.transform("median")
+    joined = paid[keys].join(stats, on=keys)
+    size, q1, q3, median = (joined[c] for c in ("size", "q1", "q3", "median"))
     limit = np.maximum(
         q3 + float(params["iqr_factor"]) * (q3 - q1), median * float(params["min_ratio"])
     )
