@@ -422,7 +422,20 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         holders = common.account_holders(context, config)
         position = pd.Index(holders["account_no"].astype("object")).get_indexer(paid["account_no"])
         found = position >= 0
-        rows = paid.copy()
+        columns = [
+            "person_id",
+            "household",
+            "account_no",
+            "amount",
+            "pay_date",
+            "name",
+            "village_code",
+            "program_name",
+            "program_key",
+            "_key",
+            "match_score",
+        ]
+        rows = paid[[c for c in columns if c in paid]].copy()
         for column, empty in (
             ("holder_id", ""),
             ("holder_name", ""),
