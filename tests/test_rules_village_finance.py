@@ -205,8 +205,15 @@ def test_r052_white_slips_against_peers():
     for index, code in enumerate(codes):
         for n in range(10):
             slip = n < (6 if index == 0 else 1)
-            rows.append(voucher(n, 500.0, village=code, invoice_no="" if slip else f"N{n}",
-                                attachment_count=0 if slip else 2))
+            rows.append(
+                voucher(
+                    n,
+                    500.0,
+                    village=code,
+                    invoice_no="" if slip else f"N{n}",
+                    attachment_count=0 if slip else 2,
+                )
+            )
     rows.append(voucher(99, 150.0, village=codes[1], invoice_no="", attachment_count=0))
     evidence = run("R052", tables(ledger=rows))
     assert list(evidence["entity_id"]) == [codes[0]]
