@@ -406,7 +406,15 @@ def detect_account_concentration(
         accounts = tables["accounts"].drop_duplicates("account_no").set_index("account_no")
         holders = accounts["holder_id_number"]
         institutions = is_institution(holders)
-    beneficiaries = grouped["id_number"].apply(lambda ids: sorted(set(ids)))
+    in_flagged = payments[payments["account_no"].isin(flagged.index)]
+    beneficiaries = in_flagged.groupby("account_no")["id_number"].unique()
+    holder_of_row = in_flagged["account_no"].map(holders) if len(holders) else None
+    others = (
+        in_flagged[in_flagged["id_number"] != holder_of_row]
+        if holder_of_row is not None
+        else in_flagged
+    )
+    paid_to_others = others.groupby("account_no")["amount"].sum()
     rows = []
     for account, record in flagged.iterrows():
         households = ramp(record["households"], min_households - 1, min_households + 3)
@@ -417,7 +425,7 @@ def detect_account_concentration(
         if bool(institutions.get(account, False)) if len(institutions) else False:
             anomaly *= float(settings["institution_factor"])
             mitigation = "开户人为单位（如敬老院集体账户），可能为集中供养对象的合规代收"
-        people = beneficiaries.get(account, [])
+        people = sorted(beneficiaries.get(account, []))
         related = [p for p in people if p != holder][: int(settings["max_related"])]
         rows.append(
             {
@@ -425,12 +433,7 @@ def detect_account_concentration(
                 "entity_id": account,
                 "village_code": "" if pd.isna(record["village_code"]) else record["village_code"],
                 "anomaly": anomaly,
-                "amount_at_risk": float(
-                    payments.loc[
-                        (payments["account_no"] == account) & (payments["id_number"] != holder),
-                        "amount",
-                    ].sum()
-                ),
+                "amount_at_risk": float(paid_to_others.get(account, 0.0)),
                 "detail": (
                     f"同一账户收取{int(record['beneficiaries'])}人（{int(record['households'])}户）"
                     f"{int(record['programs'])}个项目的补贴，合计{record['paid']:,.0f}元"
