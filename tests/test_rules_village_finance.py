@@ -98,6 +98,22 @@ def test_r044_payee_is_cadre_excluding_wages_and_other_villages():
     assert evidence["amount_at_risk"].iloc[0] == 2000.0
 
 
+def test_r044_small_expense_claims_are_normal_large_ones_are_not():
+    loaded = tables(
+        officials=[cadre(9, name="刘主任")],
+        ledger=[
+            voucher(1, 180.0, counterparty_id=pid(9), summary="差旅费报销"),
+            voucher(2, 1000.0, counterparty_id=pid(9), summary="补记3月差旅费报销"),
+            voucher(3, 1000.01, counterparty_id=pid(9), summary="差旅费报销"),
+        ],
+    )
+    evidence = run("R044", loaded)
+    assert list(evidence["entity_id"]) == [pid(9)]
+    assert evidence["amount_at_risk"].iloc[0] == 1000.01
+    strict = run("R044", loaded, {"rules": {"R044": {"reimbursement_keywords": []}}})
+    assert strict["amount_at_risk"].iloc[0] == 2180.01
+
+
 def _peer_ledgers(odd_village_amounts, normal_amounts, villages=6):
     rows = []
     codes = [f"43042110030{i}" for i in range(villages)]
@@ -197,6 +213,29 @@ def test_r051_round_transfers_into_cadre_account():
     assert list(evidence["entity_id"]) == [pid(9)]
     assert evidence["amount_at_risk"].iloc[0] == 5000.0
     assert run("R051", loaded, {"rules": {"R051": {"min_transfers": 3}}}).empty
+
+
+def test_r051_small_round_expense_claims_do_not_count():
+    claims = [
+        voucher(n, amount, counterparty_account="A9", summary="差旅费报销")
+        for n, amount in enumerate([100.0, 500.0, 1000.0])
+    ]
+    loaded = tables(
+        officials=[cadre(9)],
+        accounts=[{"account_no": "A9", "holder_id_number": pid(9)}],
+        ledger=claims,
+    )
+    assert run("R051", loaded).empty
+    large = claims + [voucher(9, 5000.0, counterparty_account="A9", summary="差旅费报销")]
+    loaded = tables(
+        officials=[cadre(9)],
+        accounts=[{"account_no": "A9", "holder_id_number": pid(9)}],
+        ledger=large,
+    )
+    assert (
+        run("R051", loaded, {"rules": {"R051": {"min_transfers": 1}}})["amount_at_risk"].iloc[0]
+        == 5000.0
+    )
 
 
 def test_r052_white_slips_against_peers():

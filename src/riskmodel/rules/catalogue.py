@@ -426,7 +426,7 @@ RULES: tuple[Rule, ...] = (
             "officials.village_code",
         ),
         ("ledger.counterparty_id", "ledger.summary", "ledger.category"),
-        ("wage_keywords",),
+        ("wage_keywords", "reimbursement_keywords", "reimbursement_max"),
         scheme="self_payment",
     ),
     Rule(
@@ -511,7 +511,13 @@ RULES: tuple[Rule, ...] = (
             "officials.category",
         ),
         ("accounts.holder_id_number", "officials.account_no"),
-        ("round_unit", "min_transfers", "wage_keywords"),
+        (
+            "round_unit",
+            "min_transfers",
+            "wage_keywords",
+            "reimbursement_keywords",
+            "reimbursement_max",
+        ),
         scheme="skimming",
     ),
     Rule(

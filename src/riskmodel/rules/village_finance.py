@@ -37,6 +37,19 @@ def _text(frame: pd.DataFrame) -> pd.Series:
     return text
 
 
+def _drop_small_reimbursements(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Rows without the cadres' ordinary expense claims (差旅费 up to ``reimbursement_max``).
+
+    A cadre reimbursed for a bus ticket or a meal on village business is normal; a large or
+    repeated claim is not, so claims above ``reimbursement_max`` stay in.
+    """
+    if rows.empty:
+        return rows
+    claim = common._contains_any(_text(rows), list(params["reimbursement_keywords"]))
+    small = rows["amount"] <= float(params["reimbursement_max"])
+    return rows[~(claim & small)]
+
+
 def _signatory(context: RuleContext, config: Config, frame: pd.DataFrame, column: str) -> pd.Series:
     """Official id of the person who signed ``column`` (handler/approver) in that village."""
     if column not in frame:
@@ -335,13 +348,14 @@ def payee_is_cadre(context: RuleContext, config: Config, params: Params) -> pd.D
 
     Exclusions
     ----------
-    Wages and allowances (工资, 误工, 报酬); payments outside the cadre's term.
+    Wages and allowances (工资, 误工, 报酬); ordinary expense claims (``reimbursement_keywords``
+    such as 差旅费) up to ``reimbursement_max``; payments outside the cadre's term.
 
     Evidence
     --------
     One row per cadre: payments to him or his relatives.
     """
-    rows = _expenses(context, list(params["wage_keywords"]))
+    rows = _drop_small_reimbursements(_expenses(context, list(params["wage_keywords"])), params)
     if rows.empty:
         return empty_evidence()
     officials = common.officials(context, config)
@@ -747,13 +761,14 @@ def transfers_to_cadre_account(
 
     Exclusions
     ----------
-    Wage keywords (工资, 报酬, 误工); non-round amounts.
+    Wage keywords (工资, 报酬, 误工); ordinary expense claims (``reimbursement_keywords``) up
+    to ``reimbursement_max``; non-round amounts.
 
     Evidence
     --------
     One row per cadre with the transfers.
     """
-    rows = _expenses(context, list(params["wage_keywords"]))
+    rows = _drop_small_reimbursements(_expenses(context, list(params["wage_keywords"])), params)
     if rows.empty or "counterparty_account" not in rows:
         return empty_evidence()
     holders = common.account_holders(context, config)
