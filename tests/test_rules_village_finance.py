@@ -82,6 +82,32 @@ def test_r043_approver_is_payee():
     assert len(evidence) == 1 and evidence["entity_type"].iloc[0] == "payee"
 
 
+def test_r042_namesake_villager_is_not_the_handler():
+    loaded = tables(
+        officials=[cadre(9, name="张会计")],
+        ledger=[
+            voucher(1, 3000.0, counterparty_name="张会计", counterparty_id=pid(9)),
+            voucher(2, 3000.0, counterparty_name="张会计", counterparty_id=pid(8)),  # namesake
+        ],
+    )
+    evidence = run("R042", loaded)
+    assert list(evidence["entity_id"]) == [pid(9)]
+    assert evidence["amount_at_risk"].iloc[0] == 3000.0
+
+
+def test_r043_own_small_expense_claim_is_normal():
+    loaded = tables(
+        ledger=[
+            voucher(1, 900.0, counterparty_name="李书记", summary="差旅费报销"),
+            voucher(2, 2000.0, counterparty_name="李书记", summary="差旅费报销"),
+        ]
+    )
+    evidence = run("R043", loaded)
+    assert evidence["amount_at_risk"].tolist() == [2000.0]
+    loose = run("R043", loaded, {"rules": {"R043": {"reimbursement_max": 0.0}}})
+    assert loose["amount_at_risk"].tolist() == [2900.0]
+
+
 def test_r044_payee_is_cadre_excluding_wages_and_other_villages():
     loaded = tables(
         officials=[cadre(9, name="刘主任")],
@@ -226,7 +252,7 @@ def test_r051_small_round_expense_claims_do_not_count():
         ledger=claims,
     )
     assert run("R051", loaded).empty
-    large = claims + [voucher(9, 5000.0, counterparty_account="A9", summary="差旅费报销")]
+    large = [*claims, voucher(9, 5000.0, counterparty_account="A9", summary="差旅费报销")]
     loaded = tables(
         officials=[cadre(9)],
         accounts=[{"account_no": "A9", "holder_id_number": pid(9)}],

@@ -244,13 +244,15 @@ def split_payments(context: RuleContext, config: Config, params: Params) -> pd.D
 def _signer_is_payee(
     context: RuleContext, config: Config, params: Params, column: str, label: str
 ) -> pd.DataFrame:
-    rows = _expenses(context, list(params["wage_keywords"]))
+    rows = _drop_small_reimbursements(_expenses(context, list(params["wage_keywords"])), params)
     if rows.empty or column not in rows:
         return empty_evidence()
     rows = rows[rows["amount"] > float(params["min_amount"])]
     signer = common.normalise_names(rows[column])
     official = _signatory(context, config, rows, column)
-    same_name = (signer != "") & (signer == rows["payee_name"])
+    # a payee ID that differs from the signing cadre's ID is a namesake, not the cadre
+    namesake = (official != "") & (rows["payee_id"] != "") & (official != rows["payee_id"])
+    same_name = (signer != "") & (signer == rows["payee_name"]) & ~namesake
     same_id = (official != "") & (official == rows["payee_id"])
     rows = rows.assign(official=official)[same_name | same_id]
     if rows.empty:
@@ -305,7 +307,8 @@ def handler_is_payee(context: RuleContext, config: Config, params: Params) -> pd
     Exclusions
     ----------
     Small amounts; income; wages and allowances (``wage_keywords``: in many villages a cadre's
-    own 报酬 voucher is handled by himself).
+    own 报酬 voucher is handled by himself); ordinary expense claims (``reimbursement_keywords``
+    up to ``reimbursement_max``); a namesake villager (payee ID differs from the cadre's ID).
 
     Evidence
     --------
@@ -325,7 +328,8 @@ def approver_is_payee(context: RuleContext, config: Config, params: Params) -> p
 
     Exclusions
     ----------
-    Small amounts; income; wages and allowances (``wage_keywords``).
+    Small amounts; income; wages and allowances (``wage_keywords``); ordinary expense claims
+    up to ``reimbursement_max``; a namesake villager (payee ID differs from the cadre's ID).
 
     Evidence
     --------
