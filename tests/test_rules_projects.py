@@ -276,6 +276,40 @@ def test_r071_payee_linked_in_graph():
     assert list(evidence["entity_id"]) == [pid(1)]
 
 
+def test_r071_wages_and_small_claims_of_the_linked_payee_do_not_count():
+    links = pd.DataFrame(
+        {
+            "official_id": [pid(9)],
+            "target_type": ["payee"],
+            "target_id": [pid(1)],
+            "hops": [1],
+            "relations": ["配偶"],
+            "path_text": ["人9的配偶人1"],
+        }
+    )
+
+    def row(number, amount, summary):
+        return {
+            "voucher_id": str(number),
+            "village_code": V1,
+            "date": "2024-03-01",
+            "direction": "支出",
+            "amount": amount,
+            "summary": summary,
+            "counterparty_name": "人1",
+            "counterparty_id": pid(1),
+        }
+
+    honest = [
+        row(1, 2100.0, "发放村干部基本报酬"),
+        row(2, 800.0, "公益岗保洁员工资"),
+        row(3, 300.0, "差旅费报销"),
+    ]
+    assert run("R071", tables(ledger=honest), official_links=links).empty
+    evidence = run("R071", tables(ledger=[*honest, row(4, 5000.0, "劳务费")]), official_links=links)
+    assert evidence["amount_at_risk"].tolist() == [5000.0]
+
+
 def test_r072_cadre_relatives_over_represented():
     kin_ids = [1, 2, 3]
     kinship = pd.DataFrame(

@@ -419,6 +419,32 @@ def _contains_any(values: pd.Series, words: list[str]) -> pd.Series:
     return values.str.contains(pattern, regex=True).fillna(False).astype(bool)
 
 
+def ledger_text(frame: pd.DataFrame) -> pd.Series:
+    """``summary|category`` of ledger rows ('' where both are absent)."""
+    parts = [frame[c].astype("str").fillna("") for c in ("summary", "category") if c in frame]
+    if not parts:
+        return pd.Series("", index=frame.index)
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + "|" + part
+    return text
+
+
+def drop_wages_and_claims(rows: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Ledger rows without wages (``wage_keywords``) and small expense claims.
+
+    A claim is a row matching ``reimbursement_keywords`` (差旅费) up to ``reimbursement_max``.
+    """
+    if rows.empty:
+        return rows
+    text = ledger_text(rows)
+    wages = _contains_any(text, list(params["wage_keywords"]))
+    claims = _contains_any(text, list(params["reimbursement_keywords"])) & (
+        rows["amount"] <= float(params["reimbursement_max"])
+    )
+    return rows[~(wages | claims)]
+
+
 def active_on(start: pd.Series, end: pd.Series, dates: pd.Series) -> pd.Series:
     """Whether a term ``[start, end]`` (open ends allowed) covers each date."""
     start = pd.to_datetime(start, errors="coerce")

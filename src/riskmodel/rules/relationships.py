@@ -99,7 +99,9 @@ def payee_linked_graph(context: RuleContext, config: Config, params: Params) -> 
 
     Exclusions
     ----------
-    Payees without an ID; paths longer than ``k_hops``.
+    Payees without an ID; paths longer than ``k_hops``; wages and posts paid by the post
+    (``wage_keywords``: a cadre's own 报酬, a relative on a 公益岗); small expense claims
+    (``reimbursement_keywords`` up to ``reimbursement_max``).
 
     Evidence
     --------
@@ -107,7 +109,8 @@ def payee_linked_graph(context: RuleContext, config: Config, params: Params) -> 
     """
     links = _links(context, "payee", int(params["programs.thresholds.k_hops"]))
     ledger = common.ledger(context)
-    rows = ledger[ledger["is_expense"]].merge(links, left_on="payee_id", right_on="target_id")
+    expenses = common.drop_wages_and_claims(ledger[ledger["is_expense"]], params)
+    rows = expenses.merge(links, left_on="payee_id", right_on="target_id")
     if rows.empty:
         return empty_evidence()
     found = rows.groupby(["payee_id", "official_id"], as_index=False).agg(
