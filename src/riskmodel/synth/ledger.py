@@ -113,6 +113,9 @@ def build_ledger(county: County) -> None:
         day = rng.integers(1, 29, count)
         rows = list(wage_rows)
         villager_range = order[bounds[village] : bounds[village + 1]]
+        # villager payees are not the village's own cadres: a cadre paid for labour he approved
+        # or handled himself is the self_payment scheme, not honest background
+        villager_range = villager_range[~np.isin(villager_range, cadre_people)]
         for k in range(count):
             spec = LEDGER_ITEMS[item[k]]
             kind = kinds[k]

@@ -855,6 +855,13 @@ def plant_invented_ledger(p: Planter) -> None:
         & (ledger["category"] != "应付工资").to_numpy()
         & (ledger["planted"] == "").to_numpy()
     )
+    # the bookkeeper invents the figures of the running costs; vouchers paid to the village's
+    # own cadres keep their amounts, so no cadre is enriched without being in the truth
+    cadre_ids = {
+        county.id_of(int(c))
+        for c in county.cadres.loc[county.cadres["village"] == village, "person"]
+    }
+    rows &= ~ledger["counterparty_id"].isin(cadre_ids).to_numpy()
     index = np.flatnonzero(rows)
     share = float(rng.uniform(0.45, 0.8))
     changed = index[rng.random(len(index)) < share]
