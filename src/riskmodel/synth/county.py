@@ -19,6 +19,7 @@ from riskmodel.synth.officials import (
     household_kin,
 )
 from riskmodel.synth.payments import (
+    NEEDY_PROGRAMS,
     PROGRAM_INDEX,
     PROGRAMS,
     Enrolment,
@@ -107,6 +108,15 @@ class County:
         """The person's own one-card account (marked as used so it is written out)."""
         self.used_person_accounts.add(int(person))
         return str(self.account_of_person[person])
+
+    def needy_people(self) -> np.ndarray:
+        """Boolean per person: the household draws a needy program (``NEEDY_PROGRAMS``)."""
+        payments = self.payments
+        persons = payments.loc[payments["program_code"].isin(NEEDY_PROGRAMS), "person"]
+        persons = persons.to_numpy()
+        households = self.people["household"].to_numpy()
+        needy = np.unique(households[persons[persons >= 0]])
+        return np.isin(households, needy)
 
     def id_of(self, person: int) -> str:
         return str(self.people.at[person, "id_number"])
@@ -366,10 +376,14 @@ def _build_payments(county: County) -> None:
     employee_mask[county.employees["person"].to_numpy()] = True
     officials = cadre_mask | employee_mask
     eligible = alive_start & ~officials
+    # an honest means test counts the official's salary: no household with a sitting official
+    # draws 低保, 特困 or the means-tested disability living allowance (planted schemes do)
+    official_household = np.isin(household, household[officials])
+    means_ok = eligible & ~official_household
     selections = {
-        "MZ01": dibao & eligible,
-        "MZ02": tekun & eligible,
-        "CL01": living & alive_start,
+        "MZ01": dibao & means_ok,
+        "MZ02": tekun & means_ok,
+        "CL01": living & alive_start & ~official_household,
         "CL02": severe & alive_start,
         "MZ03": (ages >= 80) & (ages < 90) & alive_start,
         "MZ04": (ages >= 90) & alive_start,
@@ -635,6 +649,8 @@ def _build_vehicles(county: County) -> None:
         rng.random(len(households)) < county.settings["population"]["vehicle_share"]
     )
     owners = households["head"].to_numpy()[owners_h]
+    # needy households passed the asset check: no car
+    owners = owners[~county.needy_people()[owners]]
     county.vehicles = _vehicle_rows(rng, owners, county)
 
 

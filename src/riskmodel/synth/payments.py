@@ -26,6 +26,9 @@ PROGRAMS: tuple[tuple[str, str, str, float, str, str], ...] = (
     ("XC01", "到户产业奖补", "衡阳县乡村振兴局", 5000.0, "一次性", "户"),
 )
 PROGRAM_INDEX = {p[0]: i for i, p in enumerate(PROGRAMS)}
+# programs for poor households: an honest household drawing one passed the asset check
+# (核对), so it owns no car and runs no company
+NEEDY_PROGRAMS = ("MZ01", "MZ02", "CL01", "JY01", "ZJ01", "XC01")
 MONTHLY_DIBAO_LIKE = ("MZ01", "MZ02", "CL01", "CL02", "MZ03", "MZ04", "RS01")
 PAYMENT_COLUMNS = (
     "person",

@@ -49,6 +49,7 @@ def build_companies(county: County) -> None:
         (people["age"].to_numpy() >= 28)
         & (people["age"].to_numpy() <= 60)
         & people["death_date"].isna().to_numpy()
+        & ~county.needy_people()  # needy households passed the asset check: no company
     )
     officials = set(county.cadres["person"]) | set(county.employees["person"])
     reps = []
