@@ -93,7 +93,10 @@ def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser from ``COMMANDS``."""
-    parser = argparse.ArgumentParser(prog="riskmodel", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="riskmodel",
+        description="Find petty embezzlement in subsidy funds: load, cross-match, score, report.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (target, help_text, arguments) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text)
@@ -108,8 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from riskmodel.privacy import install_excepthook, install_log_redaction
 
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("riskmodel").setLevel(logging.INFO)
     install_log_redaction(logging.getLogger())
     install_excepthook()
     args = build_parser().parse_args(argv)
