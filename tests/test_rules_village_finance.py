@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rules_helpers import V1, V2, cadre, pid, run, tables
 
 
@@ -138,6 +139,35 @@ def test_r044_small_expense_claims_are_normal_large_ones_are_not():
     assert evidence["amount_at_risk"].iloc[0] == 1000.01
     strict = run("R044", loaded, {"rules": {"R044": {"reimbursement_keywords": []}}})
     assert strict["amount_at_risk"].iloc[0] == 2180.01
+
+
+SIBLING = pd.DataFrame(
+    {
+        "id_a": [pid(9), pid(1)],
+        "id_b": [pid(1), pid(9)],
+        "relation": ["兄弟姐妹", "兄弟姐妹"],
+        "degree": [2, 2],
+    }
+)
+
+
+def test_r044_relative_paid_for_chores_carries_a_mitigation():
+    chores = [
+        voucher(1, 1350.0, counterparty_id=pid(1), summary="环境卫生保洁费"),
+        voucher(2, 500.0, counterparty_id=pid(1), summary="困难群众慰问金"),
+    ]
+    loaded = tables(officials=[cadre(9)], ledger=chores)
+    evidence = run("R044", loaded, kinship=SIBLING)
+    assert evidence["amount_at_risk"].tolist() == [1850.0]
+    assert "常见情形" in evidence["mitigation"].iloc[0]
+    # a purchase paid to the relative, or any payment to the cadre himself: no mitigation
+    for extra in (
+        voucher(3, 4000.0, counterparty_id=pid(1), summary="购材料"),
+        voucher(4, 1350.0, counterparty_id=pid(9), summary="环境卫生保洁费"),
+    ):
+        loaded = tables(officials=[cadre(9)], ledger=[*chores, extra])
+        evidence = run("R044", loaded, kinship=SIBLING)
+        assert evidence["mitigation"].tolist() == [""]
 
 
 def _peer_ledgers(odd_village_amounts, normal_amounts, villages=6):

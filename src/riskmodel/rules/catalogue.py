@@ -426,7 +426,7 @@ RULES: tuple[Rule, ...] = (
             "officials.village_code",
         ),
         ("ledger.counterparty_id", "ledger.summary", "ledger.category"),
-        ("wage_keywords", "reimbursement_keywords", "reimbursement_max"),
+        ("wage_keywords", "reimbursement_keywords", "reimbursement_max", "routine_keywords"),
         scheme="self_payment",
     ),
     Rule(

@@ -353,7 +353,9 @@ def payee_is_cadre(context: RuleContext, config: Config, params: Params) -> pd.D
     Exclusions
     ----------
     Wages and allowances (工资, 误工, 报酬); ordinary expense claims (``reimbursement_keywords``
-    such as 差旅费) up to ``reimbursement_max``; payments outside the cadre's term.
+    such as 差旅费) up to ``reimbursement_max``; payments outside the cadre's term. Mitigation
+    when every payment went to relatives for routine village work or condolences
+    (``routine_keywords``: 保洁, 劳务, 慰问).
 
     Evidence
     --------
@@ -397,12 +399,26 @@ def payee_is_cadre(context: RuleContext, config: Config, params: Params) -> pd.D
     matched = matched[common.active_on(matched["start_date"], matched["end_date"], matched["date"])]
     if matched.empty:
         return empty_evidence()
-    found = matched.groupby(["village_code", "official_id"], as_index=False).agg(
-        amount=("amount", "sum"),
-        count=("amount", "size"),
-        keys=("_key", common.collapse),
-        relation=("relation", common.collapse),
-        payees=("payee_id", common.collapse),
+    # a relative paid for village chores or a condolence visit like any other villager
+    routine = ~matched["relation"].astype("str").str.startswith("本人") & common._contains_any(
+        common.ledger_text(matched), list(params["routine_keywords"])
+    )
+    found = (
+        matched.assign(routine=routine)
+        .groupby(["village_code", "official_id"], as_index=False)
+        .agg(
+            amount=("amount", "sum"),
+            count=("amount", "size"),
+            keys=("_key", common.collapse),
+            relation=("relation", common.collapse),
+            payees=("payee_id", common.collapse),
+            routine=("routine", "all"),
+        )
+    )
+    found["mitigation"] = np.where(
+        found["routine"],
+        "收款人为干部亲属，款项均为保洁、清淤劳务或慰问等村务常规开支，亲属按劳取酬、按标准慰问属常见情形",
+        "",
     )
     names = cadres.drop_duplicates("official_id").set_index("official_id")["name"]
     found["name"] = found["official_id"].map(names).fillna("")
@@ -418,6 +434,7 @@ def payee_is_cadre(context: RuleContext, config: Config, params: Params) -> pd.D
         ["count", "amount", "relation"],
         official="official_id",
         related="payees",
+        mitigation="mitigation",
         name="name",
     )
 
