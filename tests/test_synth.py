@@ -491,3 +491,39 @@ def test_never_overwrites_a_folder_of_real_exports(tmp_path):
     with pytest.raises(FileExistsError):
         write_county(county, real)
     assert (real / "补贴发放明细.csv").read_text(encoding="utf-8") == "姓名\n张伟\n"
+
+
+@pytest.mark.parametrize("seed", [2, 7])
+def test_every_planted_instance_is_in_the_written_files(tmp_path, seed):
+    """What each truth row and its note claim is really present in the files written."""
+    generate(tmp_path, seed=seed, scale="small")
+    planted = truth(tmp_path, "planted.csv")
+    payments = read_table(tmp_path, "payments")
+    payments = payments.assign(value=amounts_of(payments))
+    standards = {"MZ01": 480, "MZ02": 760, "CL01": 70, "CL02": 70, "MZ03": 50, "RS01": 800}
+    for row in planted[planted["scheme"] == "over_standard"].itertuples():
+        mine = payments[payments["id_number"] == row.entity_id]
+        ratio = mine["value"] / mine["program_code"].map(standards)
+        assert (ratio >= 1.6).sum() >= 4, row.instance_id
+    residents = read_table(tmp_path, "residents")
+    household = dict(zip(residents["id_number"], residents["household_id"], strict=True))
+    members = residents.groupby("household_id")["id_number"].apply(set).to_dict()
+    relatives = read_table(tmp_path, "relatives")
+    declared = set(zip(relatives["id_number_a"], relatives["id_number_b"], strict=True))
+    vehicles = read_table(tmp_path, "vehicles")
+    company_people = read_table(tmp_path, "company_people")
+    for row in planted[planted["scheme"] == "relative_favoured"].itertuples():
+        family = members.get(household.get(row.entity_id), set()) | {row.entity_id}
+        if "登记" in row.note:
+            kind = row.note.split("登记")[-1].split("（")[0]
+            cars = vehicles[vehicles["id_number"].isin(family)]
+            assert kind in set(cars["vehicle_type"]), row.instance_id
+        else:
+            assert row.entity_id in set(company_people["id_number"]), row.instance_id
+    for row in planted[planted["scheme"] == "contract_to_kin"].itertuples():
+        cadre, relative = row.related_ids.split(";")[1:3]
+        if "亲属关系申报表" in row.note:
+            partners = members.get(household.get(cadre), set()) | {cadre}
+            assert any((p, relative) in declared for p in partners), row.instance_id
+        else:
+            assert household.get(cadre) == household.get(relative), row.instance_id
