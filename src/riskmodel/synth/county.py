@@ -109,6 +109,14 @@ class County:
         self.used_person_accounts.add(int(person))
         return str(self.account_of_person[person])
 
+    def official_family(self) -> np.ndarray:
+        """Boolean per person: a sitting official (cadre or employee) lives in the household."""
+        households = self.people["household"].to_numpy()
+        officials = np.concatenate(
+            [self.cadres["person"].to_numpy(), self.employees["person"].to_numpy()]
+        ).astype(int)
+        return np.isin(households, households[officials])
+
     def needy_people(self) -> np.ndarray:
         """Boolean per person: the household draws a needy program (``NEEDY_PROGRAMS``)."""
         payments = self.payments

@@ -50,6 +50,8 @@ def build_companies(county: County) -> None:
         & (people["age"].to_numpy() <= 60)
         & people["death_date"].isna().to_numpy()
         & ~county.needy_people()  # needy households passed the asset check: no company
+        # an official's household running a contractor is the contract_to_kin scheme
+        & ~county.official_family()
     )
     officials = set(county.cadres["person"]) | set(county.employees["person"])
     reps = []
