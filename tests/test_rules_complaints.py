@@ -61,6 +61,24 @@ def test_r090_subject_with_findings_by_id_and_by_name():
     assert set(found["match_quality"]) == {1.0}
 
 
+def test_r090_mitigated_when_every_corroborating_finding_is_explained():
+    rows = [
+        {"rule_id": "R008", "entity_id": pid(1), "village_code": V1, "official_id": pid(9)},
+        {"rule_id": "R044", "entity_id": pid(9), "village_code": V1, "official_id": pid(9)},
+    ]
+    loaded = tables(
+        officials=[cadre(9, name="王书记")],
+        complaints=[complaint(1, subject_id_number=pid(9))],
+    )
+    explained = _evidence(rows).assign(mitigation=["符合条件", "常规开支"])
+    found = run("R090", loaded, evidence=explained)
+    assert list(found["entity_id"]) == [pid(9)]
+    assert "合理解释" in found["mitigation"].iloc[0]
+    # one finding without an explanation: the complaint is corroborated plainly
+    partly = _evidence(rows).assign(mitigation=["符合条件", ""])
+    assert run("R090", loaded, evidence=partly)["mitigation"].tolist() == [""]
+
+
 def test_r092_village_only_corroboration_threshold():
     evidence = _evidence(
         [

@@ -308,6 +308,14 @@ def test_r071_wages_and_small_claims_of_the_linked_payee_do_not_count():
     assert run("R071", tables(ledger=honest), official_links=links).empty
     evidence = run("R071", tables(ledger=[*honest, row(4, 5000.0, "劳务费")]), official_links=links)
     assert evidence["amount_at_risk"].tolist() == [5000.0]
+    assert "常见情形" in evidence["mitigation"].iloc[0]  # a relative paid for labour
+    evidence = run(
+        "R071",
+        tables(ledger=[*honest, row(4, 5000.0, "劳务费"), row(5, 3000.0, "购材料")]),
+        official_links=links,
+    )
+    assert evidence["amount_at_risk"].tolist() == [8000.0]
+    assert evidence["mitigation"].tolist() == [""]
 
 
 def test_r072_cadre_relatives_over_represented():

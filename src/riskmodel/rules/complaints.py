@@ -16,6 +16,9 @@ Config = dict[str, Any]
 COMPLAINT_RULES = ("R090", "R091", "R092")
 
 
+EXPLAINED = "相互印证的数据疑点均有合理解释（见各条规则的说明），举报所涉事项可能合规，需核实"
+
+
 def _complaints(context: RuleContext, config: Config) -> pd.DataFrame:
     table = context.table("complaints")
     subject_id = (
@@ -48,23 +51,24 @@ def _corroboration(context: RuleContext, config: Config, min_village_rules: int)
     frame = _complaints(context, config)
     evidence = evidence[~evidence["rule_id"].isin(COMPLAINT_RULES)]
     if frame.empty or evidence.empty:
-        return frame.iloc[0:0].assign(rules="", direct=False, amount=0.0)
+        return frame.iloc[0:0].assign(rules="", direct=False, amount=0.0, explained=False)
+    # a finding that carries a mitigation may well be legitimate
+    evidence = evidence.assign(explained=evidence["mitigation"].astype("str") != "")
     related = evidence.assign(id=evidence["related_ids"].str.split(";")).explode("id")
+    columns = ["rule_id", "amount_at_risk", "explained"]
     ids = pd.concat(
         [
-            evidence[["entity_id", "rule_id", "amount_at_risk"]].rename(
-                columns={"entity_id": "id"}
-            ),
-            evidence[["official_id", "rule_id", "amount_at_risk"]].rename(
-                columns={"official_id": "id"}
-            ),
-            related[["id", "rule_id", "amount_at_risk"]],
+            evidence[["entity_id", *columns]].rename(columns={"entity_id": "id"}),
+            evidence[["official_id", *columns]].rename(columns={"official_id": "id"}),
+            related[["id", *columns]],
         ],
         ignore_index=True,
     )
     ids = ids[ids["id"].astype("str") != ""]
     per_id = ids.groupby("id").agg(
-        rules=("rule_id", common.collapse), amount=("amount_at_risk", "sum")
+        rules=("rule_id", common.collapse),
+        amount=("amount_at_risk", "sum"),
+        explained=("explained", "all"),
     )
     per_village = (
         evidence[evidence["village_code"] != ""]
@@ -78,13 +82,15 @@ def _corroboration(context: RuleContext, config: Config, min_village_rules: int)
         direct=(direct != "").to_numpy(),
         rules=np.where(direct != "", direct, village),
         amount=np.where(direct != "", frame["subject"].map(per_id["amount"]).fillna(0.0), 0.0),
+        explained=(direct != "").to_numpy()
+        & frame["subject"].map(per_id["explained"]).fillna(False).astype(bool).to_numpy(),
         village_ok=((village != "") & (n_rules >= min_village_rules)).to_numpy(),
     )
     return frame
 
 
 def _complaint_evidence(
-    context: RuleContext, config: Config, frame: pd.DataFrame, mitigation: str
+    context: RuleContext, config: Config, frame: pd.DataFrame, mitigation: str | np.ndarray
 ) -> pd.DataFrame:
     if frame.empty:
         return empty_evidence()
@@ -143,7 +149,8 @@ def complaint_corroborated(context: RuleContext, config: Config, params: Params)
     Exclusions
     ----------
     Complaints whose subject has no finding (a village-level match is R092, low severity);
-    findings of the complaint rules themselves.
+    findings of the complaint rules themselves. Mitigation when every corroborating finding
+    carries a mitigation itself (a look-alike: the report may concern a legitimate benefit).
 
     Evidence
     --------
@@ -151,7 +158,12 @@ def complaint_corroborated(context: RuleContext, config: Config, params: Params)
     their money at risk as amount at risk.
     """
     frame = _corroboration(context, config, 1)
-    return _complaint_evidence(context, config, frame[frame["direct"]], "")
+    return _complaint_evidence(
+        context,
+        config,
+        frame[frame["direct"]],
+        np.where(frame.loc[frame["direct"], "explained"], EXPLAINED, ""),
+    )
 
 
 def complaint_village_findings(

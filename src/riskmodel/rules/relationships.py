@@ -17,6 +17,12 @@ Params = dict[str, Any]
 Config = dict[str, Any]
 
 
+ROUTINE = (
+    "收款人为公职人员亲属，款项均为保洁、清淤劳务或慰问等村务常规开支，"
+    "按劳取酬、按标准慰问属常见情形"
+)
+
+
 def _links(context: RuleContext, target_type: str, k_hops: int) -> pd.DataFrame:
     links = context.official_links
     links = links[
@@ -101,7 +107,8 @@ def payee_linked_graph(context: RuleContext, config: Config, params: Params) -> 
     ----------
     Payees without an ID; paths longer than ``k_hops``; wages and posts paid by the post
     (``wage_keywords``: a cadre's own 报酬, a relative on a 公益岗); small expense claims
-    (``reimbursement_keywords`` up to ``reimbursement_max``).
+    (``reimbursement_keywords`` up to ``reimbursement_max``). Mitigation when every payment
+    is routine village work or a condolence (``routine_keywords``).
 
     Evidence
     --------
@@ -113,7 +120,13 @@ def payee_linked_graph(context: RuleContext, config: Config, params: Params) -> 
     rows = expenses.merge(links, left_on="payee_id", right_on="target_id")
     if rows.empty:
         return empty_evidence()
+    # a relative paid for village chores or a condolence visit like any other villager
+    routine = (rows["hops"] >= 1) & common._contains_any(
+        common.ledger_text(rows), list(params["routine_keywords"])
+    )
+    rows = rows.assign(routine=routine)
     found = rows.groupby(["payee_id", "official_id"], as_index=False).agg(
+        routine=("routine", "all"),
         village_code=("village_code", "first"),
         amount=("amount", "sum"),
         count=("amount", "size"),
@@ -125,6 +138,7 @@ def payee_linked_graph(context: RuleContext, config: Config, params: Params) -> 
         else ("payee_id", "first"),
     )
     found["quality"] = 1 / found["hops"].clip(lower=1) ** 0.5
+    found["mitigation"] = np.where(found["routine"], ROUTINE, "")
     found["detail"] = [
         f"村集体向{r.name}支付{r.count}笔共{common.yuan(r.amount)}，收款人与公职人员关联：{r.path}"
         for r in found.itertuples()
@@ -142,6 +156,7 @@ def payee_linked_graph(context: RuleContext, config: Config, params: Params) -> 
         amount_at_risk="amount",
         match_quality="quality",
         detail="detail",
+        mitigation="mitigation",
         fields=["hops", "count", "amount"],
     )
 
