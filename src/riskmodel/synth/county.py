@@ -434,6 +434,11 @@ def _build_payments(county: County) -> None:
     )
     frames.append(_yearly_rows(county, conf, poor_household, ages, poor))
     payments = pd.concat(frames, ignore_index=True)
+    # the means test of every targeted program ("户内无财政供养人员") keeps households with a
+    # sitting official out; only planted schemes put them in
+    targeted = payments["program_code"].isin(TARGETED_PROGRAMS).to_numpy()
+    payments = payments[~(targeted & official_household[payments["person"].to_numpy()])]
+    payments = payments.reset_index(drop=True)
     heads = _household_head(county)
     own_card = ages[payments["person"].to_numpy()] >= 16
     # elderly members paid into the head's card: a per-person choice, not per row
@@ -582,6 +587,11 @@ def _yearly_rows(
         )
     )
     return pd.concat(frames, ignore_index=True)
+
+
+# programs with a means or status test (programs.toml ``means_tested``): 低保, 特困, 困难残疾人
+# 生活补贴, 护林员, 公益岗, 雨露计划, 危房改造, 产业奖补
+TARGETED_PROGRAMS = ("MZ01", "MZ02", "CL01", "LY01", "RS01", "JY01", "ZJ01", "XC01")
 
 
 NURSING_HOME_KIND = "12"
