@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from riskmodel.graph.build import graph_settings
+from riskmodel.graph.build import graph_settings, paused_gc
 from riskmodel.ids import mask_account, mask_id, mask_phone
 from riskmodel.kinship import INVERSE
 
@@ -85,17 +85,69 @@ def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:
     return forward
 
 
+def _edges_with_keys(graph: nx.MultiGraph):
+    """``(u, v, kind)`` in the order of ``graph.edges(keys=True)``, read off the adjacency
+    dicts directly (the edge view costs a generator step per edge on millions of edges)."""
+    if not graph.is_multigraph():
+        return graph.edges(keys=True)
+    return _scan_edges(graph._adj)
+
+
+def _scan_edges(adjacency: Mapping[str, Mapping[str, Mapping[str, Any]]]):
+    seen: set[str] = set()
+    for node, neighbours in adjacency.items():
+        for neighbour, keyed in neighbours.items():
+            if neighbour not in seen:
+                for kind in keyed:
+                    yield node, neighbour, kind
+        seen.add(node)
+
+
 def path_adjacency(
     graph: nx.MultiGraph, edge_kinds: Iterable[str]
 ) -> dict[str, list[tuple[str, str]]]:
     """Adjacency restricted to ``edge_kinds``: node → [(neighbour, edge kind)]."""
+    adjacency, _ = _scan(graph, edge_kinds, targets=False)
+    return adjacency
+
+
+def _scan(graph: nx.MultiGraph, edge_kinds: Iterable[str], targets: bool = True):
+    """One pass over the edges: the path adjacency and (with ``targets``) the targets of
+    :func:`_targets`, exactly as the two separate passes built them."""
     wanted = set(edge_kinds)
     adjacency: dict[str, list[tuple[str, str]]] = {}
-    for u, v, kind in graph.edges(keys=True):
+    beneficiaries: set[str] = set()
+    payees: dict[str, set[str]] = {}
+    contracts: dict[str, list[str]] = {}
+    project_village: dict[str, str] = {}
+    target_kinds = {"receives", "paid_to", "contracted", "project_in"} if targets else set()
+    for u, v, kind in _edges_with_keys(graph):
         if kind in wanted:
-            adjacency.setdefault(u, []).append((v, kind))
-            adjacency.setdefault(v, []).append((u, kind))
-    return adjacency
+            if u in adjacency:
+                adjacency[u].append((v, kind))
+            else:
+                adjacency[u] = [(v, kind)]
+            if v in adjacency:
+                adjacency[v].append((u, kind))
+            else:
+                adjacency[v] = [(u, kind)]
+        if kind in target_kinds:
+            _add_target(u, v, kind, beneficiaries, payees, contracts, project_village)
+    return adjacency, (beneficiaries, payees, contracts, project_village)
+
+
+def _add_target(u, v, kind, beneficiaries, payees, contracts, project_village) -> None:
+    if kind == "receives":
+        beneficiaries.add(u if u.startswith("person:") else v)
+    elif kind == "paid_to":
+        village, party = (u, v) if u.startswith("village:") else (v, u)
+        payees.setdefault(party, set()).add(node_value(village))
+    elif kind == "contracted":
+        company, project = (u, v) if u.startswith("company:") else (v, u)
+        contracts.setdefault(company, []).append(project)
+    elif kind == "project_in":
+        project, village = (u, v) if u.startswith("project:") else (v, u)
+        project_village[project] = node_value(village)
 
 
 def bounded_paths(
@@ -140,23 +192,8 @@ def _walk(seen: Mapping[str, tuple[str | None, str | None, int]], node: str):
 
 def _targets(graph: nx.MultiGraph, tables: Mapping[str, pd.DataFrame]):
     """Beneficiaries, payees by village, contractors' projects by village."""
-    beneficiaries: set[str] = set()
-    payees: dict[str, set[str]] = {}
-    contracts: dict[str, list[str]] = {}
-    project_village: dict[str, str] = {}
-    for u, v, kind in graph.edges(keys=True):
-        if kind == "receives":
-            beneficiaries.add(u if u.startswith("person:") else v)
-        elif kind == "paid_to":
-            village, party = (u, v) if u.startswith("village:") else (v, u)
-            payees.setdefault(party, set()).add(node_value(village))
-        elif kind == "contracted":
-            company, project = (u, v) if u.startswith("company:") else (v, u)
-            contracts.setdefault(company, []).append(project)
-        elif kind == "project_in":
-            project, village = (u, v) if u.startswith("project:") else (v, u)
-            project_village[project] = node_value(village)
-    return beneficiaries, payees, contracts, project_village
+    _, found = _scan(graph, ())
+    return found
 
 
 def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | None) -> pd.DataFrame:
@@ -232,10 +269,20 @@ def official_links(
         ``村主任 王某 —配偶— 李某 —股东— 某建材公司 —中标— 某道路项目``), ``path_ids``
         (identifiers along the path, ``;``).
     """
+    with paused_gc():
+        return _official_links(graph, tables, config, crosswalk)
+
+
+def _official_links(
+    graph: nx.MultiGraph,
+    tables: Mapping[str, pd.DataFrame],
+    config: Mapping[str, Any] | None,
+    crosswalk: pd.DataFrame | None,
+) -> pd.DataFrame:
     settings = graph_settings(config)["paths"]
     max_hops = int(settings["max_hops"])
-    adjacency = path_adjacency(graph, settings["edge_kinds"])
-    beneficiaries, payees, contracts, project_village = _targets(graph, tables)
+    adjacency, found = _scan(graph, settings["edge_kinds"])
+    beneficiaries, payees, contracts, project_village = found
     if not beneficiaries and "payments" in tables:
         # a graph built for paths only has no ``receives`` edges: read them from payments
         from riskmodel.graph.build import _resolved_people

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -156,6 +158,41 @@ def _tables(work_dir: str) -> dict[str, pd.DataFrame]:
     return {name: table.copy(deep=False) for name, table in _TABLE_CACHE[key].items()}
 
 
+_GRAPH_CACHE: dict[str, tuple[int, Any]] = {}
+
+
+def _remember_graph(work_dir: str, graph: Any) -> None:
+    path = Path(work_dir) / "graph.pickle"
+    _GRAPH_CACHE.clear()
+    _GRAPH_CACHE[str(path.resolve())] = (path.stat().st_mtime_ns, graph)
+
+
+def _graph(work_dir: str) -> Any:
+    """The graph written by :func:`graph_stage`, unpickled once per kernel while the file is
+    unchanged (the graph stage's kernel keeps the graph it built: a county graph takes
+    longer to unpickle than to use)."""
+    path = Path(work_dir) / "graph.pickle"
+    cached = _GRAPH_CACHE.get(str(path.resolve()))
+    if cached is not None and cached[0] == path.stat().st_mtime_ns:
+        return cached[1]
+    from riskmodel.graph.build import paused_gc
+
+    with paused_gc():
+        graph = load_object(work_dir, "graph")
+    _remember_graph(work_dir, graph)
+    return graph
+
+
+def _edge_count(graph: Any) -> int:
+    """``graph.number_of_edges()`` of a multigraph without a Python step per node."""
+    if not graph.is_multigraph():
+        return graph.number_of_edges()
+    adjacency = graph._adj
+    entries = sum(map(len, chain.from_iterable(n.values() for n in adjacency.values())))
+    loops = sum(len(adjacency[n][n]) for n in nx.nodes_with_selfloops(graph))
+    return (entries + loops) // 2
+
+
 def _counts(series: pd.Series, label: str) -> pd.DataFrame:
     counts = series.value_counts().rename_axis(label).reset_index(name="count")
     return counts
@@ -197,9 +234,10 @@ def graph_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
         edge_kinds=job_edge_kinds(config),
     )
     save_object(work_dir, "graph", graph)
+    _remember_graph(work_dir, graph)
     kinds = pd.Series([str(node).split(":", 1)[0] for node in graph.nodes])
     summary = _counts(kinds, "kind")
-    summary.attrs["edges"] = graph.number_of_edges()
+    summary.attrs["edges"] = _edge_count(graph)
     return summary
 
 
@@ -208,7 +246,7 @@ def official_links_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
     from riskmodel.graph import official_links
 
     links = official_links(
-        load_object(work_dir, "graph"),
+        _graph(work_dir),
         _tables(work_dir),
         stage_config(config_path),
         crosswalk=load_table(work_dir, "crosswalk"),
@@ -365,7 +403,7 @@ def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.Data
         _write_csv(table, out / "scores" / f"{name}.csv", config)
     info = run_info(work_dir, config)
     write_workbook(out / "leads.xlsx", leads, evidence, config, info)
-    graph = load_object(work_dir, "graph") if (Path(work_dir) / "graph.pickle").exists() else None
+    graph = _graph(work_dir) if (Path(work_dir) / "graph.pickle").exists() else None
     write_report(
         out / "report.html",
         leads,
