@@ -16,6 +16,7 @@ import pandas as pd
 
 from riskmodel.detectors.catalogue import DETECTORS, FINDING_COLUMNS, Detector, empty_findings
 from riskmodel.detectors.estimators import BenfordMAD, PeerDeviation
+from riskmodel.detectors.features import shared_features
 
 __all__ = [
     "DETECTORS",
@@ -60,26 +61,31 @@ def run_detectors(
 
         section = load_defaults()["detectors"]
     enabled = section.get("enabled", list(DETECTORS))
-    frames = []
-    status = []
-    for detector_id in enabled:
-        if detector_id not in DETECTORS:
-            raise KeyError(f"no detector named {detector_id!r}; known: {sorted(DETECTORS)}")
-        detector = DETECTORS[detector_id]
-        missing = [t for t in detector.needs if t not in tables or not len(tables[t])]
-        if missing:
-            status.append((detector_id, detector.title_zh, "skipped", f"缺少表 {missing}", 0, 0.0))
-            continue
-        started = time.perf_counter()
-        try:
-            found = detector.func(tables, evidence, detector_settings(detector_id, config))
-        except (KeyError, ValueError, TypeError) as exc:
-            logger.warning("detector %s failed: %s", detector_id, type(exc).__name__)
-            status.append((detector_id, detector.title_zh, "failed", type(exc).__name__, 0, 0.0))
-            continue
-        seconds = time.perf_counter() - started
-        frames.append(found)
-        status.append((detector_id, detector.title_zh, "ran", "", len(found), seconds))
+    with shared_features():  # the detectors share the payments feature frame
+        frames = []
+        status = []
+        for detector_id in enabled:
+            if detector_id not in DETECTORS:
+                raise KeyError(f"no detector named {detector_id!r}; known: {sorted(DETECTORS)}")
+            detector = DETECTORS[detector_id]
+            missing = [t for t in detector.needs if t not in tables or not len(tables[t])]
+            if missing:
+                status.append(
+                    (detector_id, detector.title_zh, "skipped", f"缺少表 {missing}", 0, 0.0)
+                )
+                continue
+            started = time.perf_counter()
+            try:
+                found = detector.func(tables, evidence, detector_settings(detector_id, config))
+            except (KeyError, ValueError, TypeError) as exc:
+                logger.warning("detector %s failed: %s", detector_id, type(exc).__name__)
+                status.append(
+                    (detector_id, detector.title_zh, "failed", type(exc).__name__, 0, 0.0)
+                )
+                continue
+            seconds = time.perf_counter() - started
+            frames.append(found)
+            status.append((detector_id, detector.title_zh, "ran", "", len(found), seconds))
     findings = pd.concat(frames, ignore_index=True) if frames else empty_findings()
     if not len(findings):
         findings = empty_findings()

@@ -8,6 +8,8 @@ returns an empty frame when the tables it needs are absent. Detectors in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -33,7 +35,46 @@ def is_institution(holder_ids: pd.Series) -> pd.Series:
     return text.str.match(_CREDIT_CODE.pattern) & ~text.str.match(_RESIDENT_ID.pattern)
 
 
+_MEMO: dict[str, Any] | None = None
+
+
+@contextmanager
+def shared_features() -> Iterator[None]:
+    """Within the block, :func:`payments_with_programs` is computed once per set of tables
+    (:func:`riskmodel.detectors.run_detectors` runs five detectors over the same payments).
+
+    The tables must not be changed in place inside the block; callers get shallow copies, so
+    what they do with the result never reaches the next caller (copy-on-write).
+    """
+    global _MEMO
+    outer = _MEMO
+    _MEMO = {}
+    try:
+        yield
+    finally:
+        _MEMO = outer
+
+
 def payments_with_programs(tables: Tables) -> pd.DataFrame:
+    """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``
+    (computed once per tables inside :func:`shared_features`).
+
+    See :func:`_payments_with_programs`.
+    """
+    if _MEMO is None:
+        return _payments_with_programs(tables)
+    sources = tuple(tables.get(name) for name in ("payments", "residents", "programs"))
+    cached = _MEMO.get("payments_with_programs")
+    if cached is not None and all(
+        kept is source for kept, source in zip(cached[0], sources, strict=True)
+    ):
+        return cached[1].copy(deep=False)
+    result = _payments_with_programs(tables)
+    _MEMO["payments_with_programs"] = (sources, result)
+    return result.copy(deep=False)
+
+
+def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``.
 
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
