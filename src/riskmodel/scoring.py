@@ -486,30 +486,52 @@ def _towns(tables: dict[str, pd.DataFrame], villages: pd.Index) -> pd.Series:
     return pd.Series(villages.str[:9], index=villages)
 
 
-def _payment_programs(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+def _payment_programs(
+    tables: dict[str, pd.DataFrame], wanted: set[str] | None = None
+) -> dict[str, str]:
+    """Payment row key → program (only the keys in ``wanted`` when given)."""
     payments = tables.get("payments")
     if payments is None or "_key" not in payments.columns:
         return {}
     column = "program_code" if "program_code" in payments.columns else "program_name"
     if column not in payments.columns:
         return {}
-    return dict(zip(payments["_key"].astype(str), payments[column].astype(str), strict=True))
+    keys = payments["_key"].astype(str)
+    values = payments[column]
+    if wanted is not None:
+        chosen = keys.isin(list(wanted)).to_numpy(dtype=bool)
+        keys = keys[chosen]
+        values = values[chosen]
+    return dict(zip(keys, values.astype(str), strict=True))
+
+
+def _payment_programs_known(payments: pd.DataFrame) -> bool:
+    return "_key" in payments.columns and (
+        "program_code" in payments.columns or "program_name" in payments.columns
+    )
 
 
 def _program_signals(signals: pd.DataFrame, evidence: pd.DataFrame | None, tables) -> pd.Series:
     """Program of each signal: named in fields/findings, else via the payment row keys."""
     programs = signals["program_code"].astype(str).copy()
     if evidence is not None and len(evidence) and "source_key" in evidence.columns:
-        by_key = _payment_programs(tables)
-        if by_key:
-            rule_rows = signals.index[signals["kind"] == "rule"]
-            keys = evidence["source_key"].astype(str).reset_index(drop=True)
-            tables_of = _text_column(evidence, "source_table").reset_index(drop=True)
-            for position, index in enumerate(rule_rows):
-                if programs[index] or tables_of.iloc[position] != "payments":
-                    continue
-                first = keys.iloc[position].split(";")[0]
-                programs[index] = by_key.get(first, "")
+        payments = tables.get("payments")
+        if payments is None or not len(payments):
+            return programs
+        rule_rows = signals.index[signals["kind"] == "rule"]
+        keys = evidence["source_key"].astype(str).to_numpy(dtype=object)
+        tables_of = _text_column(evidence, "source_table").to_numpy(dtype=object)
+        own = programs.loc[rule_rows].to_numpy(dtype=object)
+        todo: list[tuple[Any, str]] = []
+        for index, program, table, key in zip(rule_rows, own, tables_of, keys, strict=False):
+            if program or table != "payments":
+                continue
+            todo.append((index, key.split(";")[0]))
+        if todo:
+            by_key = _payment_programs(tables, {first for _, first in todo})
+            if by_key or _payment_programs_known(payments):
+                for index, first in todo:
+                    programs[index] = by_key.get(first, "")
     return programs
 
 
@@ -595,7 +617,8 @@ def score_all(
         "rollup_entities",
     )
     # persons without a household in the register still count for their village
-    orphans = persons[~persons.index.isin(household_of.index)]
+    # (object values: the Arrow-string isin walks a county's person ids in Python)
+    orphans = persons[~persons.index.astype(object).isin(household_of.index.astype(object))]
     if len(orphans):
         village_rollup = pd.concat(
             [
