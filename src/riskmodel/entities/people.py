@@ -265,7 +265,8 @@ def resolve_people(
         return pd.DataFrame({c: pd.Series(dtype=str) for c in CROSSWALK_COLUMNS})
     register = register_frame(tables["residents"])
     known = pd.Index(register["id_number"])
-    exact = references["id_number"].isin(known).to_numpy()
+    # object values: the Arrow-string isin turns the 1.2M register ids into Python strings
+    exact = references["id_number"].astype(object).isin(known.astype(object)).to_numpy()
 
     crosswalk = pd.DataFrame(
         {
