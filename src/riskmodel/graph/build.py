@@ -418,15 +418,44 @@ def _add_edges(graph: nx.MultiGraph, kind: str, edges: pd.DataFrame) -> None:
     if edges.empty:
         return
     attributes = _records(edges.drop(columns=["u", "v"]))
-    graph.add_edges_from(
-        zip(
-            edges["u"].to_numpy(),
-            edges["v"].to_numpy(),
-            [kind] * len(edges),
-            attributes,
-            strict=True,
-        )
-    )
+    us = edges["u"].to_numpy(dtype=object)
+    vs = edges["v"].to_numpy(dtype=object)
+    if type(graph) is not nx.MultiGraph:
+        graph.add_edges_from(zip(us, vs, [kind] * len(edges), attributes, strict=True))
+        return
+    _insert_edges(graph, kind, us, vs, attributes)
+
+
+def _insert_edges(
+    graph: nx.MultiGraph, kind: str, us: np.ndarray, vs: np.ndarray, attributes: list[dict]
+) -> None:
+    """What ``graph.add_edges_from((u, v, kind, data), ...)`` does, written straight into the
+    adjacency dicts (networkx spends three view lookups and an ``add_edge`` call per edge):
+    nodes, neighbours and keys are inserted in the same order, a repeated edge of the same
+    kind has its attributes updated. ``attributes`` are fresh dicts, stored as they are."""
+    if (us == None).any() or (vs == None).any():  # noqa: E711 (elementwise on object arrays)
+        raise ValueError("None cannot be a node")
+    adjacency = graph._adj
+    nodes = graph._node
+    for u, v, data in zip(us.tolist(), vs.tolist(), attributes, strict=True):
+        if u not in adjacency:
+            adjacency[u] = {}
+            nodes[u] = {}
+        if v not in adjacency:
+            adjacency[v] = {}
+            nodes[v] = {}
+        neighbours = adjacency[u]
+        if v in neighbours:
+            keyed = neighbours[v]
+            if kind in keyed:
+                keyed[kind].update(data)
+            else:
+                keyed[kind] = data
+        else:
+            keyed = {kind: data}
+            neighbours[v] = keyed
+            adjacency[v][u] = keyed
+    nx._clear_cache(graph)
 
 
 def build_graph(
