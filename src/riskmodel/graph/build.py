@@ -323,9 +323,14 @@ def edge_frame(
     if not declaration.get("undirected"):
         # a MultiGraph does not keep the declared direction; it is needed only where both
         # ends have the same node kind (elsewhere the kinds tell the direction)
-        same = edges["u"].str.split(":", n=1).str[0] == edges["v"].str.split(":", n=1).str[0]
+        same = _node_kind(edges["u"]) == _node_kind(edges["v"])
         edges["from_node"] = edges["u"].where(same, "")
     return edges
+
+
+def _node_kind(node_ids: pd.Series) -> pd.Series:
+    """The kind part of node ids (before the first ':'); one Arrow regex, not a split per id."""
+    return node_ids.astype("str").str.replace(r"(?s):.*", "", regex=True)
 
 
 def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
