@@ -309,3 +309,31 @@ def test_village_context_lifts_leads_of_an_anomalous_village_only():
     assert "旁证" in after.loc[OTHER, "reasons"]
     assert after.loc[TYPO, "score"] == before.loc[TYPO, "score"]  # village V2 is quiet
     assert after.loc[LOOKALIKE, "score"] == before.loc[LOOKALIKE, "score"]  # look-alike
+
+
+def test_data_quality_finding_becomes_a_data_correction_lead_however_faint():
+    evidence = pd.DataFrame(
+        {
+            "rule_id": ["R011"],
+            "entity_type": ["person"],
+            "entity_id": ["430421199001011234"],
+            "entity_name": ["李小清"],
+            "village_code": ["430421102204"],
+            "official_id": [""],
+            "related_ids": [""],
+            "source_table": ["payments"],
+            "source_key": ["补贴发放明细.csv:12"],
+            "amount_at_risk": [0.0],
+            "match_quality": [0.9],
+            "detail": ["身份证号录入有误"],
+            "mitigation": ["身份证号录入错误，属数据纠错"],
+            "fields": ["{}"],
+        }
+    )
+    config = load_config()
+    tables: dict[str, pd.DataFrame] = {}
+    scores = score_all(evidence, None, tables, config)
+    leads, _ = build_leads(evidence, None, scores, tables, config)
+    row = leads[leads["rule_ids"].str.contains("R011")]
+    assert len(row) == 1
+    assert row["triage"].iloc[0] == "数据纠错"

@@ -183,7 +183,12 @@ def _items(
         return pd.DataFrame()
     items = pd.concat(parts, ignore_index=True)
     minimum = float(leads_config(config)["min_strength"])
-    return items[items["strength"] >= minimum].reset_index(drop=True)
+    # a data error is a lead of its own (数据纠错), however faint as a disciplinary signal
+    data_rules = set(leads_config(config)["data_quality_rules"]) | set(
+        catalogue.loc[catalogue["category"] == "data_quality", "rule_id"]
+    )
+    keep = (items["strength"] >= minimum) | items["rule_id"].isin(data_rules)
+    return items[keep].reset_index(drop=True)
 
 
 def _non_joining_ids(tables: dict[str, pd.DataFrame]) -> set[str]:
