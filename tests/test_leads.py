@@ -337,3 +337,21 @@ def test_data_quality_finding_becomes_a_data_correction_lead_however_faint():
     row = leads[leads["rule_ids"].str.contains("R011")]
     assert len(row) == 1
     assert row["triage"].iloc[0] == "数据纠错"
+
+
+def test_total_amount_at_risk_counts_a_finding_once_across_lead_and_bundle():
+    from riskmodel.leads import total_amount_at_risk
+
+    leads = pd.DataFrame({"lead_id": ["L1", "L2"], "amount_at_risk": [500.0, 800.0]})
+    evidence = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L2"],
+            "rule_id": ["R001", "R001", "R040"],
+            "source_table": ["payments", "payments", "ledger"],
+            "source_key": ["a.csv:2", "a.csv:2", "b.csv:9"],
+            "entity_id": ["P1", "P1", "V1"],
+            "amount_at_risk": [500.0, 500.0, 300.0],
+        }
+    )
+    assert total_amount_at_risk(leads, evidence) == 800.0
+    assert total_amount_at_risk(leads, None) == 1300.0

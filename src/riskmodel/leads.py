@@ -766,3 +766,17 @@ def outcome_report(
     verdicts = outcome_verdicts(outcomes, config)
     report.attrs["verified"] = int(verdicts.notna().sum())
     return report
+
+
+def total_amount_at_risk(leads: pd.DataFrame, evidence: pd.DataFrame | None) -> float:
+    """Money at risk over a whole run, each finding counted once.
+
+    A finding can sit in an entity's lead and in its official's bundle, so summing the leads'
+    ``amount_at_risk`` counts it twice; this sums the evidence rows distinct by rule and
+    source rows instead (the leads' sum when no evidence is given).
+    """
+    if evidence is None or not {"rule_id", "source_key", "amount_at_risk"} <= set(evidence):
+        return float(leads["amount_at_risk"].sum()) if len(leads) else 0.0
+    keys = ["rule_id", "source_table", "source_key", "entity_id"]
+    distinct = evidence.drop_duplicates([k for k in keys if k in evidence.columns])
+    return float(pd.to_numeric(distinct["amount_at_risk"], errors="coerce").fillna(0.0).sum())

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskmodel.leads import total_amount_at_risk
 from riskmodel.report import charts
 from riskmodel.report.fonts import FONT_FAMILY, font_face_css
 from riskmodel.report.identifiers import identifier_mode, protect_frame, protect_text
@@ -320,7 +321,7 @@ def write_report(
     run_info = dict(run_info or {})
     names = charts.village_names(villages)
     leads = leads.sort_values("rank") if "rank" in leads.columns else leads
-    total_amount = float(leads["amount_at_risk"].sum()) if len(leads) else 0.0
+    total_amount = total_amount_at_risk(leads, evidence)
     severity_counts = leads["severity"].value_counts() if len(leads) else pd.Series(dtype=int)
     kpis = [("线索总数", f"{len(leads):,}"), ("涉及金额（万元）", f"{total_amount / 10_000:,.2f}")]
     kpis += [(f"{s}风险", f"{int(severity_counts.get(s, 0)):,}") for s in charts.SEVERITY_ORDER]

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
+from riskmodel.leads import total_amount_at_risk
 from riskmodel.report.identifiers import identifier_mode, protect_frame
 
 # canonical column → Chinese header (columns not listed keep their name)
@@ -100,7 +101,10 @@ def readable_leads(leads: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_table(
-    leads: pd.DataFrame, run_info: dict[str, Any], config: dict[str, Any]
+    leads: pd.DataFrame,
+    run_info: dict[str, Any],
+    config: dict[str, Any],
+    evidence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rows of the summary sheet: run facts, then counts by severity, triage and status."""
     rows: list[tuple[str, Any]] = [(key, value) for key, value in run_info.items()]
@@ -112,7 +116,8 @@ def summary_table(
     )
     rows.append(("线索总数", len(leads)))
     if "amount_at_risk" in leads.columns:
-        rows.append(("涉及金额合计（元）", round(float(leads["amount_at_risk"].sum()), 2)))
+        total = total_amount_at_risk(leads, evidence)
+        rows.append(("涉及金额合计（元，每项疑点只计一次）", round(total, 2)))
     for column, label in (("severity", "风险等级"), ("triage", "建议处置"), ("status", "本期状态")):
         if column in leads.columns:
             for value, count in leads[column].value_counts().items():
@@ -148,7 +153,7 @@ def write_workbook(
         "score": book.add_format({"num_format": "0.0"}),
         "wrap": book.add_format({"valign": "top"}),
     }
-    summary = summary_table(leads, run_info or {}, config)
+    summary = summary_table(leads, run_info or {}, config, evidence)
     _write_sheet(book, "汇总", summary, formats)
     _write_sheet(book, "线索清单", readable_leads(protect_frame(leads, config)), formats)
     _write_sheet(book, "证据明细", protect_frame(evidence, config), formats)
