@@ -17,6 +17,7 @@ from riskmodel.detectors.catalogue import (
     detect_amount_over_standard,
     detect_amount_shortfall,
     detect_benford_ledger,
+    detect_new_payees,
     detect_payee_near_threshold,
     detect_village_peer,
     expected_mad,
@@ -327,3 +328,173 @@ def test_shortfall_needs_several_months_and_sees_half_a_year():
     findings = detect_amount_shortfall(tables, None, settings("D_SHORTFALL"))
     assert findings["entity_id"].tolist() == [villages[1]]
     assert findings["amount_at_risk"].iloc[0] == pytest.approx(450 * 0.15 * 25 * 6)
+
+
+# ---------------------------------------------------------------- sudden new payees
+
+
+def _payment_rows(account: str, people: list[str], months: range, amount: float = 300.0):
+    return [
+        {
+            "id_number": person,
+            "account_no": account,
+            "program_code": "DB",
+            "amount": amount,
+            "pay_date": pd.Timestamp(2024, month, 15),
+            "village_code": "v1",
+            "_key": f"pay.csv:{account}:{person}:{month}",
+        }
+        for person in people
+        for month in months
+    ]
+
+
+def _payee_tables(extra: list[dict]) -> dict[str, pd.DataFrame]:
+    """Twelve established one-person accounts paid monthly all year, plus ``extra`` rows."""
+    rows = []
+    for n in range(12):
+        rows += _payment_rows(f"6200{n:04d}", [f"P{n:02d}"], range(1, 13))
+    return {"payments": pd.DataFrame(rows + extra)}
+
+
+def _people(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}{k}" for k in range(count)]
+
+
+def test_new_payee_flags_a_new_account_paid_for_many_people():
+    extra = (
+        _payment_rows("NEW-MANY", _people("A", 6), range(6, 13))
+        + _payment_rows("NEW-ONE", ["B0"], range(6, 7))
+        + _payment_rows("OLD-MANY", _people("C", 4), range(1, 13))
+    )
+    tables = _payee_tables(extra)
+    tables["accounts"] = pd.DataFrame({"account_no": ["NEW-MANY"], "holder_id_number": ["A0"]})
+    findings = detect_new_payees(tables, None, settings("D_NEW_PAYEE"))
+    assert list(findings.columns) == FINDING_COLUMNS
+    # a long-standing account (OLD-MANY, 4 people: it raises the village's peer limit to 4.4
+    # people) is not new; one ordinary payment (NEW-ONE) is nothing
+    assert findings["entity_id"].tolist() == ["NEW-MANY"]
+    finding = findings.iloc[0]
+    assert finding["detector_id"] == "D_NEW_PAYEE"
+    assert finding["entity_type"] == "account"
+    assert 0.5 <= finding["anomaly"] <= 1.0
+    # money paid in for people other than the holder since the account appeared
+    assert finding["amount_at_risk"] == pytest.approx(5 * 7 * 300.0)
+    assert "首次收款" in finding["detail"] and "6人" in finding["detail"]
+    assert finding["related_ids"].split(";") == _people("A", 6)
+    keys = finding["source_key"].split(";")
+    assert "pay.csv:NEW-MANY:A1:6" in keys and all("NEW-MANY" in k for k in keys)
+    assert finding["mitigation"] == ""
+
+
+@pytest.mark.parametrize(("people", "fires"), [(2, False), (3, True)])
+def test_new_payee_people_floor_on_both_sides(people, fires):
+    only_people = settings("D_NEW_PAYEE")
+    only_people["account_minimum"] = {"people": 3, "payments": 1000, "amount": 1e9}
+    tables = _payee_tables(_payment_rows("NEW", _people("A", people), range(6, 13)))
+    findings = detect_new_payees(tables, None, only_people)
+    assert (findings["entity_id"].tolist() == ["NEW"]) is fires
+
+
+@pytest.mark.parametrize(("first_day", "fires"), [(59, False), (60, True)])
+def test_new_payee_needs_enough_unseen_days_before_it(first_day, fires):
+    # the data start on 2024-01-15; the account first appears first_day days later
+    first = pd.Timestamp(2024, 1, 15) + pd.Timedelta(days=first_day)
+    rows = [
+        {**row, "pay_date": first + pd.Timedelta(days=30 * k), "_key": f"{row['_key']}:{k}"}
+        for k in range(3)
+        for row in _payment_rows("NEW", _people("A", 5), range(1, 2))
+    ]
+    findings = detect_new_payees(_payee_tables(rows), None, settings("D_NEW_PAYEE"))
+    assert ("NEW" in set(findings["entity_id"])) is fires
+
+
+def test_new_payee_is_not_new_when_it_appeared_long_before_the_as_of_date():
+    recent = settings("D_NEW_PAYEE")
+    recent["max_age_days"] = 90
+    tables = _payee_tables(_payment_rows("NEW", _people("A", 5), range(4, 13)))
+    assert detect_new_payees(tables, None, settings("D_NEW_PAYEE"))["entity_id"].tolist() == ["NEW"]
+    # first paid in April, the as-of date is mid-December: more than 90 days ago
+    assert detect_new_payees(tables, None, recent).empty
+
+
+def test_new_payee_mitigates_institutions_and_the_holders_own_household():
+    extra = _payment_rows("HOME", _people("H", 4), range(6, 13)) + _payment_rows(
+        "NURSING", _people("N", 4), range(6, 13)
+    )
+    tables = _payee_tables(extra)
+    tables["accounts"] = pd.DataFrame(
+        {"account_no": ["HOME", "NURSING"], "holder_id_number": ["H0", "52430421MJ0000001X"]}
+    )
+    tables["residents"] = pd.DataFrame(
+        {"id_number": _people("H", 4), "household_id": ["hh1"] * 4, "village_code": "v1"}
+    )
+    findings = detect_new_payees(tables, None, settings("D_NEW_PAYEE")).set_index("entity_id")
+    assert set(findings.index) == {"HOME", "NURSING"}
+    assert findings.loc["HOME", "anomaly"] < 0.35
+    assert "同户" in findings.loc["HOME", "mitigation"]
+    assert findings.loc["NURSING", "anomaly"] < 0.25
+    assert "敬老院" in findings.loc["NURSING", "mitigation"]
+
+
+def _ledger_rows(village: str, payee: str, amounts: list[float], month: int) -> list[dict]:
+    return [
+        {
+            "village_code": village,
+            "counterparty_name": payee,
+            "amount": amount,
+            "date": pd.Timestamp(2024, month, 1 + 5 * k),
+            "direction": "支出",
+            "_key": f"ledger.csv:{village}:{payee}:{k}",
+        }
+        for k, amount in enumerate(amounts)
+    ]
+
+
+def _ledger_tables(extra: list[dict]) -> dict[str, pd.DataFrame]:
+    """Two villages of twelve suppliers each: small ones in v1, large ones in v2."""
+    rows = []
+    for n in range(12):
+        rows += _ledger_rows("v1", f"小店{n}", [1000.0, 1200.0], 1)
+        rows += _ledger_rows("v2", f"工程队{n}", [15000.0, 15000.0], 1)
+    return {"ledger": pd.DataFrame(rows + extra)}
+
+
+def test_new_ledger_payee_is_judged_against_its_own_villages_payees():
+    same = [9000.0, 9000.0, 9000.0]
+    extra = _ledger_rows("v1", "新公司", same, 6) + _ledger_rows("v2", "新公司", same, 6)
+    findings = detect_new_payees(_ledger_tables(extra), None, settings("D_NEW_PAYEE"))
+    # 27 000 is far above v1's usual payees (2 200) but ordinary in v2 (30 000)
+    assert findings[["entity_type", "entity_id", "village_code"]].values.tolist() == [
+        ["payee", "新公司", "v1"]
+    ]
+    finding = findings.iloc[0]
+    # 27 000 is 2.7 × the limit (the 10 000 floor): near full anomaly
+    assert 0.9 < finding["anomaly"] < 1.0
+    assert finding["amount_at_risk"] == pytest.approx(27000.0)
+    assert finding["source_key"].count(";") == 2
+    assert "新公司" in finding["detail"] and "首次出现" in finding["detail"]
+
+
+@pytest.mark.parametrize(
+    ("amounts", "fires"), [([4000.0, 4000.0], False), ([6000.0, 6000.0], True)]
+)
+def test_new_ledger_payee_amount_floor_on_both_sides(amounts, fires):
+    # v1's usual payees receive 2 200: the limit is the 10 000 floor
+    findings = detect_new_payees(
+        _ledger_tables(_ledger_rows("v1", "新公司", amounts, 6)), None, settings("D_NEW_PAYEE")
+    )
+    assert (findings["entity_id"].tolist() == ["新公司"]) is fires
+
+
+def test_new_ledger_payee_with_one_large_voucher_is_not_flagged():
+    findings = detect_new_payees(
+        _ledger_tables(_ledger_rows("v1", "新公司", [60000.0], 6)), None, settings("D_NEW_PAYEE")
+    )
+    assert findings.empty
+
+
+def test_new_payee_detector_is_enabled_and_weighted():
+    assert "D_NEW_PAYEE" in CONFIG["detectors"]["enabled"]
+    assert "D_NEW_PAYEE" in DETECTORS
+    assert 0 < CONFIG["scoring"]["detector_precision"]["D_NEW_PAYEE"] < 1

@@ -427,3 +427,88 @@ def _contractor_concentration(projects: pd.DataFrame) -> pd.Series:
     hhi = ((per / total) ** 2).groupby(level=0).sum()
     # one project is not a concentration
     return hhi.where(projects_per_village.reindex(hhi.index) >= 2, np.nan)
+
+
+PAYEE_WINDOW_COLUMNS = [
+    "payee",
+    "village_code",
+    "first_seen",
+    "unseen_days",
+    "age_days",
+    "is_new",
+    "payments",
+    "people",
+    "programs",
+    "amount",
+    "amount_since",
+    "keys",
+]
+
+
+def payee_first_windows(
+    events: pd.DataFrame, window_days: int, min_unseen_days: int, max_age_days: int
+) -> pd.DataFrame:
+    """Per payee: when it first appears and what it receives in its first ``window_days``.
+
+    ``events`` has one row per payment: ``payee, village_code, date, amount`` and optionally
+    ``person``, ``program`` and ``_key``. The data start is the earliest date of ``events``
+    and the as-of date its latest. A payee *is new* when the data show at least
+    ``min_unseen_days`` without it before its first payment (``unseen_days``) and it first
+    appeared at most ``max_age_days`` before the as-of date (``age_days``); the others are the
+    established payees a new one is compared with. The window metrics (``payments``,
+    ``people``, ``programs``, ``amount``) cover the payee's own first ``window_days`` for
+    every payee, so new and established payees are measured alike; ``amount_since`` is
+    everything received since the first payment and ``keys`` the window rows' ``_key``.
+    """
+    events = events[events["payee"].notna() & (events["payee"].astype(str) != "")]
+    events = events[events["date"].notna()]
+    if not len(events):
+        return pd.DataFrame(columns=PAYEE_WINDOW_COLUMNS)
+    dates = pd.to_datetime(events["date"])
+    events = events.assign(date=dates)
+    start, as_of = dates.min(), dates.max()
+    first = events.groupby("payee")["date"].transform("min")
+    in_window = events[events["date"] <= first + pd.Timedelta(days=int(window_days))]
+    grouped = in_window.groupby("payee")
+    table = grouped.agg(
+        village_code=("village_code", "first"),
+        first_seen=("date", "min"),
+        payments=("amount", "size"),
+        amount=("amount", "sum"),
+    )
+    for column, name in (("person", "people"), ("program", "programs")):
+        table[name] = grouped[column].nunique() if column in events.columns else np.nan
+    table["keys"] = (
+        grouped["_key"].agg(lambda keys: ";".join(keys.astype(str)))
+        if "_key" in events.columns
+        else ""
+    )
+    table["amount_since"] = events.groupby("payee")["amount"].sum().reindex(table.index)
+    table["unseen_days"] = (table["first_seen"] - start).dt.days
+    table["age_days"] = (as_of - table["first_seen"]).dt.days
+    table["is_new"] = (table["unseen_days"] >= int(min_unseen_days)) & (
+        table["age_days"] <= int(max_age_days)
+    )
+    return table.reset_index()[PAYEE_WINDOW_COLUMNS]
+
+
+def peer_limits(
+    windows: pd.DataFrame, metrics: list[str], quantile: float, min_peers: int
+) -> pd.DataFrame:
+    """Per payee and metric: the ``quantile`` of the established payees of its village.
+
+    Villages with fewer than ``min_peers`` established payees use the county's established
+    payees instead. Returns a frame indexed like ``windows`` with one column per metric.
+    """
+    established = windows[~windows["is_new"]]
+    limits = pd.DataFrame(index=windows.index, columns=metrics, dtype=float)
+    if not len(established):
+        return limits
+    county = established[metrics].astype(float).quantile(quantile)
+    counts = established.groupby("village_code").size()
+    by_village = established.groupby("village_code")[metrics].quantile(quantile)
+    by_village = by_village[counts.reindex(by_village.index).fillna(0) >= int(min_peers)]
+    for metric in metrics:
+        village_limit = windows["village_code"].map(by_village[metric])
+        limits[metric] = village_limit.fillna(county[metric]).astype(float)
+    return limits
