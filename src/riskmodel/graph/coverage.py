@@ -20,12 +20,17 @@ PLANTED_PATHS: dict[str, tuple[str, str]] = {
     "contract_to_kin": ("contractor", "entity"),
     "self_payment": ("payee", "entity"),
 }
+COVERAGE_COLUMNS = ["instance_id", "scheme", "official_id", "targets", "found", "covered", "hops"]
 
 
 def planted_path_coverage(links: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     """One row per relationship instance: ``instance_id``, ``scheme``, ``official_id``,
     ``targets`` (how many entities should be reachable), ``found`` (how many are),
-    ``covered`` (all found), ``hops`` (longest shortest path among them)."""
+    ``covered`` (all found), ``hops`` (longest shortest path among them; NaN when none).
+
+    Instances of other schemes, and instances without a responsible official (``official_id``
+    empty or missing), are left out: they rely on no official→target path.
+    """
     found_pairs = links.groupby(["official_id", "target_type", "target_id"])["hops"].min()
     # an entity on a path counts as reached too (the spouse whose card collects for others)
     on_path: dict[tuple[str, str], int] = {}
@@ -35,18 +40,23 @@ def planted_path_coverage(links: pd.DataFrame, planted: pd.DataFrame) -> pd.Data
             on_path[key] = min(on_path.get(key, position), position)
     rows = []
     for instance in planted.itertuples(index=False):
-        if instance.scheme not in PLANTED_PATHS or not isinstance(instance.official_id, str):
+        official = instance.official_id
+        if instance.scheme not in PLANTED_PATHS or not isinstance(official, str):
+            continue
+        official = official.strip()
+        if not official:  # no responsible official (read with keep_default_na=False)
             continue
         target_type, where = PLANTED_PATHS[instance.scheme]
         if where == "entity":
             targets = [instance.entity_id]
         else:
-            related = str(instance.related_ids or "").split(";")
-            targets = [t for t in related if t and t != instance.official_id]
+            related = instance.related_ids if isinstance(instance.related_ids, str) else ""
+            parts = (part.strip() for part in related.split(";"))
+            targets = [t for t in parts if t and t != official]
         hops = [
             found_pairs.get(
-                (instance.official_id, target_type, target),
-                on_path.get((instance.official_id, target)) if where == "related" else None,
+                (official, target_type, target),
+                on_path.get((official, target)) if where == "related" else None,
             )
             for target in targets
         ]
@@ -55,14 +65,14 @@ def planted_path_coverage(links: pd.DataFrame, planted: pd.DataFrame) -> pd.Data
             (
                 instance.instance_id,
                 instance.scheme,
-                instance.official_id,
+                official,
                 len(targets),
                 len(reached),
                 len(reached) == len(targets) and bool(targets),
                 max(reached) if reached else None,
             )
         )
-    return pd.DataFrame(
-        rows,
-        columns=["instance_id", "scheme", "official_id", "targets", "found", "covered", "hops"],
+    coverage = pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+    return coverage.astype(
+        {"targets": "int64", "found": "int64", "covered": "bool", "hops": "float64"}
     )
