@@ -245,3 +245,49 @@ def test_a_rule_firing_in_every_village_is_damped():
     floor = CONFIG["scoring"]["prevalence"]["floor"]
     assert by_id.loc[people[5], "c_RX01"] == pytest.approx(100 * 0.6 * floor)
     assert by_id.loc[people[0], "c_RX02"] > by_id.loc[people[0], "c_RX01"]
+
+
+def test_one_persons_exclusive_programs_weigh_like_a_duplicate_payment_not_a_households():
+    # R021 (prior 0.3): same person on 特困 and 低保 in the same months -> field precision 0.55
+    evidence = pd.DataFrame(
+        [
+            row("R021", P1, fields={"same_person": True, "months": 7}),
+            row("R021", P3, village=V2, fields={"same_person": False, "months": 12}),
+        ]
+    )
+    persons = score_all(evidence, None, tables(), load_config())["person"].set_index("entity_id")
+    assert persons.loc[P1, "score"] == pytest.approx(55.0)
+    assert persons.loc[P3, "score"] == pytest.approx(30.0)
+
+
+def test_field_precision_is_configurable_and_needs_the_field_true():
+    config = override(CONFIG, {"scoring": {"field_precision": {"RX03": {"flagged": 0.9}}}})
+    evidence = pd.DataFrame(
+        [
+            row("RX03", P1, fields={"flagged": True}),
+            row("RX03", P2, fields={"flagged": "yes"}),
+            row("RX03", P3, village=V2),
+        ]
+    )
+    persons = score_all(evidence, None, tables(), config)["person"].set_index("entity_id")
+    assert persons.loc[P1, "score"] == pytest.approx(90.0)
+    assert persons.loc[P2, "score"] == pytest.approx(30.0)
+    assert persons.loc[P3, "score"] == pytest.approx(30.0)
+
+
+def test_a_complaint_weighs_as_much_as_the_findings_that_corroborate_it():
+    # R090 (prior 0.5), reference 0.5: kin-only corroboration R007 + R070 (one family, 0.3 each)
+    # gives c = 1 - 0.7 × (1 - 0.25 × 0.3) = 0.3525 -> factor 0.705; R001 + R024 (0.6 + 0.6,
+    # two families) gives c = 0.84 -> factor 1 (capped); no list -> unchanged
+    evidence = pd.DataFrame(
+        [
+            row("R090", P1, entity_type="official", fields={"rules": "R007;R070"}),
+            row("R090", P2, entity_type="official", fields={"rules": "R001;R024"}),
+            row("R090", P3, entity_type="official", village=V2, fields={}),
+        ]
+    )
+    officials = score_all(evidence, None, tables(), load_config())["official"]
+    officials = officials.set_index("entity_id")
+    assert officials.loc[P1, "score"] == pytest.approx(50.0 * 0.3525 / 0.5, abs=0.01)
+    assert officials.loc[P2, "score"] == pytest.approx(50.0)
+    assert officials.loc[P3, "score"] == pytest.approx(50.0)

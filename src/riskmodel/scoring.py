@@ -160,6 +160,8 @@ def evidence_signals(
     if evidence is None or not len(evidence):
         return pd.DataFrame(columns=SIGNAL_COLUMNS)
     precision = rule_precisions(evidence["rule_id"], config, catalogue, learned)
+    precision = field_precisions(evidence, precision, config, learned)
+    precision = precision * corroboration_factor(evidence, config, catalogue, learned)
     precision = precision * prevalence_factor(evidence, village_count, config)
     quality = pd.to_numeric(evidence.get("match_quality", 1.0), errors="coerce")
     quality = pd.Series(quality, index=evidence.index).fillna(1.0).clip(0, 1)
@@ -186,6 +188,97 @@ def evidence_signals(
     )
     signals["amount_at_risk"] = signals["amount_at_risk"].fillna(0.0)
     return signals.reset_index(drop=True)
+
+
+def _row_fields(evidence: pd.DataFrame, rule: str) -> dict[int, dict[str, Any]]:
+    """Position → ``fields`` JSON (as a dict; empty when unreadable) of ``rule``'s rows."""
+    positions = np.flatnonzero((evidence["rule_id"].astype(str) == rule).to_numpy(dtype=bool))
+    if "fields" not in evidence.columns:
+        return {int(position): {} for position in positions}
+    texts = evidence["fields"].to_numpy(dtype=object)
+    parsed: dict[int, dict[str, Any]] = {}
+    for index in positions:
+        text = texts[index]
+        try:
+            value = json.loads(text) if isinstance(text, str) and text else {}
+        except ValueError:
+            value = {}
+        parsed[int(index)] = value if isinstance(value, dict) else {}
+    return parsed
+
+
+def field_precisions(
+    evidence: pd.DataFrame,
+    precision: pd.Series,
+    config: dict[str, Any],
+    learned: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Per-row precision where a rule's rows differ in kind by a field of their evidence.
+
+    ``scoring.field_precision.<rule> = {<field> = p}``: a row of that rule whose ``fields``
+    JSON holds ``<field>`` true is worth ``p`` (R021: one person drawing both programs of an
+    exclusive pair in the same months is a double payment of one need, as certain as R020; a
+    household drawing one program each is a household-eligibility question). A precision
+    learned from outcomes for the rule wins.
+    """
+    table = {
+        rule: fields
+        for rule, fields in scoring_config(config).get("field_precision", {}).items()
+        if rule != "_open" and isinstance(fields, dict)
+    }
+    learned_rules = set(learned["rule_id"]) if learned is not None and len(learned) else set()
+    values = precision.to_numpy(dtype=float, copy=True)
+    for rule, fields in table.items():
+        if rule in learned_rules:
+            continue
+        for position, row in _row_fields(evidence, rule).items():
+            chosen = [float(p) for field, p in fields.items() if row.get(field) is True]
+            if chosen:
+                values[position] = max(chosen)
+    return pd.Series(values, index=precision.index)
+
+
+def corroboration_factor(
+    evidence: pd.DataFrame,
+    config: dict[str, Any],
+    catalogue: pd.DataFrame | None = None,
+    learned: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Scale of each row of a corroborating rule by the credibility of what corroborates it.
+
+    ``scoring.corroboration.fields.<rule> = <field>``: the rule's rows list, in that ``fields``
+    key (';'-separated), the rules whose findings corroborate them (R090: a complaint matching
+    data findings on the person it names). Such a row is worth ``min(1, c / reference)`` of its
+    precision, ``c`` the noisy-OR of the listed rules' precisions, one full weight per family
+    and ``within_family_weight`` for the others (as in :func:`combine`): a complaint matched
+    only by a cadre's relative on the welfare roll — common in a village of relatives — is not
+    as strong as one matched by payments after death or a captured card. 1 for other rows.
+    """
+    settings = scoring_config(config)
+    section = settings.get("corroboration", {})
+    listed = {k: v for k, v in section.get("fields", {}).items() if k != "_open"}
+    factor = np.ones(len(evidence))
+    if not listed or not len(evidence):
+        return pd.Series(factor, index=evidence.index)
+    reference = float(section["reference"])
+    within = float(settings["within_family_weight"])
+    catalogue = rule_catalogue() if catalogue is None else catalogue
+    families = source_families(config, catalogue)
+    for rule, field in listed.items():
+        for position, row in _row_fields(evidence, rule).items():
+            named = [r for r in str(row.get(field, "") or "").split(";") if r and r != rule]
+            if not named:
+                continue
+            precisions = rule_precisions(pd.Series(named), config, catalogue, learned)
+            ordered = sorted(zip(precisions, named, strict=True), reverse=True)
+            seen: set[str] = set()
+            miss = 1.0
+            for value, other in ordered:
+                family = families.get(other, other) or other
+                miss *= 1.0 - (value if family not in seen else within * value)
+                seen.add(family)
+            factor[position] = min(1.0, (1.0 - miss) / max(reference, 1e-9))
+    return pd.Series(factor, index=evidence.index)
 
 
 def prevalence_factor(
