@@ -188,7 +188,7 @@ def _native_column(values: pd.Series) -> list[Any]:
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         values = values.dt.strftime("%Y-%m-%d")
-    if pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
         return [bool(v) for v in values.to_numpy()]
     if pd.api.types.is_integer_dtype(values) and not values.isna().any():
         return values.astype(np.int64).tolist()
@@ -503,29 +503,91 @@ def _build_graph(
     edge_kinds: Sequence[Mapping[str, Any]],
 ) -> nx.MultiGraph:
     validate_kinds(node_kinds, edge_kinds)
+    graph = empty_graph(node_kinds, edge_kinds)
+    for _kind, nodes in _node_frames(tables, kinship, config, node_kinds):
+        add_nodes(graph, nodes)
+    for kind, edges in _edge_frames(tables, crosswalk, kinship, config, edge_kinds):
+        _add_edges(graph, kind, edges)
+        del edges
+    _fill_node_kinds(graph)
+    return graph
+
+
+def graph_meta(
+    node_kinds: Sequence[Mapping[str, Any]] = NODE_KINDS,
+    edge_kinds: Sequence[Mapping[str, Any]] = EDGE_KINDS,
+) -> dict[str, Any]:
+    """The graph-level attributes: labels of node kinds and of edge kinds (both directions)."""
+    return {
+        "node_kinds": {n["kind"]: n["label_zh"] for n in node_kinds},
+        "edge_kinds": {
+            e["kind"]: {
+                "label_zh": e["label_zh"],
+                "label_zh_reverse": e.get("label_zh_reverse", e["label_zh"]),
+                "source_kind": e["source"]["kind"],
+            }
+            for e in edge_kinds
+        },
+    }
+
+
+def empty_graph(
+    node_kinds: Sequence[Mapping[str, Any]] = NODE_KINDS,
+    edge_kinds: Sequence[Mapping[str, Any]] = EDGE_KINDS,
+) -> nx.MultiGraph:
+    """A graph with no nodes, carrying the labels of the declared kinds."""
+    graph = nx.MultiGraph()
+    graph.graph.update(graph_meta(node_kinds, edge_kinds))
+    return graph
+
+
+def add_nodes(graph: nx.MultiGraph, nodes: pd.DataFrame) -> None:
+    """Add a node frame (``node``, ``kind``, ``name``, attributes) to ``graph``."""
+    if nodes.empty:
+        return
+    attributes = _records(nodes.drop(columns=["node"]))
+    graph.add_nodes_from(zip(nodes["node"].to_numpy(), attributes, strict=True))
+
+
+def _fill_node_kinds(graph: nx.MultiGraph) -> None:
+    """Nodes only known from edges (a ghost payee, an undeclared company) get their kind."""
+    for node, data in graph.nodes(data=True):
+        if "kind" not in data:
+            data["kind"] = node.split(":", 1)[0]
+
+
+def _node_frames(
+    tables: Mapping[str, pd.DataFrame],
+    kinship: pd.DataFrame | None,
+    config: Mapping[str, Any] | None,
+    node_kinds: Sequence[Mapping[str, Any]],
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    available = dict(tables)
+    available["kinship"] = kinship_for_graph(kinship, graph_settings(config))
+    for declaration in node_kinds:
+        nodes = node_frame(declaration, available)
+        if not nodes.empty:
+            yield declaration["kind"], nodes
+
+
+def _edge_frames(
+    tables: Mapping[str, pd.DataFrame],
+    crosswalk: pd.DataFrame | None,
+    kinship: pd.DataFrame | None,
+    config: Mapping[str, Any] | None,
+    edge_kinds: Sequence[Mapping[str, Any]],
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The edge frame of every declared kind, in declared order, one at a time.
+
+    Kinds coupled to others (shared phones, folded payments) are computed together first;
+    every other kind is computed only when its turn comes, so a caller that adds and frees
+    each frame keeps the peak low.
+    """
     settings = graph_settings(config)
     available = dict(tables)
     available["kinship"] = kinship_for_graph(kinship, settings)
     officials_by_name = _officials_by_name(tables)
-    graph = nx.MultiGraph()
-    graph.graph["node_kinds"] = {n["kind"]: n["label_zh"] for n in node_kinds}
-    graph.graph["edge_kinds"] = {
-        e["kind"]: {
-            "label_zh": e["label_zh"],
-            "label_zh_reverse": e.get("label_zh_reverse", e["label_zh"]),
-            "source_kind": e["source"]["kind"],
-        }
-        for e in edge_kinds
-    }
-    for declaration in node_kinds:
-        nodes = node_frame(declaration, available)
-        if nodes.empty:
-            continue
-        attributes = _records(nodes.drop(columns=["node"]))
-        graph.add_nodes_from(zip(nodes["node"].to_numpy(), attributes, strict=True))
     memo: dict = {}
-    # kinds coupled to others (shared phones, folded payments) are computed together first;
-    # every other kind is computed, added and freed one at a time to keep the peak low
     folded_targets = {e["fold_into"]["kind"] for e in edge_kinds if e.get("fold_into")}
     coupled = [
         i
@@ -551,14 +613,69 @@ def _build_graph(
             edges = frames.pop(position)
         else:
             edges = edge_frame(declaration, available, crosswalk, settings, officials_by_name, memo)
-        _add_edges(graph, declaration["kind"], edges)
+        yield declaration["kind"], edges
         del edges
-    # nodes only known from edges (a ghost payee, an undeclared company) get their kind
-    for node, data in graph.nodes(data=True):
-        if "kind" not in data:
-            kind = node.split(":", 1)[0]
-            data["kind"] = kind
-    return graph
+
+
+def graph_tables(
+    tables: Mapping[str, pd.DataFrame],
+    crosswalk: pd.DataFrame | None = None,
+    kinship: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+    node_kinds: Sequence[Mapping[str, Any]] = NODE_KINDS,
+    edge_kinds: Sequence[Mapping[str, Any]] = EDGE_KINDS,
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The relationship graph as tables: node frames and edge frames by kind.
+
+    The same nodes and edges :func:`build_graph` puts into a ``networkx`` graph, without the
+    Python objects per node and edge: a stage function from tables to tables (Parquet in the
+    job, a distributed engine at province scale). :func:`graph_from_tables` makes the
+    ``networkx`` graph of them; :class:`riskmodel.graph.tables.TableGraph` answers path and
+    neighbourhood queries on them directly.
+
+    Returns
+    -------
+    (nodes, edges)
+        ``nodes[kind]``: ``node``, ``kind``, ``name`` and the declared attributes;
+        ``edges[kind]``: ``u``, ``v``, ``source_table``, ``source_keys``, ``rows``,
+        ``from_node`` (where both ends share a node kind) and the declared attributes.
+        Kinds without rows are left out.
+    """
+    validate_kinds(node_kinds, edge_kinds)
+    nodes = dict(_node_frames(tables, kinship, config, node_kinds))
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for kind, frame in _edge_frames(tables, crosswalk, kinship, config, edge_kinds):
+        if not frame.empty:  # several declarations may share a kind (phones of many tables)
+            parts.setdefault(kind, []).append(frame)
+    edges = {
+        kind: frames[0].reset_index(drop=True)
+        if len(frames) == 1
+        else pd.concat(frames, ignore_index=True)
+        for kind, frames in parts.items()
+    }
+    return nodes, edges
+
+
+def graph_from_tables(
+    nodes: Mapping[str, pd.DataFrame],
+    edges: Mapping[str, pd.DataFrame],
+    node_kinds: Sequence[Mapping[str, Any]] = NODE_KINDS,
+    edge_kinds: Sequence[Mapping[str, Any]] = EDGE_KINDS,
+) -> nx.MultiGraph:
+    """The ``networkx`` graph of :func:`graph_tables` output (or of any subset of its rows).
+
+    Edge kinds are added in declared order, as :func:`build_graph` adds them; columns that
+    are empty throughout a frame (as after a Parquet round trip) are not attributes.
+    """
+    with paused_gc():
+        graph = empty_graph(node_kinds, edge_kinds)
+        for frame in nodes.values():
+            add_nodes(graph, frame)
+        order = [e["kind"] for e in edge_kinds]
+        for kind in sorted(edges, key=lambda k: order.index(k) if k in order else len(order)):
+            _add_edges(graph, kind, edges[kind])
+        _fill_node_kinds(graph)
+        return graph
 
 
 def job_edge_kinds(config: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:

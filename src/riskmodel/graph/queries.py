@@ -23,7 +23,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from riskmodel.graph.build import graph_settings, paused_gc
+from riskmodel.graph.build import _text, graph_settings, paused_gc
+from riskmodel.graph.tables import TableGraph
 from riskmodel.ids import mask_account, mask_id, mask_phone
 from riskmodel.kinship import INVERSE
 
@@ -103,9 +104,7 @@ def _scan_edges(adjacency: Mapping[str, Mapping[str, Mapping[str, Any]]]):
         seen.add(node)
 
 
-def path_adjacency(
-    graph: nx.MultiGraph, edge_kinds: Iterable[str]
-) -> dict[str, list[tuple[str, str]]]:
+def path_adjacency(graph: nx.MultiGraph | TableGraph, edge_kinds: Iterable[str]) -> Any:
     """Adjacency restricted to ``edge_kinds``: node → [(neighbour, edge kind)]."""
     adjacency, _ = _scan(graph, edge_kinds, targets=False)
     return adjacency
@@ -114,6 +113,9 @@ def path_adjacency(
 def _scan(graph: nx.MultiGraph, edge_kinds: Iterable[str], targets: bool = True):
     """One pass over the edges: the path adjacency and (with ``targets``) the targets of
     :func:`_targets`, exactly as the two separate passes built them."""
+    if isinstance(graph, TableGraph):
+        found = graph.targets() if targets else (set(), {}, {}, {})
+        return graph.path_adjacency(edge_kinds), found
     wanted = set(edge_kinds)
     adjacency: dict[str, list[tuple[str, str]]] = {}
     beneficiaries: set[str] = set()
@@ -194,6 +196,28 @@ def _targets(graph: nx.MultiGraph, tables: Mapping[str, pd.DataFrame]):
     """Beneficiaries, payees by village, contractors' projects by village."""
     _, found = _scan(graph, ())
     return found
+
+
+def paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> set[str]:
+    """Person nodes of everyone paid in ``payments``, IDs resolved through the crosswalk
+    (the ``receives`` sources of the graph, without mapping every payment row)."""
+    if "id_number" not in payments.columns:
+        return set()
+    own = payments["id_number"].astype(object).where(payments["id_number"].notna(), "")
+    people: set[str] = set()
+    if crosswalk is not None and not crosswalk.empty and "_key" in payments.columns:
+        links = crosswalk[
+            (crosswalk["source_table"] == "payments") & (crosswalk["column"] == "id_number")
+        ]
+        links = links.drop_duplicates("source_key")
+        person = links["person_id"].astype(object).where(links["person_id"].notna(), "")
+        resolved = links[person.to_numpy() != ""]
+        people.update(resolved["person_id"].astype(str).unique().tolist())
+        linked = payments["_key"].astype(str).isin(resolved["source_key"].astype(str).unique())
+        own = own[~linked.to_numpy()]
+    people.update(_text(pd.Series(pd.unique(own.to_numpy()), dtype=object)).tolist())
+    people.discard("")
+    return {f"person:{value}" for value in people}
 
 
 def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | None) -> pd.DataFrame:
@@ -285,10 +309,7 @@ def _official_links(
     beneficiaries, payees, contracts, project_village = found
     if not beneficiaries and "payments" in tables:
         # a graph built for paths only has no ``receives`` edges: read them from payments
-        from riskmodel.graph.build import _resolved_people
-
-        paid = _resolved_people("payments", tables["payments"], "id_number", crosswalk)
-        beneficiaries = {f"person:{value}" for value in paid.unique() if value}
+        beneficiaries = paid_people(tables["payments"], crosswalk)
     rows: list[tuple] = []
     for official in _officials(tables, crosswalk).itertuples(index=False):
         if official.person not in graph:

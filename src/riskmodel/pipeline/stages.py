@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -23,11 +21,9 @@ from riskmodel.config import load_config
 from riskmodel.pipeline.periods import resolve_period
 from riskmodel.pipeline.store import (
     load_json,
-    load_object,
     load_table,
     load_tables,
     save_json,
-    save_object,
     save_table,
     save_tables,
 )
@@ -158,39 +154,34 @@ def _tables(work_dir: str) -> dict[str, pd.DataFrame]:
     return {name: table.copy(deep=False) for name, table in _TABLE_CACHE[key].items()}
 
 
-_GRAPH_CACHE: dict[str, tuple[int, Any]] = {}
+_GRAPH_CACHE: dict[str, tuple[tuple[tuple[str, float], ...], Any]] = {}
+
+
+def _graph_stamp(work_dir: str) -> tuple[tuple[str, float], ...]:
+    folder = Path(work_dir) / "tables"
+    return tuple(sorted((p.name, p.stat().st_mtime) for p in folder.glob("graph_*.parquet")))
 
 
 def _remember_graph(work_dir: str, graph: Any) -> None:
-    path = Path(work_dir) / "graph.pickle"
     _GRAPH_CACHE.clear()
-    _GRAPH_CACHE[str(path.resolve())] = (path.stat().st_mtime_ns, graph)
+    _GRAPH_CACHE[str(Path(work_dir).resolve())] = (_graph_stamp(work_dir), graph)
 
 
 def _graph(work_dir: str) -> Any:
-    """The graph written by :func:`graph_stage`, unpickled once per kernel while the file is
-    unchanged (the graph stage's kernel keeps the graph it built: a county graph takes
-    longer to unpickle than to use)."""
-    path = Path(work_dir) / "graph.pickle"
-    cached = _GRAPH_CACHE.get(str(path.resolve()))
-    if cached is not None and cached[0] == path.stat().st_mtime_ns:
-        return cached[1]
-    from riskmodel.graph.build import paused_gc
+    """The graph of :func:`graph_stage` as a :class:`~riskmodel.graph.tables.TableGraph` over
+    its node and edge tables, indexed once per kernel while the tables are unchanged."""
+    from riskmodel.graph.tables import TableGraph
 
-    with paused_gc():
-        graph = load_object(work_dir, "graph")
+    cached = _GRAPH_CACHE.get(str(Path(work_dir).resolve()))
+    if cached is not None and cached[0] == _graph_stamp(work_dir):
+        return cached[1]
+    graph = TableGraph(load_tables(work_dir, "graph_nodes"), load_tables(work_dir, "graph_edges"))
     _remember_graph(work_dir, graph)
     return graph
 
 
-def _edge_count(graph: Any) -> int:
-    """``graph.number_of_edges()`` of a multigraph without a Python step per node."""
-    if not graph.is_multigraph():
-        return graph.number_of_edges()
-    adjacency = graph._adj
-    entries = sum(map(len, chain.from_iterable(n.values() for n in adjacency.values())))
-    loops = sum(len(adjacency[n][n]) for n in nx.nodes_with_selfloops(graph))
-    return (entries + loops) // 2
+def _has_graph(work_dir: str) -> bool:
+    return bool(list((Path(work_dir) / "tables").glob("graph_edges.*.parquet")))
 
 
 def _counts(series: pd.Series, label: str) -> pd.DataFrame:
@@ -221,24 +212,24 @@ def entities_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
 
 
 def graph_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
-    """Build the relationship graph; return nodes per kind."""
-    from riskmodel.graph import build_graph
-    from riskmodel.graph.build import job_edge_kinds
+    """Build the relationship graph as node and edge tables; return nodes and edges per kind."""
+    from riskmodel.graph.build import graph_tables, job_edge_kinds
+    from riskmodel.graph.tables import TableGraph
 
     config = stage_config(config_path)
-    graph = build_graph(
+    nodes, edges = graph_tables(
         _tables(work_dir),
         load_table(work_dir, "crosswalk"),
         load_table(work_dir, "kinship"),
         config,
         edge_kinds=job_edge_kinds(config),
     )
-    save_object(work_dir, "graph", graph)
-    _remember_graph(work_dir, graph)
-    kinds = pd.Series([str(node).split(":", 1)[0] for node in graph.nodes])
-    summary = _counts(kinds, "kind")
-    summary.attrs["edges"] = _edge_count(graph)
-    return summary
+    save_tables(work_dir, "graph_nodes", nodes)
+    save_tables(work_dir, "graph_edges", edges)
+    _remember_graph(work_dir, TableGraph(nodes, edges))
+    rows = [("node", kind, len(frame)) for kind, frame in nodes.items()]
+    rows += [("edge", kind, len(frame)) for kind, frame in edges.items()]
+    return pd.DataFrame(rows, columns=["element", "kind", "count"])
 
 
 def official_links_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
@@ -403,7 +394,7 @@ def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.Data
         _write_csv(table, out / "scores" / f"{name}.csv", config)
     info = run_info(work_dir, config)
     write_workbook(out / "leads.xlsx", leads, evidence, config, info)
-    graph = _graph(work_dir) if (Path(work_dir) / "graph.pickle").exists() else None
+    graph = _graph(work_dir) if _has_graph(work_dir) else None
     write_report(
         out / "report.html",
         leads,

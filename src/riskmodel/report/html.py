@@ -196,7 +196,7 @@ def graph_svg(graph: Any, lead: pd.Series, config: dict[str, Any], max_nodes: in
     import networkx as nx
 
     from riskmodel.graph import ego_network
-    from riskmodel.graph.queries import display_name
+    from riskmodel.graph.queries import display_name, edge_label
 
     kind = NODE_KIND_OF.get(str(lead["entity_type"]), str(lead["entity_type"]))
     centre = f"{kind}:{lead['entity_id']}"
@@ -227,12 +227,12 @@ def graph_svg(graph: Any, lead: pd.Series, config: dict[str, Any], max_nodes: in
         'role="img" class="ego">'
     ]
     drawn: set[tuple[str, str]] = set()
-    for a, b, data in ego.edges(data=True):
+    for a, b, key in ego.edges(keys=True):
         if (a, b) in drawn or (b, a) in drawn:
             continue
         drawn.add((a, b))
         (x1, y1), (x2, y2) = place(a), place(b)
-        label = data.get("label_zh") or data.get("kind", "")
+        label = edge_label(ego, a, b, key)
         parts.append(
             f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" '
             'stroke="#aaa" stroke-width="1.2"/>'

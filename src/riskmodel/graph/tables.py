@@ -1,0 +1,330 @@
+"""The relationship graph kept as tables, queried without building ``networkx`` objects.
+
+:func:`riskmodel.graph.build.graph_tables` gives node and edge frames by kind; the job saves
+them as Parquet. :class:`TableGraph` indexes them once (integer node codes, a compressed
+adjacency over both directions) and offers the part of the ``networkx`` interface the path
+queries, ego networks and report use: ``node in graph``, ``graph.nodes[node]``,
+``graph.adj[node]``, ``graph.get_edge_data(a, b, key=kind)``, ``graph.graph`` (kind labels)
+and ``graph.subgraph(nodes)`` (a real ``networkx.MultiGraph`` of those nodes, with all their
+attributes). A county's path graph is indexed in seconds; nothing is pickled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from riskmodel.graph.build import _native_column, graph_from_tables, graph_meta
+from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS
+
+# edge columns that never become path labels (read lazily, only for subgraphs)
+_BULKY = ("source_keys",)
+
+
+class _Adjacency:
+    """Integer CSR adjacency: for node code ``i``, entries ``start[i]:start[i + 1]``."""
+
+    def __init__(self, size: int, source: np.ndarray, target: np.ndarray, *payload: np.ndarray):
+        order = np.argsort(source, kind="stable")
+        self.start = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(source, minlength=size), out=self.start[1:])
+        self.target = target[order]
+        self.payload = [values[order] for values in payload]
+
+    def span(self, code: int) -> tuple[int, int]:
+        return int(self.start[code]), int(self.start[code + 1])
+
+
+class _NodeView(Mapping[str, dict[str, Any]]):
+    """``graph.nodes[node]`` → ``{"kind": …, "name": …}`` (the attributes paths print)."""
+
+    def __init__(self, owner: TableGraph):
+        self._owner = owner
+
+    def __getitem__(self, node: str) -> dict[str, Any]:
+        code = self._owner.code(node)
+        if code < 0:
+            raise KeyError(node)
+        data = {"kind": self._owner.node_kind[code]}
+        name = self._owner.node_name[code]
+        if name:
+            data["name"] = name
+        return data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._owner.node_ids)
+
+    def __len__(self) -> int:
+        return len(self._owner.node_ids)
+
+
+class _AdjView:
+    """``graph.adj[node]`` → the distinct neighbours of ``node`` (every edge kind)."""
+
+    def __init__(self, owner: TableGraph):
+        self._owner = owner
+
+    def __getitem__(self, node: str) -> dict[str, None]:
+        code = self._owner.code(node)
+        if code < 0:
+            raise KeyError(node)
+        start, end = self._owner.all_edges.span(code)
+        names = self._owner.node_ids[self._owner.all_edges.target[start:end]]
+        return dict.fromkeys(names.tolist())
+
+
+class PathAdjacency:
+    """Node → ``[(neighbour, edge kind)]`` over the path edge kinds, built on demand."""
+
+    def __init__(self, owner: TableGraph, adjacency: _Adjacency, kinds: Sequence[str]):
+        self._owner = owner
+        self._adjacency = adjacency
+        self._kinds = np.asarray(kinds, dtype=object)
+
+    def get(self, node: str, default: Any = ()) -> Any:
+        code = self._owner.code(node)
+        if code < 0:
+            return default
+        start, end = self._adjacency.span(code)
+        if start == end:
+            return default
+        names = self._owner.node_ids[self._adjacency.target[start:end]].tolist()
+        kinds = self._kinds[self._adjacency.payload[0][start:end]].tolist()
+        return list(zip(names, kinds, strict=True))
+
+    def __contains__(self, node: str) -> bool:
+        code = self._owner.code(node)
+        return code >= 0 and self._adjacency.span(code)[0] < self._adjacency.span(code)[1]
+
+
+class TableGraph:
+    """A read-only graph over :func:`~riskmodel.graph.build.graph_tables` output.
+
+    Parameters
+    ----------
+    nodes, edges : mapping of kind → DataFrame
+        Node and edge frames by kind (``graph_tables`` output, or the same read back from
+        Parquet). Duplicate edges of one kind between the same two nodes count once, the
+        last row's attributes win, as in the ``networkx`` graph.
+    """
+
+    def __init__(
+        self,
+        nodes: Mapping[str, pd.DataFrame],
+        edges: Mapping[str, pd.DataFrame],
+        node_kinds: Sequence[Mapping[str, Any]] = NODE_KINDS,
+        edge_kinds: Sequence[Mapping[str, Any]] = EDGE_KINDS,
+    ):
+        self.graph = graph_meta(node_kinds, edge_kinds)
+        self._node_frames = {k: f.reset_index(drop=True) for k, f in nodes.items() if len(f)}
+        self._edge_frames = {k: f.reset_index(drop=True) for k, f in edges.items() if len(f)}
+        order = [e["kind"] for e in edge_kinds]
+        self.edge_kinds = sorted(
+            self._edge_frames, key=lambda k: order.index(k) if k in order else len(order)
+        )
+        self._index_nodes()
+        self._index_edges()
+        self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self.nodes = _NodeView(self)
+        self.adj = _AdjView(self)
+
+    # ------------------------------------------------------------------ indexing
+    def _index_nodes(self) -> None:
+        declared = [f["node"].astype(object) for f in self._node_frames.values()]
+        ends = [
+            pd.concat([f["u"], f["v"]], ignore_index=True).astype(object)
+            for f in self._edge_frames.values()
+        ]
+        every = pd.concat([*declared, *ends], ignore_index=True) if declared or ends else None
+        if every is None:
+            self.node_ids = np.asarray([], dtype=object)
+        else:
+            self.node_ids = pd.unique(every.to_numpy(dtype=object))
+        self._index = pd.Index(self.node_ids)
+        size = len(self.node_ids)
+        kind_of = pd.Series(self.node_ids).str.split(":", n=1).str[0]
+        self.node_kind = kind_of.to_numpy(dtype=object, copy=True)
+        self.node_name = np.full(size, "", dtype=object)
+        self._node_frame = np.full(size, -1, dtype=np.int64)
+        self._node_row = np.full(size, -1, dtype=np.int64)
+        self._node_frame_kinds = list(self._node_frames)
+        for position, (kind, frame) in enumerate(self._node_frames.items()):
+            codes = self._index.get_indexer(frame["node"].astype(object))
+            self._node_frame[codes] = position
+            self._node_row[codes] = np.arange(len(frame))
+            self.node_kind[codes] = kind
+            if "name" in frame:
+                names = frame["name"].astype(object).where(frame["name"].notna(), "")
+                self.node_name[codes] = names.astype(str).to_numpy(dtype=object)
+
+    def _index_edges(self) -> None:
+        parts = []
+        for kind_code, kind in enumerate(self.edge_kinds):
+            frame = self._edge_frames[kind]
+            u = self._index.get_indexer(frame["u"].astype(object))
+            v = self._index.get_indexer(frame["v"].astype(object))
+            low, high = np.minimum(u, v), np.maximum(u, v)
+            rows = pd.DataFrame(
+                {"low": low, "high": high, "kind": kind_code, "row": np.arange(len(frame))}
+            )
+            # one edge per node pair and kind, the last row's attributes (networkx updates)
+            parts.append(rows.drop_duplicates(["low", "high"], keep="last"))
+        if parts:
+            table = pd.concat(parts, ignore_index=True)
+        else:
+            table = pd.DataFrame({c: np.array([], dtype=np.int64) for c in ("low", "high")})
+            table["kind"] = table["row"] = np.array([], dtype=np.int64)
+        low = table["low"].to_numpy(dtype=np.int64)
+        high = table["high"].to_numpy(dtype=np.int64)
+        kinds = table["kind"].to_numpy(dtype=np.int64)
+        rows = table["row"].to_numpy(dtype=np.int64)
+        size = len(self.node_ids)
+        self._edge_ends = (low, high, kinds, rows)
+        self.all_edges = _Adjacency(
+            size,
+            np.concatenate([low, high]),
+            np.concatenate([high, low]),
+            np.concatenate([kinds, kinds]),
+            np.concatenate([rows, rows]),
+        )
+
+    def code(self, node: str) -> int:
+        """The integer code of ``node``, -1 when it is not in the graph."""
+        try:
+            code = self._index.get_loc(node)
+        except KeyError:
+            return -1
+        return code if isinstance(code, int | np.integer) else -1
+
+    # ------------------------------------------------------------------ networkx-like
+    def __contains__(self, node: object) -> bool:
+        return isinstance(node, str) and self.code(node) >= 0
+
+    def __len__(self) -> int:
+        return len(self.node_ids)
+
+    def is_multigraph(self) -> bool:
+        return True
+
+    def number_of_edges(self) -> int:
+        return len(self._edge_ends[0])
+
+    def _column(self, kind: str, column: str) -> np.ndarray | None:
+        key = (kind, column)
+        if key not in self._columns:
+            frame = self._edge_frames[kind]
+            if column not in frame:
+                return None
+            values = np.empty(len(frame), dtype=object)
+            values[:] = _native_column(frame[column])  # as the networkx graph stores them
+            self._columns[key] = values
+        return self._columns[key]
+
+    def get_edge_data(
+        self, a: str, b: str, key: str | None = None, default: Any = None
+    ) -> dict[str, Any] | None:
+        """The attributes of the ``key`` edge between ``a`` and ``b`` (any kind if None)."""
+        code_a, code_b = self.code(a), self.code(b)
+        if code_a < 0 or code_b < 0:
+            return default
+        start, end = self.all_edges.span(code_a)
+        kinds, rows = self.all_edges.payload
+        hits = np.flatnonzero(self.all_edges.target[start:end] == code_b)
+        wanted = None
+        if key is not None:
+            wanted = self.edge_kinds.index(key) if key in self.edge_kinds else -1
+        for hit in hits[::-1]:
+            kind_code = int(kinds[start + hit])
+            if wanted is None or kind_code == wanted:
+                kind = self.edge_kinds[kind_code]
+                row = int(rows[start + hit])
+                columns = [c for c in self._edge_frames[kind].columns if c not in _BULKY]
+                data = {}
+                for column in columns:
+                    if column in ("u", "v"):
+                        continue
+                    value = self._column(kind, column)[row]
+                    if value is not None:
+                        data[column] = value
+                return data
+        return default
+
+    def has_node(self, node: str) -> bool:
+        return node in self
+
+    def subgraph(self, nodes: Iterable[str]) -> nx.MultiGraph:
+        """The ``networkx`` graph induced by ``nodes``, with every node and edge attribute."""
+        codes = np.unique(self._index.get_indexer(list(nodes)))
+        codes = codes[codes >= 0]
+        chosen = np.zeros(len(self.node_ids), dtype=bool)
+        chosen[codes] = True
+        node_frames = {}
+        for position, kind in enumerate(self._node_frame_kinds):
+            rows = self._node_row[codes[self._node_frame[codes] == position]]
+            if len(rows):
+                node_frames[kind] = self._node_frames[kind].iloc[np.sort(rows)]
+        low, high, kinds, rows = self._edge_ends
+        inside = chosen[low] & chosen[high]
+        edge_frames = {}
+        for kind_code, kind in enumerate(self.edge_kinds):
+            picked = rows[inside & (kinds == kind_code)]
+            if len(picked):
+                edge_frames[kind] = self._edge_frames[kind].iloc[np.sort(picked)]
+        graph = graph_from_tables(node_frames, edge_frames)
+        graph.add_nodes_from(self.node_ids[codes].tolist())
+        for node in graph.nodes:
+            graph.nodes[node].setdefault("kind", node.split(":", 1)[0])
+        return graph
+
+    # ------------------------------------------------------------------ path queries
+    def path_adjacency(self, edge_kinds: Iterable[str]) -> PathAdjacency:
+        """Node → ``[(neighbour, kind)]`` restricted to ``edge_kinds`` (as networkx's scan)."""
+        wanted = [k for k in self.edge_kinds if k in set(edge_kinds)]
+        codes = np.asarray([self.edge_kinds.index(k) for k in wanted], dtype=np.int64)
+        low, high, kinds, _ = self._edge_ends
+        keep = np.isin(kinds, codes)
+        local = np.searchsorted(codes, kinds[keep])  # codes ascend with self.edge_kinds
+        adjacency = _Adjacency(
+            len(self.node_ids),
+            np.concatenate([low[keep], high[keep]]),
+            np.concatenate([high[keep], low[keep]]),
+            np.concatenate([local, local]),
+        )
+        return PathAdjacency(self, adjacency, wanted)
+
+    def targets(self) -> tuple[set[str], dict[str, set[str]], dict[str, list[str]], dict[str, str]]:
+        """Beneficiaries, payees by village, contractors' projects, project villages."""
+        beneficiaries: set[str] = set()
+        payees: dict[str, set[str]] = {}
+        contracts: dict[str, list[str]] = {}
+        project_village: dict[str, str] = {}
+        if "receives" in self._edge_frames:
+            ends = self._ends("receives", "person:")
+            beneficiaries = set(ends[0].tolist())
+        if "paid_to" in self._edge_frames:
+            villages, parties = self._ends("paid_to", "village:")
+            pairs = pd.DataFrame({"party": parties, "village": villages}).drop_duplicates()
+            values = pairs["village"].str.split(":", n=1).str[1]
+            for party, village in zip(pairs["party"], values, strict=True):
+                payees.setdefault(party, set()).add(village)
+        if "contracted" in self._edge_frames:
+            companies, projects = self._ends("contracted", "company:")
+            for company, project in zip(companies.tolist(), projects.tolist(), strict=True):
+                contracts.setdefault(company, []).append(project)
+        if "project_in" in self._edge_frames:
+            projects, villages = self._ends("project_in", "project:")
+            for project, village in zip(projects.tolist(), villages.tolist(), strict=True):
+                project_village[project] = village.split(":", 1)[1]
+        return beneficiaries, payees, contracts, project_village
+
+    def _ends(self, kind: str, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        """The two ends of ``kind`` edges, the one starting with ``prefix`` first."""
+        frame = self._edge_frames[kind]
+        u = frame["u"].astype(object).to_numpy()
+        v = frame["v"].astype(object).to_numpy()
+        first = frame["u"].astype(str).str.startswith(prefix).to_numpy(dtype=bool)
+        return np.where(first, u, v), np.where(first, v, u)
