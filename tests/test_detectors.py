@@ -498,3 +498,36 @@ def test_new_payee_detector_is_enabled_and_weighted():
     assert "D_NEW_PAYEE" in CONFIG["detectors"]["enabled"]
     assert "D_NEW_PAYEE" in DETECTORS
     assert 0 < CONFIG["scoring"]["detector_precision"]["D_NEW_PAYEE"] < 1
+
+
+def test_account_detector_mitigates_one_households_many_programs_on_its_own_card():
+    _, tables = _county(3)
+    payments = tables["payments"]
+    person, other = payments["id_number"].unique()[:2]
+    own = payments.index[payments["id_number"] == person][:5]
+    payments.loc[own, "program_code"] = ["DB", "TK", "GL", "CJ", "GD"]
+    # the same five programs, but into a card held by someone outside the household
+    foreign = payments.index[payments["id_number"] == other][:5]
+    payments.loc[foreign, "program_code"] = ["DB", "TK", "GL", "CJ", "GD"]
+    own_account = payments.loc[own[0], "account_no"]
+    foreign_account = payments.loc[foreign[0], "account_no"]
+    tables["accounts"] = pd.DataFrame(
+        {"account_no": [own_account, foreign_account], "holder_id_number": [person, "X1"]}
+    )
+    findings = detect_account_concentration(tables, None, settings("D_ACCOUNT"))
+    by_account = findings.set_index("entity_id")
+    assert "本户" in by_account.loc[own_account, "mitigation"]
+    assert by_account.loc[foreign_account, "mitigation"] == ""
+    assert by_account.loc[own_account, "anomaly"] == pytest.approx(
+        0.3 * by_account.loc[foreign_account, "anomaly"]
+    )
+
+
+def test_new_payee_paid_only_to_its_holder_is_mitigated():
+    tables = _payee_tables(_payment_rows("SOLO", ["S0"], range(6, 8), amount=15000.0))
+    tables["accounts"] = pd.DataFrame({"account_no": ["SOLO"], "holder_id_number": ["S0"]})
+    findings = detect_new_payees(tables, None, settings("D_NEW_PAYEE"))
+    assert findings["entity_id"].tolist() == ["SOLO"]
+    assert "本人" in findings["mitigation"].iloc[0]
+    assert findings["amount_at_risk"].iloc[0] == 0.0
+    assert "代领" not in findings["detail"].iloc[0]

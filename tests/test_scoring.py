@@ -291,3 +291,25 @@ def test_a_complaint_weighs_as_much_as_the_findings_that_corroborate_it():
     assert officials.loc[P1, "score"] == pytest.approx(50.0 * 0.3525 / 0.5, abs=0.01)
     assert officials.loc[P2, "score"] == pytest.approx(50.0)
     assert officials.loc[P3, "score"] == pytest.approx(50.0)
+
+
+def test_a_complaint_corroborated_only_by_explained_findings_weighs_little():
+    # the same corroborating rules (R044 0.35, R071 0.3, one family) on two officials' relatives;
+    # on P1 they carry mitigations (× 0.2), on P3 they do not
+    corroborated = {"rules": "R044;R071"}
+    evidence = pd.DataFrame(
+        [
+            row("R090", P1, entity_type="official", fields=corroborated),
+            row("R044", P2, official=P1, mitigation="按劳取酬"),
+            row("R071", P2, official=P1, mitigation="按劳取酬"),
+            row("R090", P3, entity_type="official", village=V2, fields=corroborated),
+            row("R044", P2, official=P3, related=P3, village=V2),
+            row("R071", P2, official=P3, village=V2),
+        ]
+    )
+    officials = score_all(evidence, None, tables(), load_config())["official"]
+    officials = officials.set_index("entity_id")
+    explained = 1 - (1 - 0.07) * (1 - 0.25 * 0.06)
+    plain = 1 - (1 - 0.35) * (1 - 0.25 * 0.3)
+    assert officials.loc[P1, "score"] == pytest.approx(50.0 * explained / 0.5, abs=0.01)
+    assert officials.loc[P3, "score"] == pytest.approx(50.0 * plain / 0.5, abs=0.01)

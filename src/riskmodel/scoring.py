@@ -161,7 +161,7 @@ def evidence_signals(
         return pd.DataFrame(columns=SIGNAL_COLUMNS)
     precision = rule_precisions(evidence["rule_id"], config, catalogue, learned)
     precision = field_precisions(evidence, precision, config, learned)
-    precision = precision * corroboration_factor(evidence, config, catalogue, learned)
+    precision = precision * corroboration_factor(evidence, precision, config, catalogue, learned)
     precision = precision * prevalence_factor(evidence, village_count, config)
     quality = pd.to_numeric(evidence.get("match_quality", 1.0), errors="coerce")
     quality = pd.Series(quality, index=evidence.index).fillna(1.0).clip(0, 1)
@@ -240,6 +240,7 @@ def field_precisions(
 
 def corroboration_factor(
     evidence: pd.DataFrame,
+    precision: pd.Series,
     config: dict[str, Any],
     catalogue: pd.DataFrame | None = None,
     learned: pd.DataFrame | None = None,
@@ -249,10 +250,14 @@ def corroboration_factor(
     ``scoring.corroboration.fields.<rule> = <field>``: the rule's rows list, in that ``fields``
     key (';'-separated), the rules whose findings corroborate them (R090: a complaint matching
     data findings on the person it names). Such a row is worth ``min(1, c / reference)`` of its
-    precision, ``c`` the noisy-OR of the listed rules' precisions, one full weight per family
-    and ``within_family_weight`` for the others (as in :func:`combine`): a complaint matched
-    only by a cadre's relative on the welfare roll — common in a village of relatives — is not
-    as strong as one matched by payments after death or a captured card. 1 for other rows.
+    precision, ``c`` the noisy-OR of the corroborating findings' strengths, one full weight per
+    family and ``within_family_weight`` for the others (as in :func:`combine`). A finding's
+    strength is its row's ``precision`` × match quality × ``mitigation_factor`` when it
+    carries a mitigation, the strongest row per rule among those on the subject (its entity,
+    its official or a related id; the rule's prior when none is found). So a complaint matched
+    only by a cadre's relative on the welfare roll — common in a village of relatives — or by
+    payments the rules themselves explain is not as strong as one matched by payments after
+    death or a captured card. 1 for other rows.
     """
     settings = scoring_config(config)
     section = settings.get("corroboration", {})
@@ -264,21 +269,69 @@ def corroboration_factor(
     within = float(settings["within_family_weight"])
     catalogue = rule_catalogue() if catalogue is None else catalogue
     families = source_families(config, catalogue)
+    wanted: dict[int, tuple[str, list[str]]] = {}
     for rule, field in listed.items():
         for position, row in _row_fields(evidence, rule).items():
             named = [r for r in str(row.get(field, "") or "").split(";") if r and r != rule]
-            if not named:
-                continue
-            precisions = rule_precisions(pd.Series(named), config, catalogue, learned)
-            ordered = sorted(zip(precisions, named, strict=True), reverse=True)
-            seen: set[str] = set()
-            miss = 1.0
-            for value, other in ordered:
-                family = families.get(other, other) or other
-                miss *= 1.0 - (value if family not in seen else within * value)
-                seen.add(family)
-            factor[position] = min(1.0, (1.0 - miss) / max(reference, 1e-9))
+            if named:
+                subject = str(evidence["entity_id"].iat[position])
+                wanted[position] = (subject, named)
+    if not wanted:
+        return pd.Series(factor, index=evidence.index)
+    strength = _finding_strengths(evidence, precision, settings)
+    found = _strongest_on_subjects(
+        evidence,
+        strength,
+        {subject for subject, _ in wanted.values()},
+        {rule for _, named in wanted.values() for rule in named},
+    )
+    for position, (subject, named) in wanted.items():
+        priors = rule_precisions(pd.Series(named), config, catalogue, learned)
+        values = [
+            found.get((subject, other), float(prior))
+            for other, prior in zip(named, priors, strict=True)
+        ]
+        ordered = sorted(zip(values, named, strict=True), reverse=True)
+        seen: set[str] = set()
+        miss = 1.0
+        for value, other in ordered:
+            family = families.get(other, other) or other
+            miss *= 1.0 - (value if family not in seen else within * value)
+            seen.add(family)
+        factor[position] = min(1.0, (1.0 - miss) / max(reference, 1e-9))
     return pd.Series(factor, index=evidence.index)
+
+
+def _finding_strengths(
+    evidence: pd.DataFrame, precision: pd.Series, settings: dict[str, Any]
+) -> np.ndarray:
+    """precision × match quality × (mitigation_factor where mitigated) of each row."""
+    quality = pd.to_numeric(evidence.get("match_quality", 1.0), errors="coerce")
+    quality = pd.Series(quality, index=evidence.index).fillna(1.0).clip(0, 1).to_numpy()
+    mitigated = (_text_column(evidence, "mitigation") != "").to_numpy(dtype=bool)
+    factor = np.where(mitigated, float(settings["mitigation_factor"]), 1.0)
+    return precision.to_numpy(dtype=float) * quality * factor
+
+
+def _strongest_on_subjects(
+    evidence: pd.DataFrame, strength: np.ndarray, subjects: set[str], rules: set[str]
+) -> dict[tuple[str, str], float]:
+    """(subject, rule) → strongest row of ``rule`` naming the subject as entity, official or
+    related id."""
+    chosen = evidence["rule_id"].astype(str).isin(list(rules)).to_numpy(dtype=bool)
+    positions = np.flatnonzero(chosen)
+    columns = [
+        _text_column(evidence, c).to_numpy(dtype=object)
+        for c in ("rule_id", "entity_id", "official_id", "related_ids")
+    ]
+    best: dict[tuple[str, str], float] = {}
+    for position in positions:
+        rule, entity, official, related = (column[position] for column in columns)
+        named = {entity, official, *related.split(";")} & subjects
+        for subject in named:
+            key = (subject, rule)
+            best[key] = max(best.get(key, 0.0), float(strength[position]))
+    return best
 
 
 def prevalence_factor(

@@ -24,6 +24,7 @@ from riskmodel.detectors.features import (
     ledger_digit_table,
     ledger_expenditures,
     payee_first_windows,
+    payee_window_keys,
     payments_with_programs,
     peer_limits,
     person_program_ratios,
@@ -424,10 +425,16 @@ def detect_account_concentration(
         anomaly = float(max(households, 0.6 * programs))
         holder = str(holders.get(account, "")) if len(holders) else ""
         mitigation = ""
+        people = sorted(beneficiaries.get(account, []))
         if bool(institutions.get(account, False)) if len(institutions) else False:
             anomaly *= float(settings["institution_factor"])
             mitigation = "开户人为单位（如敬老院集体账户），可能为集中供养对象的合规代收"
-        people = sorted(beneficiaries.get(account, []))
+        elif record["households"] <= 1 and (not holder or holder in people):
+            # one household's own programs on its own card: not 代领, possibly lawful stacking
+            anomaly *= float(settings["own_household_factor"])
+            mitigation = (
+                "仅开户人本户成员的补贴，多个项目可能为同一对象依规叠加享受（如特困、残疾、高龄）"
+            )
         related = [p for p in people if p != holder][: int(settings["max_related"])]
         rows.append(
             {
@@ -654,6 +661,7 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         institutions = set(
             accounts.loc[is_institution(accounts["holder_id_number"]), "account_no"].astype(str)
         )
+    keys = payee_window_keys(events, flagged, int(settings["window_days"]))
     mine = events[events["payee"].isin(flagged["payee"])]
     household_of: dict[str, str] = {}
     if has_columns(tables, "residents", "id_number", "household_id"):
@@ -680,6 +688,9 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         if account in institutions:
             anomaly *= float(settings["institution_factor"])
             mitigation = "开户人为单位（如敬老院集体账户），可能为集中供养对象的合规代收"
+        elif people == [holder]:
+            anomaly *= float(settings["household_factor"])
+            mitigation = "仅开户人本人领取，可能为新纳入对象的正常发放（如一次性补助、补发）"
         elif home and all(household_of.get(p, "") == home for p in people):
             anomaly *= float(settings["household_factor"])
             mitigation = "收款人均为开户人同户家庭成员，可能为家庭共用账户"
@@ -697,12 +708,13 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
                     f"的发放数据中未出现），{int(settings['window_days'])}天内即收取"
                     f"{int(record.people)}人{int(record.programs)}个项目{int(record.payments)}笔"
                     f"共{record.amount:,.0f}元，超过本村常用账户：{record.limits}；"
-                    f"此后合计{record.amount_since:,.0f}元，疑似新开账户集中代领/冒领"
+                    f"此后合计{record.amount_since:,.0f}元，"
+                    + ("疑似新开账户集中代领/冒领" if len(others) else "需核实是否符合发放条件")
                 ),
                 "top_features": f"new_payee;{record.drivers}",
                 "related_ids": ";".join([holder, *related] if holder else related),
                 "source_table": "payments",
-                "source_key": record.keys,
+                "source_key": keys.get(account, ""),
                 "mitigation": mitigation,
                 "fields": _json(
                     {
@@ -750,7 +762,9 @@ def _new_ledger_payee_findings(tables: Tables, settings: dict[str, Any]) -> pd.D
     flagged = _standing_out(windows, dict(settings["ledger_minimum"]), settings)
     if not len(flagged):
         return empty_findings()
-    names = dict(zip(events["payee"], name, strict=True))
+    chosen = events["payee"].isin(flagged["payee"]).to_numpy(dtype=bool)
+    names = dict(zip(events["payee"][chosen], name[chosen], strict=True))
+    keys = payee_window_keys(events, flagged, int(settings["window_days"]))
     rows = []
     for record in flagged.itertuples(index=False):
         village_code, payee_id = str(record.payee).split("|", 1)
@@ -770,7 +784,7 @@ def _new_ledger_payee_findings(tables: Tables, settings: dict[str, Any]) -> pd.D
                 ),
                 "top_features": f"new_payee;{record.drivers}",
                 "source_table": "ledger",
-                "source_key": record.keys,
+                "source_key": keys.get(str(record.payee), ""),
                 "fields": _json(
                     {
                         "first_seen": f"{record.first_seen:%Y-%m-%d}",

@@ -441,7 +441,6 @@ PAYEE_WINDOW_COLUMNS = [
     "programs",
     "amount",
     "amount_since",
-    "keys",
 ]
 
 
@@ -458,7 +457,8 @@ def payee_first_windows(
     established payees a new one is compared with. The window metrics (``payments``,
     ``people``, ``programs``, ``amount``) cover the payee's own first ``window_days`` for
     every payee, so new and established payees are measured alike; ``amount_since`` is
-    everything received since the first payment and ``keys`` the window rows' ``_key``.
+    everything received since the first payment (:func:`payee_window_keys` lists the window's
+    rows).
     """
     events = events[events["payee"].notna() & (events["payee"].astype(str) != "")]
     events = events[events["date"].notna()]
@@ -478,11 +478,6 @@ def payee_first_windows(
     )
     for column, name in (("person", "people"), ("program", "programs")):
         table[name] = grouped[column].nunique() if column in events.columns else np.nan
-    table["keys"] = (
-        grouped["_key"].agg(lambda keys: ";".join(keys.astype(str)))
-        if "_key" in events.columns
-        else ""
-    )
     table["amount_since"] = events.groupby("payee")["amount"].sum().reindex(table.index)
     table["unseen_days"] = (table["first_seen"] - start).dt.days
     table["age_days"] = (as_of - table["first_seen"]).dt.days
@@ -490,6 +485,21 @@ def payee_first_windows(
         table["age_days"] <= int(max_age_days)
     )
     return table.reset_index()[PAYEE_WINDOW_COLUMNS]
+
+
+def payee_window_keys(
+    events: pd.DataFrame, windows: pd.DataFrame, window_days: int
+) -> dict[str, str]:
+    """Payee → ``;``-joined ``_key`` of its rows in its first window (only ``windows``' payees)."""
+    if "_key" not in events.columns or not len(windows):
+        return {}
+    first = dict(zip(windows["payee"], windows["first_seen"], strict=True))
+    mine = events[events["payee"].isin(list(first))]
+    dates = pd.to_datetime(mine["date"])
+    start = mine["payee"].map(first)
+    mine = mine[(dates >= start) & (dates <= start + pd.Timedelta(days=int(window_days)))]
+    joined = mine.groupby("payee")["_key"].agg(lambda keys: ";".join(keys.astype(str)))
+    return {str(k): str(v) for k, v in joined.items()}
 
 
 def peer_limits(
