@@ -33,6 +33,7 @@ from riskmodel.entities.normalise import (
     normalise_names,
     pinyin_keys,
 )
+from riskmodel.frames import isin
 
 CROSSWALK_COLUMNS = [
     "source_table",
@@ -265,8 +266,7 @@ def resolve_people(
         return pd.DataFrame({c: pd.Series(dtype=str) for c in CROSSWALK_COLUMNS})
     register = register_frame(tables["residents"])
     known = pd.Index(register["id_number"])
-    # object values: the Arrow-string isin turns the 1.2M register ids into Python strings
-    exact = references["id_number"].astype(object).isin(known.astype(object)).to_numpy()
+    exact = isin(references["id_number"], known)
 
     crosswalk = pd.DataFrame(
         {

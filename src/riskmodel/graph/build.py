@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.entities.normalise import birth_from_id, normalise_names
+from riskmodel.frames import isin
 from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS, validate_kinds
 
 
@@ -605,7 +606,7 @@ def _edge_frames(
         kept = set(users[users >= 2].index)
         for i in shared:
             if not frames[i].empty:
-                frames[i] = frames[i][frames[i]["v"].isin(kept)]
+                frames[i] = frames[i][isin(frames[i]["v"], kept)]
     folded = _fold_duplicates([(edge_kinds[i], frames[i]) for i in coupled])
     frames = {i: edges for i, (_, edges) in zip(coupled, folded, strict=True)}
     for position, declaration in enumerate(edge_kinds):

@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from riskmodel.frames import isin
 from riskmodel.graph.build import _text, graph_settings, paused_gc
 from riskmodel.graph.tables import TableGraph
 from riskmodel.ids import mask_account, mask_id, mask_phone
@@ -213,8 +214,8 @@ def paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> set[s
         person = links["person_id"].astype(object).where(links["person_id"].notna(), "")
         resolved = links[person.to_numpy() != ""]
         people.update(resolved["person_id"].astype(str).unique().tolist())
-        linked = payments["_key"].astype(str).isin(resolved["source_key"].astype(str).unique())
-        own = own[~linked.to_numpy()]
+        linked = isin(payments["_key"].astype(str), resolved["source_key"].astype(str))
+        own = own[~linked]
     people.update(_text(pd.Series(pd.unique(own.to_numpy()), dtype=object)).tolist())
     people.discard("")
     return {f"person:{value}" for value in people}

@@ -134,42 +134,52 @@ class TableGraph:
 
     # ------------------------------------------------------------------ indexing
     def _index_nodes(self) -> None:
-        declared = [f["node"].astype(object) for f in self._node_frames.values()]
-        ends = [
-            pd.concat([f["u"], f["v"]], ignore_index=True).astype(object)
-            for f in self._edge_frames.values()
-        ]
-        every = pd.concat([*declared, *ends], ignore_index=True) if declared or ends else None
-        if every is None:
-            self.node_ids = np.asarray([], dtype=object)
+        """One factorisation of every node id (declared nodes, then edge ends)."""
+        pieces = [frame["node"] for frame in self._node_frames.values()]
+        for frame in self._edge_frames.values():
+            pieces += [frame["u"], frame["v"]]
+        if pieces:
+            every = pd.concat(pieces, ignore_index=True).astype("str")
+            codes, uniques = pd.factorize(every)
+            self.node_ids = np.asarray(uniques, dtype=object)
         else:
-            self.node_ids = pd.unique(every.to_numpy(dtype=object))
-        self._index = pd.Index(self.node_ids)
+            codes = np.array([], dtype=np.int64)
+            self.node_ids = np.asarray([], dtype=object)
+        self._lookup = dict(zip(self.node_ids.tolist(), range(len(self.node_ids)), strict=True))
         size = len(self.node_ids)
-        kind_of = pd.Series(self.node_ids).str.split(":", n=1).str[0]
-        self.node_kind = kind_of.to_numpy(dtype=object, copy=True)
+        self.node_kind = np.full(size, "", dtype=object)
         self.node_name = np.full(size, "", dtype=object)
         self._node_frame = np.full(size, -1, dtype=np.int64)
         self._node_row = np.full(size, -1, dtype=np.int64)
         self._node_frame_kinds = list(self._node_frames)
+        offset = 0
         for position, (kind, frame) in enumerate(self._node_frames.items()):
-            codes = self._index.get_indexer(frame["node"].astype(object))
-            self._node_frame[codes] = position
-            self._node_row[codes] = np.arange(len(frame))
-            self.node_kind[codes] = kind
+            own = codes[offset : offset + len(frame)]
+            offset += len(frame)
+            self._node_frame[own] = position
+            self._node_row[own] = np.arange(len(frame))
+            self.node_kind[own] = kind
             if "name" in frame:
                 names = frame["name"].astype(object).where(frame["name"].notna(), "")
-                self.node_name[codes] = names.astype(str).to_numpy(dtype=object)
+                self.node_name[own] = names.astype(str).to_numpy(dtype=object)
+        self._edge_codes = {}
+        for kind, frame in self._edge_frames.items():
+            size_of = len(frame)
+            u = codes[offset : offset + size_of]
+            v = codes[offset + size_of : offset + 2 * size_of]
+            offset += 2 * size_of
+            self._edge_codes[kind] = (np.asarray(u, np.int64), np.asarray(v, np.int64))
+        undeclared = np.flatnonzero(self.node_kind == "")
+        for code in undeclared.tolist():  # nodes only known from edges: kind from the id
+            self.node_kind[code] = self.node_ids[code].split(":", 1)[0]
 
     def _index_edges(self) -> None:
         parts = []
         for kind_code, kind in enumerate(self.edge_kinds):
-            frame = self._edge_frames[kind]
-            u = self._index.get_indexer(frame["u"].astype(object))
-            v = self._index.get_indexer(frame["v"].astype(object))
+            u, v = self._edge_codes.pop(kind)
             low, high = np.minimum(u, v), np.maximum(u, v)
             rows = pd.DataFrame(
-                {"low": low, "high": high, "kind": kind_code, "row": np.arange(len(frame))}
+                {"low": low, "high": high, "kind": kind_code, "row": np.arange(len(u))}
             )
             # one edge per node pair and kind, the last row's attributes (networkx updates)
             parts.append(rows.drop_duplicates(["low", "high"], keep="last"))
@@ -194,11 +204,7 @@ class TableGraph:
 
     def code(self, node: str) -> int:
         """The integer code of ``node``, -1 when it is not in the graph."""
-        try:
-            code = self._index.get_loc(node)
-        except KeyError:
-            return -1
-        return code if isinstance(code, int | np.integer) else -1
+        return self._lookup.get(node, -1)
 
     # ------------------------------------------------------------------ networkx-like
     def __contains__(self, node: object) -> bool:
@@ -258,7 +264,7 @@ class TableGraph:
 
     def subgraph(self, nodes: Iterable[str]) -> nx.MultiGraph:
         """The ``networkx`` graph induced by ``nodes``, with every node and edge attribute."""
-        codes = np.unique(self._index.get_indexer(list(nodes)))
+        codes = np.unique(np.asarray([self.code(n) for n in nodes], dtype=np.int64))
         codes = codes[codes >= 0]
         chosen = np.zeros(len(self.node_ids), dtype=bool)
         chosen[codes] = True

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.frames import isin
 from riskmodel.rules.context import RuleContext
 
 _ID_RE = r"^\d{17}[\dX]$"
@@ -201,7 +202,7 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
         else:
             raw = pd.Series("", index=frame.index, dtype="object")
         people = resident_index(context)
-        is_known = raw.isin(people.index).to_numpy()
+        is_known = isin(raw, people.index)
         result = pd.DataFrame(
             {
                 "person_id": raw,
@@ -324,7 +325,7 @@ def kinship(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             if pairs is None:
                 pairs = _declared_kinship(context)
         chosen = officials(context, config)["official_id"].unique()
-        pairs = pairs[pairs["id_a"].isin(chosen)]
+        pairs = pairs[isin(pairs["id_a"], chosen)]
         pairs = pairs.assign(
             id_a=clean_ids(pairs["id_a"]),
             id_b=clean_ids(pairs["id_b"]),

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.frames import isin
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import build_evidence, empty_evidence
@@ -48,7 +49,7 @@ def _holder_official(context: RuleContext, config: Config, rows: pd.DataFrame) -
     """The account holder of each payment when the holder is an official, else ''."""
     holder = _account_holder(context, config, rows)
     officials = set(common.officials(context, config)["official_id"])
-    return holder.where(holder.isin(officials), "")
+    return holder.where(isin(holder, officials), "")
 
 
 # --------------------------------------------------------------------------- deaths
@@ -1005,7 +1006,7 @@ def disability_subsidy_without_disability(
     paid = common.payments(context, config)
     paid = paid[paid["family"].isin(DISABILITY_FAMILIES)]
     grade = paid["person_id"].map(common.resident_index(context)["disability"].astype("str"))
-    known = paid["person_id"].isin(common.resident_index(context).index)
+    known = isin(paid["person_id"], common.resident_index(context).index)
     none_words = grade.fillna("").isin(["", "无", "否", "nan", "None"])
     rows = paid[known & none_words]
     if rows.empty:

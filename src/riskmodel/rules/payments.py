@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.frames import isin
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.eligibility import _group_payments
@@ -661,8 +662,8 @@ def account_held_by_official(context: RuleContext, config: Config, params: Param
     officials = set(common.officials(context, config)["official_id"])
     relatives = common.cadre_relatives(context, config).drop_duplicates("person_id")
     cadre_of = relatives.set_index("person_id")["cadre_id"]
-    is_official = rows["holder_id"].isin(officials)
-    is_relative = rows["holder_id"].isin(cadre_of.index)
+    is_official = isin(rows["holder_id"], officials)
+    is_relative = isin(rows["holder_id"], cadre_of.index)
     rows = rows[is_official | is_relative]
     if rows.empty:
         return empty_evidence()

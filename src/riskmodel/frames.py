@@ -1,0 +1,58 @@
+"""Table operations that pandas 3 makes slow on Arrow-backed strings, done in Arrow.
+
+``Series.isin`` on a ``str`` (pyarrow) column builds one Python scalar per candidate before
+calling Arrow: 2.2 million payment IDs against 1.2 million residents take ~7 s that way and
+0.4 s with ``pyarrow.compute.is_in`` directly (measured on this machine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _arrow(values: Any) -> pa.Array | pa.ChunkedArray | None:
+    """``values`` as an Arrow string array, or None when they are not all strings."""
+    if isinstance(values, pd.Series | pd.Index):
+        if not pd.api.types.is_string_dtype(values.dtype):
+            return None
+        if isinstance(values.dtype, pd.StringDtype) or str(values.dtype).startswith("str"):
+            try:
+                return pa.array(values.array)
+            except (pa.ArrowException, TypeError, ValueError):
+                pass
+        values = values.to_numpy(dtype=object)
+    elif isinstance(values, set | frozenset | dict):
+        values = list(values)
+    try:
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None if len(array) else pa.array([], type=pa.string())
+    return array
+
+
+def isin(values: pd.Series | pd.Index, candidates: Iterable[Any]) -> np.ndarray:
+    """Elementwise ``values ∈ candidates`` as a bool array (``Series.isin`` semantics).
+
+    Strings are compared in Arrow; anything else falls back to pandas.
+    """
+    if not isinstance(candidates, pd.Series | pd.Index | np.ndarray | list | tuple):
+        candidates = list(candidates)
+    left = _arrow(values)
+    right = _arrow(candidates) if left is not None else None
+    if left is None or right is None:
+        return np.asarray(pd.Series(values).isin(candidates), dtype=bool)
+    if isinstance(right, pa.ChunkedArray):
+        right = right.combine_chunks()
+    target = left.type
+    if right.type != target:
+        right = right.cast(target)
+    found = pc.is_in(left, value_set=right)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
