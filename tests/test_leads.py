@@ -311,6 +311,34 @@ def test_village_context_lifts_leads_of_an_anomalous_village_only():
     assert after.loc[LOOKALIKE, "score"] == before.loc[LOOKALIKE, "score"]  # look-alike
 
 
+def test_bundle_takes_the_village_context_once_not_once_per_bundled_lead():
+    shortfall = pd.DataFrame(
+        {
+            "detector_id": ["D_SHORTFALL"],
+            "entity_type": ["village"],
+            "entity_id": [V1],
+            "village_code": [V1],
+            "anomaly": [1.0],
+            "amount_at_risk": [6000.0],
+            "detail": ["少发"],
+            "top_features": [""],
+            "official_id": [""],
+            "related_ids": [""],
+            "program_code": ["DB"],
+            "source_table": ["payments"],
+            "source_key": [""],
+            "mitigation": [""],
+            "fields": ["{}"],
+        }
+    )
+    plain, _ = run(config=ENTITY_CONFIG)
+    lifted, _ = run(findings=shortfall, config=ENTITY_CONFIG)
+    before = plain.set_index("entity_id").loc[CADRE, "score"] / 100.0
+    after = lifted.set_index("entity_id").loc[CADRE, "score"] / 100.0
+    boost = 0.5 * 0.65  # village_context_weight × the village's own score (D_SHORTFALL 0.65)
+    assert after == pytest.approx(1.0 - (1.0 - before) * (1.0 - boost), abs=1e-3)
+
+
 def test_data_quality_finding_becomes_a_data_correction_lead_however_faint():
     evidence = pd.DataFrame(
         {

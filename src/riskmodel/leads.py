@@ -344,6 +344,7 @@ def build_leads(
         is_data = all(r.rule_id in data_rules for r in group)
         involves_official = bool(official) or any(r.official_id for r in unmitigated)
         score = float(summary["score"])
+        own_score = score
         village = _mode([r.village_code for r in group if r.village_code])
         context_note = ""
         if unmitigated and focal_type != "village" and village in context.index:
@@ -389,12 +390,15 @@ def build_leads(
                 "evidence_count": len(group),
                 "status": "new",
                 "_cluster": cluster,
+                "_own_score": own_score,
             }
         )
     leads = pd.DataFrame(rows)
     bundled: dict[str, list[Any]] = {}
     if mode == "entity":
-        leads, bundled = bundle_officials(leads, items, settings, official_names, high_rules)
+        leads, bundled = bundle_officials(
+            leads, items, settings, official_names, high_rules, context
+        )
     leads = _dedupe_ids(leads)
     leads["severity"] = severity_band(leads["score"], scoring_config(config))
     leads = leads.sort_values(
@@ -452,6 +456,7 @@ def bundle_officials(
     settings: dict[str, Any],
     official_names: dict[str, str],
     high_rules: set[str],
+    context: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[Any]]]:
     """Bundle, per responsible official, the leads that name him (``grouping = "entity"``).
 
@@ -461,6 +466,10 @@ def bundle_officials(
     those scoring at least ``bundle_min_score``: faint leads do not make a case),
     combined by noisy-OR: one cadre whose relatives, cards and contracts are all flagged is
     one case at the top of the list, while each flagged entity keeps its own lead.
+
+    The bundled leads count with their own score, before the village context
+    (:func:`village_context`): the official's lead takes the context of his village once,
+    instead of once more inside every bundled lead of that village.
 
     Returns the leads and, per bundle lead id, the clusters whose evidence it bundles.
     """
@@ -476,7 +485,9 @@ def bundle_officials(
     new_rows = []
     # village- and program-level leads stay the village's: they name the head, not his case
     personal = ~by_cluster["entity_type"].isin(["village", "program"])
-    strong = by_cluster["score"] >= float(settings["bundle_min_score"])
+    own_score = by_cluster["_own_score"] if "_own_score" in by_cluster else by_cluster["score"]
+    by_cluster = by_cluster.assign(_bundle_score=own_score.astype(float))
+    strong = by_cluster["_bundle_score"] >= float(settings["bundle_min_score"])
     eligible = set(by_cluster.index[strong & personal])
     pairs = named[["official_id", "cluster"]].drop_duplicates()
     pairs = pairs[pairs["cluster"].isin(eligible)]
@@ -485,12 +496,13 @@ def bundle_officials(
         clusters = [c for c in group["cluster"] if focal_of.get(c) != official]
         if not clusters:
             continue
-        children = by_cluster.loc[clusters].sort_values("score", ascending=False)
-        children = children[children["score"] >= float(settings["bundle_min_score"])].head(limit)
+        children = by_cluster.loc[clusters].sort_values("_bundle_score", ascending=False)
+        minimum = float(settings["bundle_min_score"])
+        children = children[children["_bundle_score"] >= minimum].head(limit)
         if not len(children):
             continue
         clusters = list(children.index)
-        rollup = 1.0 - float(np.prod(1.0 - weight * children["score"].to_numpy() / 100.0))
+        rollup = 1.0 - float(np.prod(1.0 - weight * children["_bundle_score"].to_numpy() / 100.0))
         child_ids = [str(x) for x in children["entity_id"]]
         bundle_text = (
             f"名下关联线索{len(clusters)}条（"
@@ -513,20 +525,24 @@ def bundle_officials(
                 leads.at[index, "triage"] = TRIAGE_TRANSFER
             bundles[leads.at[index, "lead_id"]] = clusters
             continue
-        score = 100.0 * rollup
+        villages = children.loc[children["village_code"] != "", "village_code"]
+        home = villages.mode().iloc[0] if len(villages) else ""
+        boost = 0.0
+        if context is not None and home in context.index:
+            boost = float(settings["village_context_weight"]) * float(context[home]) / 100.0
+        score = 100.0 * (1.0 - (1.0 - rollup) * (1.0 - boost))
         high = any(rule in high_rules for rule in child_rules.split(";"))
         transfer = score >= float(settings["transfer_score"]) or (
             high and score >= float(settings["transfer_min_score"])
         )
         lead_id = "L" + hashlib.sha1(f"official|{official}|official".encode()).hexdigest()[:12]
-        villages = children.loc[children["village_code"] != "", "village_code"]
         new_rows.append(
             {
                 "lead_id": lead_id,
                 "entity_type": "official",
                 "entity_id": official,
                 "entity_name": official_names.get(official, ""),
-                "village_code": villages.mode().iloc[0] if len(villages) else "",
+                "village_code": home,
                 "related_ids": ";".join(child_ids[:max_related]),
                 "score": round(score, 2),
                 "triage": TRIAGE_TRANSFER if transfer else TRIAGE_COMPLIANCE,
