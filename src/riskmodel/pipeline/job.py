@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,44 +76,73 @@ def _say(message: str, progress: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def find_previous_run(out_dir: Path, period_label: str | None = None) -> Path | None:
-    """The newest completed run beside ``out_dir`` (``out_dir`` itself included).
+def _read_run(candidate: Path) -> dict[str, Any] | None:
+    """The manifest of a completed run folder, or None (hidden, failed, incomplete, unreadable)."""
+    if candidate.name.startswith(".") or not candidate.is_dir():
+        return None
+    manifest_path = candidate / "manifest.json"
+    if not manifest_path.exists() or not (candidate / "leads.csv").exists():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("status") != "ok":
+        return None
+    return manifest
 
-    A run folder is a visible sibling directory with ``manifest.json`` (status ``ok``) and
-    ``leads.csv``. When ``period_label`` is given, runs of a later period are ignored (a rerun
-    of 2024Q2 after 2024Q3 compares with 2024Q1, not with the future).
+
+def _run_theme(manifest: dict[str, Any]) -> str:
+    theme = manifest.get("theme")
+    return str(theme.get("name") or "") if isinstance(theme, dict) else ""
+
+
+def find_previous_run(
+    out_dir: str | Path, period_label: str | None = None, theme: str | None = None
+) -> Path | None:
+    """The run to mark this run's leads new or persisting against (CONTRACT §3).
+
+    Candidates are the completed runs beside ``out_dir`` (``out_dir`` itself included): a
+    visible sibling folder with ``manifest.json`` (status ``ok``) and ``leads.csv``, of the
+    same theme (``None``/``""`` = no theme; a themed run never compares with another theme).
+
+    With ``period_label`` (a month or a quarter, ``auto`` already resolved) the previous run
+    is the run of the latest period that ends before this period starts; among runs of that
+    period one of the same kind (quarter/month) first, then the last finished. A run of the
+    same, an overlapping or a later period is never chosen (a rerun of 2024Q3 after 2024Q4
+    compares with 2024Q2, as its first run did), nor a run over all data. Without a period
+    (all data) it is the last finished run over all data.
     """
     out_dir = Path(out_dir).absolute()
     if not out_dir.parent.exists():
         return None
     current = parse_period(period_label) if period_label else None
-    best: tuple[str, Path] | None = None
-    for candidate in out_dir.parent.iterdir():
-        if candidate.name.startswith(".") or not candidate.is_dir():
+    wanted_theme = theme or ""
+    best: tuple[Any, ...] | None = None
+    chosen: Path | None = None
+    for candidate in sorted(out_dir.parent.iterdir()):
+        manifest = _read_run(candidate)
+        if manifest is None or _run_theme(manifest) != wanted_theme:
             continue
-        manifest_path = candidate / "manifest.json"
-        if not manifest_path.exists() or not (candidate / "leads.csv").exists():
-            continue
-        try:
-            manifest = json.loads(manifest_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            continue
-        if manifest.get("status") != "ok":
-            continue
-        period = (manifest.get("period") or {}).get("label")
-        if current is not None and period:
+        label = (manifest.get("period") or {}).get("label")
+        finished = str(manifest.get("finished") or "")
+        if current is None:
+            if label:
+                continue
+            key: tuple[Any, ...] = (finished,)
+        else:
+            if not label:
+                continue
             try:
-                earlier = parse_period(period).end < current.start
+                period = parse_period(str(label))
             except PeriodError:
-                earlier = True
-            if not earlier and candidate != out_dir:
                 continue
-            if candidate == out_dir and period != current.label and not earlier:
+            if period.end >= current.start:
                 continue
-        key = str(manifest.get("finished", ""))
-        if best is None or key > best[0]:
-            best = (key, candidate)
-    return best[1] if best else None
+            key = (period.end, period.kind == current.kind, finished)
+        if best is None or key > best:
+            best, chosen = key, candidate
+    return chosen
 
 
 def _write_failure_record(
@@ -141,7 +172,13 @@ def _run_stages(
     parameters: dict[str, Any],
     config: dict[str, Any],
     progress: bool,
+    choose_previous: Callable[[str | None], Path | None] | None = None,
 ) -> list[dict[str, Any]]:
+    """Execute the stage notebooks in order; return their timings.
+
+    ``choose_previous`` (for ``--period auto``) is called with the period label the first
+    stage resolved, and its answer becomes ``previous_dir`` of the later stages.
+    """
     settings = config["pipeline"]
     timings: list[dict[str, Any]] = []
     for number, stage in enumerate(stages, start=1):
@@ -167,6 +204,10 @@ def _run_stages(
             if theme:
                 kept = f"{theme['payments_in_theme']:,} of {theme['payments_total']:,} payments"
                 _say(f"theme: {theme['name']} ({kept})", progress)
+            if choose_previous is not None:
+                previous = choose_previous(period["label"] if period else None)
+                parameters["previous_dir"] = str(previous) if previous else ""
+                _say(f"previous run: {previous or 'none'}", progress)
     return timings
 
 
@@ -204,7 +245,9 @@ def run_job(
     config_path
         A user TOML file overriding the defaults.
     previous
-        The run to mark leads new/persisting against; default: :func:`find_previous_run`.
+        The run to mark leads new/persisting against; default: :func:`find_previous_run`
+        for this period and theme (with ``auto``, chosen once the first stage resolved
+        the period).
     theme
         A theme of ``config['themes']`` (一季一专题).
     stages, source_dir
@@ -239,13 +282,17 @@ def run_job(
         staging = publish_module.staging_path(out_dir)
         shutil.rmtree(staging, ignore_errors=True)
         started_at, started = _now(), time.perf_counter()
-        if previous is None:
-            explicit = period if period and period.lower() != "auto" else None
-            previous_run = find_previous_run(out_dir, explicit)
-        else:
-            previous_run = Path(previous).absolute()
+        period_is_auto = bool(period) and period.strip().lower() == "auto"
+        choose_previous: Callable[[str | None], Path | None] | None = None
+        if previous is not None:
+            previous_run: Path | None = Path(previous).absolute()
             if not (previous_run / "leads.csv").exists():
                 raise RunFailed(f"--previous {previous_run} has no leads.csv", EXIT_BAD_INPUT)
+        elif period_is_auto:  # the period is known once the first stage read the payments
+            previous_run = None
+            choose_previous = functools.partial(find_previous_run, out_dir, theme=theme)
+        else:
+            previous_run = find_previous_run(out_dir, period or None, theme)
         try:
             publish_module.make_private_dir(staging)  # owner-only from the first byte
             publish_module.make_private_dir(staging / "notebooks")
@@ -261,7 +308,10 @@ def run_job(
                 "previous_dir": str(previous_run) if previous_run else "",
             }
             _say(f"riskmodel run: {data_dir} → {out_dir}", progress)
-            timings = _run_stages(stages, source, staging, parameters, config, progress)
+            timings = _run_stages(
+                stages, source, staging, parameters, config, progress, choose_previous
+            )
+            previous_run = Path(parameters["previous_dir"]) if parameters["previous_dir"] else None
             changes = manifest_module.changed_inputs(
                 fingerprints, manifest_module.fingerprint_inputs(data_dir)
             )
