@@ -473,3 +473,16 @@ def test_full_run_shows_the_identifiers(runs: dict) -> None:
     assert manifest["privacy"] == {"identifiers": "masked", "show_identifiers": True}
     # the check that finds nothing in the pseudonymised run finds them here
     assert leaked(run, runs["id_numbers"], joined=False).get("leads.csv")
+
+
+def test_public_disclosure_notices_stay_masked_when_identifiers_are_shown(runs: dict) -> None:
+    # show_identifiers is for inspection teams; the notices are posted in the village
+    run: Path = runs["full"]
+    secrets: set[str] = runs["id_numbers"] | runs["accounts"]
+    shown = leaked(run, secrets, joined=True)
+    assert "leads.csv" in shown
+    notices = sorted((run / "disclosure").glob("43*.html"))
+    assert notices
+    assert not [name for name in shown if name.startswith("disclosure/")]
+    text = visible_text(notices[0])
+    assert re.search(r"43\*{10,}[0-9]{2}[0-9X]", text)  # 43*************854
