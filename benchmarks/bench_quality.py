@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="small")
     parser.add_argument("--top", type=int, default=200)
     parser.add_argument("--work", default=None, help="folder for the synthetic counties")
-    parser.add_argument("--missed", action="store_true", help="list the instances not found")
+    parser.add_argument(
+        "--missed",
+        action="store_true",
+        help="list the instances not found and the deepest find (rank) per scheme",
+    )
     args = parser.parse_args(argv)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="riskmodel-quality-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.missed and result["missed"]:
             planted = result["truth"]["planted"].set_index("instance_id")
             print(planted.loc[result["missed"], ["scheme", "entity_type", "note"]].to_string())
+        if args.missed:
+            deepest = result["deepest_rank"]
+            print(
+                "deepest find per scheme (rank): "
+                + ", ".join(f"{k} {'-' if v is None else v}" for k, v in sorted(deepest.items()))
+            )
         row = {"seed": seed, **{f"recall:{k}": v for k, v in result["recall"].items()}}
         row.update(
             {
@@ -76,10 +86,13 @@ def main(argv: list[str] | None = None) -> int:
                 "leads": result["leads"],
             }
         )
+        row["deepest find"] = max(
+            (v if v is not None else 10**6) for v in result["deepest_rank"].values()
+        )
         rows.append(row)
     table = pd.DataFrame(rows).set_index("seed")
-    print("\n== summary over seeds (min / mean)")
-    summary = pd.DataFrame({"min": table.min(), "mean": table.mean()})
+    print("\n== summary over seeds (min / mean / max)")
+    summary = pd.DataFrame({"min": table.min(), "mean": table.mean(), "max": table.max()})
     with pd.option_context("display.max_rows", 200, "display.width", 120):
         print(summary.round(3).to_string())
     targets = {

@@ -78,6 +78,9 @@ def test_recall_precision_lookalikes_and_village_auc():
     assert result["recall"] == {"card_capture": 1.0, "deceased_paid": 0.5, "skimming": 1.0}
     assert result["found"]["deceased_paid"] == [1, 2]
     assert result["missed"] == ["p2"]  # B is found only at rank 6, outside the top 5
+    assert result["instance_rank"]["p2"] == 6
+    assert result["deepest_rank"]["deceased_paid"] == 6
+    assert result["deepest_rank"]["card_capture"] <= 5
     assert result["precision_at_50"] == pytest.approx(4 / 6)
     assert result["lookalikes_in_top_100"] == 1
     assert result["lookalike_kinds_in_top_100"] == ["death_month_payment"]
@@ -93,6 +96,7 @@ def test_village_auc_penalises_a_clean_village_on_top():
         }
     )
     result = evaluate_frames(leads((A, "")), villages, truth())
+    assert result["deepest_rank"]["deceased_paid"] is None  # B is never found
     assert result["village_auc"] == pytest.approx(0.5)
     assert result["village_hits"] == [1, 2]
 

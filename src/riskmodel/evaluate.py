@@ -118,7 +118,10 @@ def evaluate_frames(
         ``top_n``, ``leads``, ``recall`` (scheme → share found in the top N), ``found``
         (scheme → [found, planted]), ``precision_at_50``, ``precision_at_100``,
         ``lookalikes_in_top_100``, ``lookalike_kinds_in_top_100``, ``village_auc``,
-        ``village_hits`` ([hits, corrupt villages]), ``missed`` (instance ids not found).
+        ``village_hits`` ([hits, corrupt villages]), ``missed`` (instance ids not found),
+        ``instance_rank`` (instance id → rank of the first lead that finds it, None if none)
+        and ``deepest_rank`` (scheme → the largest of its instances' ranks: how close the
+        scheme's last find is to the cut-off; None when an instance is never found).
     """
     leads = leads.reset_index(drop=True)
     if "rank" in leads.columns:
@@ -140,6 +143,16 @@ def evaluate_frames(
     result["recall"] = recall
     result["found"] = found
     result["missed"] = planted.loc[~in_top, "instance_id"].tolist() if len(planted) else []
+    found_any = planted_hits.any(axis=0) if len(leads) else np.zeros(len(planted), bool)
+    first = planted_hits.argmax(axis=0) + 1 if len(leads) else np.zeros(len(planted), int)
+    ranks = [int(r) if hit else None for r, hit in zip(first, found_any, strict=True)]
+    result["instance_rank"] = dict(zip(planted["instance_id"].astype(str), ranks, strict=True))
+    deepest: dict[str, int | None] = {}
+    for scheme, rank in zip(planted["scheme"].astype(str), ranks, strict=True):
+        if scheme in deepest and deepest[scheme] is None:
+            continue
+        deepest[scheme] = None if rank is None else max(rank, deepest.get(scheme) or 0)
+    result["deepest_rank"] = deepest
     lead_is_true = planted_hits.any(axis=1)
     for k in PRECISION_AT:
         window = lead_is_true[:k]
