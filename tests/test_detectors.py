@@ -531,3 +531,13 @@ def test_new_payee_paid_only_to_its_holder_is_mitigated():
     assert "本人" in findings["mitigation"].iloc[0]
     assert findings["amount_at_risk"].iloc[0] == 0.0
     assert "代领" not in findings["detail"].iloc[0]
+
+
+def test_a_supplier_long_paid_by_another_village_is_not_new_in_this_one():
+    extra = (
+        _ledger_rows("v2", "老公司", [15000.0, 15000.0], 1)
+        + _ledger_rows("v1", "老公司", [9000.0, 9000.0, 9000.0], 6)
+        + _ledger_rows("v1", "新公司", [9000.0, 9000.0, 9000.0], 6)
+    )
+    findings = detect_new_payees(_ledger_tables(extra), None, settings("D_NEW_PAYEE"))
+    assert findings["entity_id"].tolist() == ["新公司"]

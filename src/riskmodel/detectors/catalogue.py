@@ -565,8 +565,10 @@ def detect_new_payees(
     ``min_peers``), and at least the metric's floor (``account_minimum`` / ``ledger_minimum``);
     a payee with fewer than ``min_window_payments`` payments in its window is never flagged
     (a new payee receiving one payment is not anomalous). Anomaly 0.5 at the limit,
-    1 at ``full_ratio`` × the limit. Accounts held by an institution, or paid only for the
-    holder's own household, carry a mitigation and weigh less.
+    1 at ``full_ratio`` × the limit. A ledger payee is judged per village, but one that other
+    villages have long paid is not new when it first serves another. Accounts held by an
+    institution, or paid only for the holder or the holder's own household, carry a mitigation
+    and weigh less.
     """
     frames = [_new_account_findings(tables, settings), _new_ledger_payee_findings(tables, settings)]
     frames = [frame for frame in frames if len(frame)]
@@ -759,6 +761,15 @@ def _new_ledger_payee_findings(tables: Tables, settings: dict[str, Any]) -> pd.D
         int(settings["min_unseen_days"]),
         int(settings["max_age_days"]),
     )
+    if len(windows):
+        # a supplier long paid by other villages is not new when it first serves this one
+        dates = pd.to_datetime(events["date"])
+        county_first = dates.groupby(payee.to_numpy()).min()
+        bare = windows["payee"].str.split("|", n=1).str[1]
+        unseen = (bare.map(county_first) - dates.min()).dt.days
+        windows = windows.assign(
+            is_new=windows["is_new"] & (unseen >= int(settings["min_unseen_days"])).to_numpy()
+        )
     flagged = _standing_out(windows, dict(settings["ledger_minimum"]), settings)
     if not len(flagged):
         return empty_findings()
