@@ -3,7 +3,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskmodel.frames import isin
+from riskmodel.frames import isin, mapped, positions
 
 texts = st.lists(st.sampled_from(["", "a", "b", "张伟", "4304", "X"]), max_size=30)
 
@@ -33,3 +33,23 @@ def test_non_strings_fall_back_to_pandas():
     assert isin(pd.Series([1, 2, 3]), [2, 5]).tolist() == [False, True, False]
     assert isin(pd.Series(["a", 1], dtype=object), [1]).tolist() == [False, True]
     assert isin(pd.Index(["x", "y"]), {"y"}).tolist() == [False, True]
+
+
+@given(texts, st.lists(st.sampled_from(["a", "b", "张伟", "X", ""]), max_size=8, unique=True))
+def test_positions_and_mapped_match_pandas(values, keys):
+    mapping = pd.Series(range(len(keys)), index=pd.Index(keys, dtype="str"))
+    for dtype in ("str", object):
+        series = pd.Series(values, dtype=dtype)
+        expected = mapping.index.get_indexer(series.astype("str"))
+        assert (positions(series, mapping.index) == expected).all()
+        got = mapped(series, mapping)
+        assert got.astype(object).where(got.notna(), None).tolist() == (
+            series.map(mapping).astype(object).where(series.map(mapping).notna(), None).tolist()
+        )
+
+
+def test_positions_of_missing_and_non_string_values():
+    assert positions(pd.Series(["a", None], dtype="str"), ["b", "a"]).tolist() == [1, -1]
+    assert positions(pd.Series([3, 1]), [1, 2, 3]).tolist() == [2, 0]
+    assert positions(pd.Series([3, 1]), [1, 1, 3]).tolist() == [2, 0]
+    assert mapped(pd.Series(["x", "y"]), pd.Series(["X"], index=["x"])).tolist()[0] == "X"

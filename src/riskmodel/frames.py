@@ -56,3 +56,36 @@ def isin(values: pd.Series | pd.Index, candidates: Iterable[Any]) -> np.ndarray:
         right = right.cast(target)
     found = pc.is_in(left, value_set=right)
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def positions(values: pd.Series | pd.Index, keys: Iterable[Any]) -> np.ndarray:
+    """Position of each value in ``keys`` (first occurrence), -1 where absent.
+
+    ``Index.get_indexer`` for strings, about four times faster in Arrow on a county's rows.
+    """
+    keys = keys if isinstance(keys, pd.Series | pd.Index | np.ndarray | list) else list(keys)
+    left = _arrow(values)
+    right = _arrow(keys) if left is not None else None
+    if left is None or right is None:
+        codes, uniques = pd.factorize(pd.Index(keys), use_na_sentinel=False)
+        _, first = np.unique(codes, return_index=True)  # codes number keys by first sight
+        found = pd.Index(uniques).get_indexer(pd.Index(values))
+        return np.where(found >= 0, first[np.maximum(found, 0)], -1).astype(np.int64)
+    if isinstance(right, pa.ChunkedArray):
+        right = right.combine_chunks()
+    if right.type != left.type:
+        right = right.cast(left.type)
+    found = pc.index_in(left, value_set=right)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def mapped(values: pd.Series, mapping: pd.Series) -> pd.Series:
+    """``values.map(mapping)`` for a Series mapping (first entry of repeated keys wins),
+    object dtype, NaN where a value is not a key."""
+    found = positions(values, mapping.index)
+    targets = mapping.to_numpy(dtype=object)
+    result = np.empty(len(found), dtype=object)
+    result[:] = np.nan
+    hit = found >= 0
+    result[hit] = targets[found[hit]]
+    return pd.Series(result, index=values.index, dtype=object)

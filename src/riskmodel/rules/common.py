@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin
+from riskmodel.frames import isin, mapped, positions
 from riskmodel.rules.context import RuleContext
 
 _ID_RE = r"^\d{17}[\dX]$"
@@ -226,7 +226,7 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
             )
         ].drop_duplicates("source_key")
         keys = keys_of(frame)
-        position = pd.Index(special["source_key"].astype("str").astype("object")).get_indexer(keys)
+        position = positions(keys, special["source_key"])
         hit = position >= 0
         if hit.any():
             rows = special.iloc[position[hit]]
@@ -293,7 +293,7 @@ def household_map(context: RuleContext) -> pd.Series:
 
 def household_of(context: RuleContext, ids: pd.Series) -> pd.Series:
     """Household of each person ID; ``P:<id>`` for people not in the register."""
-    found = as_object(ids.map(household_map(context)))
+    found = as_object(mapped(ids, household_map(context)))
     return found.where(found != "", "P:" + ids.astype("object"))
 
 
@@ -715,7 +715,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             amount=pd.to_numeric(table["amount"], errors="coerce").astype("float64"),
         )
         households = household_map(context)
-        household = frame["person_id"].map(households)
+        household = mapped(frame["person_id"], households)
         if "household_id" in frame:
             household = household.fillna(frame["household_id"].astype("str"))
         household = as_object(household)
@@ -765,9 +765,9 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         names = program_table(context, config).set_index("program_key")["program_name"]
         declared = as_object(frame["program_name"]) if "program_name" in frame else None
         if declared is None or (declared == "").any():
-            mapped = as_object(frame["program_key"].map(names))
+            named = as_object(frame["program_key"].map(names))
             frame["program_name"] = (
-                mapped if declared is None else declared.where(declared != "", mapped)
+                named if declared is None else declared.where(declared != "", named)
             )
         return frame
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin
+from riskmodel.frames import isin, positions
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.eligibility import _group_payments
@@ -421,7 +421,7 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         paid = common.payments(context, config)
         paid = paid[paid["account_no"].astype("str").fillna("") != ""]
         holders = common.account_holders(context, config)
-        position = pd.Index(holders["account_no"].astype("object")).get_indexer(paid["account_no"])
+        position = positions(paid["account_no"], holders["account_no"])
         found = position >= 0
         columns = [
             "person_id",
