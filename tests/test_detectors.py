@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -368,7 +369,13 @@ def test_new_payee_flags_a_new_account_paid_for_many_people():
         + _payment_rows("OLD-MANY", _people("C", 4), range(1, 13))
     )
     tables = _payee_tables(extra)
-    tables["accounts"] = pd.DataFrame({"account_no": ["NEW-MANY"], "holder_id_number": ["A0"]})
+    tables["accounts"] = pd.DataFrame(
+        {
+            "account_no": ["NEW-MANY"],
+            "holder_id_number": ["A0"],
+            "open_date": [pd.Timestamp(2024, 5, 20)],
+        }
+    )
     findings = detect_new_payees(tables, None, settings("D_NEW_PAYEE"))
     assert list(findings.columns) == FINDING_COLUMNS
     # a long-standing account (OLD-MANY, 4 people: it raises the village's peer limit to 4.4
@@ -381,6 +388,8 @@ def test_new_payee_flags_a_new_account_paid_for_many_people():
     # money paid in for people other than the holder since the account appeared
     assert finding["amount_at_risk"] == pytest.approx(5 * 7 * 300.0)
     assert "首次收款" in finding["detail"] and "6人" in finding["detail"]
+    assert "开户日期2024-05-20" in finding["detail"]
+    assert json.loads(finding["fields"])["open_date"] == "2024-05-20"
     assert finding["related_ids"].split(";") == _people("A", 6)
     keys = finding["source_key"].split(";")
     assert "pay.csv:NEW-MANY:A1:6" in keys and all("NEW-MANY" in k for k in keys)

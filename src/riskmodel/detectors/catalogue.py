@@ -663,6 +663,14 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         institutions = set(
             accounts.loc[is_institution(accounts["holder_id_number"]), "account_no"].astype(str)
         )
+    opened: dict[str, pd.Timestamp] = {}
+    if has_columns(tables, "accounts", "account_no", "open_date"):
+        accounts = tables["accounts"].drop_duplicates("account_no")
+        accounts = accounts[accounts["account_no"].isin(flagged["payee"])]
+        dates = pd.to_datetime(accounts["open_date"], errors="coerce")
+        opened = {
+            str(a): d for a, d in zip(accounts["account_no"], dates, strict=True) if pd.notna(d)
+        }
     keys = payee_window_keys(events, flagged, int(settings["window_days"]))
     mine = events[events["payee"].isin(flagged["payee"])]
     household_of: dict[str, str] = {}
@@ -707,7 +715,9 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
                 "amount_at_risk": at_risk,
                 "detail": (
                     f"该账户{record.first_seen:%Y-%m-%d}首次收款（此前{int(record.unseen_days)}天"
-                    f"的发放数据中未出现），{int(settings['window_days'])}天内即收取"
+                    f"的发放数据中未出现"
+                    + (f"，开户日期{opened[account]:%Y-%m-%d}" if account in opened else "")
+                    + f"），{int(settings['window_days'])}天内即收取"
                     f"{int(record.people)}人{int(record.programs)}个项目{int(record.payments)}笔"
                     f"共{record.amount:,.0f}元，超过本村常用账户：{record.limits}；"
                     f"此后合计{record.amount_since:,.0f}元，"
@@ -721,6 +731,7 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
                 "fields": _json(
                     {
                         "first_seen": f"{record.first_seen:%Y-%m-%d}",
+                        "open_date": (f"{opened[account]:%Y-%m-%d}" if account in opened else None),
                         "unseen_days": int(record.unseen_days),
                         "payments": int(record.payments),
                         "people": int(record.people),
