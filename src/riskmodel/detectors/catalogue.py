@@ -612,7 +612,7 @@ def _standing_out(
     described = [
         "、".join(
             f"{METRIC_TITLES[metric]}{windows.at[index, metric]:,.0f}"
-            f"（本村常用收款方同期{settings['peer_quantile']:.0%}分位数的{factor:g}倍"
+            f"（同村常用收款方同期{settings['peer_quantile']:.0%}分位数的{factor:g}倍"
             f"且不少于{float(minimum[metric]):,.0f}，即{limits.at[index, metric]:,.0f}）"
             for metric in metrics
             if ratios.at[index, metric] >= 1.0
@@ -719,9 +719,9 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
                     + (f"，开户日期{opened[account]:%Y-%m-%d}" if account in opened else "")
                     + f"），{int(settings['window_days'])}天内即收取"
                     f"{int(record.people)}人{int(record.programs)}个项目{int(record.payments)}笔"
-                    f"共{record.amount:,.0f}元，超过本村常用账户：{record.limits}；"
+                    f"共{record.amount:,.0f}元，超过同村（收款方不足时为全县）常用账户：{record.limits}；"
                     f"此后合计{record.amount_since:,.0f}元，"
-                    + ("疑似新开账户集中代领/冒领" if len(others) else "需核实是否符合发放条件")
+                    + ("疑似新启用账户集中代领/冒领" if len(others) else "需核实是否符合发放条件")
                 ),
                 "top_features": f"new_payee;{record.drivers}",
                 "related_ids": ";".join([holder, *related] if holder else related),
@@ -801,7 +801,7 @@ def _new_ledger_payee_findings(tables: Tables, settings: dict[str, Any]) -> pd.D
                 "detail": (
                     f"收款方{shown}{record.first_seen:%Y-%m-%d}首次出现在本村账簿（此前"
                     f"{int(record.unseen_days)}天未见），{int(settings['window_days'])}天内即收款"
-                    f"{int(record.payments)}笔共{record.amount:,.0f}元，超过本村常用收款方："
+                    f"{int(record.payments)}笔共{record.amount:,.0f}元，超过同村（不足时为全县）常用收款方："
                     f"{record.limits}；此后合计{record.amount_since:,.0f}元，需核实业务真实性"
                 ),
                 "top_features": f"new_payee;{record.drivers}",
