@@ -285,12 +285,16 @@ def corroboration_factor(
         {subject for subject, _ in wanted.values()},
         {rule for _, named in wanted.values() for rule in named},
     )
+    listed_rules = sorted({rule for _, named in wanted.values() for rule in named})
+    priors = dict(
+        zip(
+            listed_rules,
+            rule_precisions(pd.Series(listed_rules), config, catalogue, learned),
+            strict=True,
+        )
+    )
     for position, (subject, named) in wanted.items():
-        priors = rule_precisions(pd.Series(named), config, catalogue, learned)
-        values = [
-            found.get((subject, other), float(prior))
-            for other, prior in zip(named, priors, strict=True)
-        ]
+        values = [found.get((subject, other), float(priors[other])) for other in named]
         ordered = sorted(zip(values, named, strict=True), reverse=True)
         seen: set[str] = set()
         miss = 1.0
