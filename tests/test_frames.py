@@ -53,3 +53,13 @@ def test_positions_of_missing_and_non_string_values():
     assert positions(pd.Series([3, 1]), [1, 2, 3]).tolist() == [2, 0]
     assert positions(pd.Series([3, 1]), [1, 1, 3]).tolist() == [2, 0]
     assert mapped(pd.Series(["x", "y"]), pd.Series(["X"], index=["x"])).tolist()[0] == "X"
+
+
+def test_mapped_keeps_dates_and_numbers():
+    dates = pd.Series(pd.to_datetime(["2024-01-31", "2023-05-01"]), index=["a", "b"])
+    got = mapped(pd.Series(["b", "z", "a"], dtype="str"), dates)
+    assert got.dtype.kind == "M"
+    assert got.iloc[0] == pd.Timestamp("2023-05-01") and pd.isna(got.iloc[1])
+    amounts = mapped(pd.Series(["a", "q"]), pd.Series([1.5, 2.0], index=["a", "b"]))
+    assert amounts.iloc[0] == 1.5 and pd.isna(amounts.iloc[1])
+    assert mapped(pd.Series(["a"]), pd.Series([], dtype=float)).isna().all()

@@ -64,6 +64,8 @@ def positions(values: pd.Series | pd.Index, keys: Iterable[Any]) -> np.ndarray:
     ``Index.get_indexer`` for strings, about four times faster in Arrow on a county's rows.
     """
     keys = keys if isinstance(keys, pd.Series | pd.Index | np.ndarray | list) else list(keys)
+    if not len(keys):
+        return np.full(len(values), -1, dtype=np.int64)
     left = _arrow(values)
     right = _arrow(keys) if left is not None else None
     if left is None or right is None:
@@ -80,12 +82,11 @@ def positions(values: pd.Series | pd.Index, keys: Iterable[Any]) -> np.ndarray:
 
 
 def mapped(values: pd.Series, mapping: pd.Series) -> pd.Series:
-    """``values.map(mapping)`` for a Series mapping (first entry of repeated keys wins),
-    object dtype, NaN where a value is not a key."""
+    """``values.map(mapping)`` for a Series mapping (first entry of repeated keys wins):
+    NaN (NaT for dates) where a value is not a key; strings come back as objects."""
     found = positions(values, mapping.index)
-    targets = mapping.to_numpy(dtype=object)
-    result = np.empty(len(found), dtype=object)
-    result[:] = np.nan
     hit = found >= 0
-    result[hit] = targets[found[hit]]
-    return pd.Series(result, index=values.index, dtype=object)
+    if not len(mapping):
+        return pd.Series(np.nan, index=values.index, dtype=object)
+    taken = mapping.iloc[np.where(hit, found, 0)].to_numpy()
+    return pd.Series(taken, index=values.index).where(hit)

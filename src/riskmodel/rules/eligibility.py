@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin
+from riskmodel.frames import isin, mapped
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import build_evidence, empty_evidence
@@ -40,7 +40,7 @@ def _account_holder(context: RuleContext, config: Config, rows: pd.DataFrame) ->
     if "account_no" not in rows:
         return pd.Series("", index=rows.index, dtype="str")
     holders = common.account_holders(context, config)
-    holder = rows["account_no"].astype("str").map(holders.set_index("account_no")["holder_id"])
+    holder = mapped(rows["account_no"].astype("str"), holders.set_index("account_no")["holder_id"])
     holder = common.as_text(holder)
     return holder.where(holder != rows["person_id"], "")
 
@@ -528,7 +528,7 @@ def _relative_payments(context: RuleContext, config: Config, same_village: bool)
             ]
         people = common.residents(context)
         disability = (
-            rows["person_id"].map(common.resident_index(context)["disability"]).astype("str")
+            mapped(rows["person_id"], common.resident_index(context)["disability"]).astype("str")
             if "disability" in people
             else pd.Series("", index=rows.index)
         )
@@ -851,7 +851,7 @@ def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.Data
     people = common.residents(context)
     if "village_code" not in people or paid.empty:
         return empty_evidence()
-    home = paid["person_id"].map(common.resident_index(context)["village_code"].astype("str"))
+    home = mapped(paid["person_id"], common.resident_index(context)["village_code"].astype("str"))
     rows = paid.assign(home_village=home.fillna("").to_numpy())
     rows = rows[
         (rows["home_village"] != "")
@@ -952,7 +952,7 @@ def age_ineligible(context: RuleContext, config: Config, params: Params) -> pd.D
     people = common.residents(context)
     if "birth_date" not in people or paid.empty:
         return empty_evidence()
-    birth = pd.to_datetime(paid["person_id"].map(common.resident_index(context)["birth_date"]))
+    birth = pd.to_datetime(mapped(paid["person_id"], common.resident_index(context)["birth_date"]))
     age = (paid["pay_date"] - birth).dt.days / 365.25
     rows = paid.assign(age=age.to_numpy())
     rows = rows[(rows["age"] < rows["age_min"]) | (rows["age"] > rows["age_max"] + 1)]
@@ -1005,7 +1005,7 @@ def disability_subsidy_without_disability(
     """
     paid = common.payments(context, config)
     paid = paid[paid["family"].isin(DISABILITY_FAMILIES)]
-    grade = paid["person_id"].map(common.resident_index(context)["disability"].astype("str"))
+    grade = mapped(paid["person_id"], common.resident_index(context)["disability"].astype("str"))
     known = isin(paid["person_id"], common.resident_index(context).index)
     none_words = grade.fillna("").isin(["", "无", "否", "nan", "None"])
     rows = paid[known & none_words]
