@@ -81,6 +81,8 @@ PROBLEMS = {
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E[+]?[0-9]+")
 _EXCEL_TEXT = re.compile(r'=?"(.*)"')
+#: Digit groups joined by hyphens (an ID or account typed as ``430421-19650601-5412``).
+_HYPHENATED = re.compile(r"[0-9]+(?:-[0-9]+)+[Xx]?")
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class IdCheck:
 def normalise_id(value: Any) -> str:
     """Clean one identifier: full-width to half-width, strip spaces and zero-width
     characters, drop a leading apostrophe or an Excel ``="..."`` wrapper, upper-case.
+    Hyphens between digit groups are dropped when the groups spell an ID or a card number
+    (``430421-19650601-5412``; :func:`is_identifier_grouping`), so dates keep theirs.
 
     Missing values (None, NaN, NA) give ``''``.
     """
@@ -124,6 +128,8 @@ def normalise_id(value: Any) -> str:
     if match:
         text = match.group(1)
     text = text.lstrip("'")
+    if "-" in text and _HYPHENATED.fullmatch(text) and is_identifier_grouping(text.split("-")):
+        text = text.replace("-", "")  # 430421-19650601-5412: an ID typed in groups
     return text.upper()
 
 
@@ -522,7 +528,9 @@ def mask_accounts(values: pd.Series) -> pd.Series:
 
 def pseudonymise(value: Any, key: str) -> str:
     """Replace an identifier by a keyed, stable pseudonym: ``'P-'`` + 12 hex characters
-    of HMAC-SHA256(key, cleaned value). Missing values give ``''``.
+    of HMAC-SHA256(key, cleaned value). Missing values give ``''``. A 15-digit legacy ID
+    (province prefix, real birth date) is upgraded to 18 characters first, so both forms
+    of one person's number get the same pseudonym.
 
     The same value under the same key always gives the same pseudonym, so leads can be
     matched across runs; without the key the value cannot be recovered by enumeration.
@@ -537,6 +545,8 @@ def pseudonymise(value: Any, key: str) -> str:
     text = normalise_id(value)
     if not text:
         return ""
+    if len(text) == 15 and text.isascii() and text.isdigit() and _looks_like_person_id(text):
+        text = upgrade_15_to_18(text)  # the legacy and the 18-digit form: one pseudonym
     digest = hmac.new(key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
     return "P-" + digest[:12]
 
@@ -555,8 +565,63 @@ def pseudonymise_series(values: pd.Series, key: str) -> pd.Series:
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
 _HAS_FULL_WIDTH = re.compile("[０-９Ｘｘ]")
 
-#: A run of 12 or more digits (an ID may end in X), not glued to other digits.
-_TEXT_NUMBER = re.compile(r"(?<![0-9])[0-9]{12,}(?:[Xx](?![0-9A-Za-z]))?(?![0-9])")
+#: Where a number may start: not glued to a letter or digit (an escaped ``\\n``/``\\t``
+#: before it is fine), not the hex of a pseudonym (``P-123456789012``).
+_NUMBER_START = r"(?:(?<![0-9A-Za-z])|(?<=\\[nrt]))(?<!P-)"
+#: Digit groups joined by one kind of separator, a single space or hyphen, with at least
+#: 15 digits in all (``430421 19650601 5412``, ``6217-9990-6823-6662-452``).
+_GROUPED_NUMBER = r"(?=(?:[0-9][ -]?){14}[0-9])[0-9]+(?P<sep>[ -])[0-9]+(?:(?P=sep)[0-9]+)*[Xx]?"
+#: A candidate identifier in free text: a run of 12 or more digits, or digit groups as
+#: above (an ID may end in X), not part of a longer letter/digit token (credit codes, hashes).
+_TEXT_NUMBER = re.compile(
+    _NUMBER_START + r"(?:" + _GROUPED_NUMBER + r"|[0-9]{12,}[Xx]?)(?![0-9A-Za-z])"
+)
+
+
+def _is_fraction(text: str, start: int) -> bool:
+    """True when the number at ``start`` follows ``<digit>.``: the fraction of a decimal."""
+    return start >= 2 and text[start - 1] == "." and text[start - 2].isdigit()
+
+
+def _is_checked_id(token: str) -> bool:
+    """An 18-character ID with a province prefix, a real birth date and a correct check
+    character (a number that is this by chance is rare enough to be masked anyway)."""
+    return (
+        len(token) == 18 and _looks_like_person_id(token) and check_digit(token[:17]) == token[17]
+    )
+
+
+def _number_segments(match: re.Match[str]) -> list[tuple[str, str]]:
+    """Split a :data:`_TEXT_NUMBER` match into (original text, candidate token) pieces.
+
+    The token is the upper-case number to judge ('' for separators and short groups): the
+    whole match when it is one run or a grouping of an ID or card number
+    (:func:`is_identifier_grouping`); otherwise the longest such groupings inside it and
+    the single groups of 12+ digits.
+    """
+    raw = match.group(0)
+    separator = match.group("sep")
+    if separator is None:
+        return [(raw, raw.upper())]
+    groups = raw.split(separator)
+    if is_identifier_grouping(groups):
+        return [(raw, "".join(groups).upper())]
+    segments: list[tuple[str, str]] = []
+    start = 0
+    while start < len(groups):
+        if start:
+            segments.append((separator, ""))
+        for end in range(len(groups), start + 1, -1):
+            if is_identifier_grouping(groups[start:end]):
+                window = groups[start:end]
+                segments.append((separator.join(window), "".join(window).upper()))
+                start = end
+                break
+        else:
+            group = groups[start]
+            segments.append((group, group.upper() if len(group) >= 12 else ""))
+            start += 1
+    return segments
 
 
 def _looks_like_person_id(token: str) -> bool:
@@ -568,6 +633,40 @@ def _looks_like_person_id(token: str) -> bool:
     else:
         return False
     return int(token[:2]) in PROVINCE_CODES and _parse_date(birth_digits) is not None
+
+
+def is_identifier_grouping(groups: list[str]) -> bool:
+    """True when digit groups (split at single spaces or hyphens) spell an ID or a card number.
+
+    An ID: 18 characters (the last may be X) or 15 digits with a province prefix and a real
+    birth date, in at most six groups of 3 or more characters but the last
+    (``430421 19650601 5412``, ``430421-650601-541``, ``4304 2119 6506 0154 12``).
+    A card number: 16–19 digits in groups of four, the last of 1–4 (``6217 9990 6823 6662 452``).
+    Dates, phone numbers, amounts and lists of short numbers are neither.
+    """
+    if len(groups) < 2 or not all(groups):
+        return False
+    joined = "".join(groups).upper()
+    body = joined[:-1] if joined.endswith("X") else joined
+    if not (body.isascii() and body.isdigit()):
+        return False
+    if (
+        len(joined) in (15, 18)
+        and len(groups) <= 6
+        and all(len(group) >= 3 for group in groups[:-1])
+        and _looks_like_person_id(joined)
+    ):
+        return True
+    return (
+        joined.isdigit()
+        and 16 <= len(joined) <= 19
+        and all(len(group) == 4 for group in groups[:-1])
+        and len(groups[-1]) <= 4
+        and not all(_YEAR.fullmatch(group) for group in groups)  # 2021 2022 2023 2024
+    )
+
+
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
 
 
 def _is_division_code(token: str) -> bool:
@@ -604,12 +703,19 @@ def replace_identifiers(
 ) -> str:
     """Replace every ID- or account-looking number in ``text``.
 
-    A run of 12 or more digits (optionally ending in X) not glued to other digits is
-    replaced by ``replace_id(token)`` when it looks like a resident ID (15/18 characters,
-    province prefix, real birth date, or ending in X), by ``replace_account(token)``
-    otherwise — except a 12-digit run with a province prefix (a village code) and a
-    household number (:func:`is_household_number`) built on a village code found in the
-    text or given in ``division_codes``.
+    A run of 12 or more digits (optionally ending in X), or an ID or card number typed in
+    groups with single spaces or hyphens (``430421 19650601 5412``,
+    ``6217-9990-6823-6662-452``; :func:`is_identifier_grouping`), is replaced by
+    ``replace_id(token)`` when it looks like a resident ID (15/18 characters, province
+    prefix, real birth date, or ending in X), by ``replace_account(token)`` otherwise
+    — except a 12-digit run with a province prefix (a village code), a household number
+    (:func:`is_household_number`) built on a village code found in the text or given in
+    ``division_codes``, and an all-digit credit code (:func:`looks_like_credit_code`).
+    The token passed on is the upper-case number without separators.
+
+    A number glued to letters or digits (hashes, ``9143042171081317X7``), the fraction of
+    a decimal (``0.30000000000000004``) and a pseudonym's hex (``P-123456789012``) are
+    left alone; so are dates, phone numbers and amounts.
     """
     if not isinstance(text, str) or not text:
         return text
@@ -617,18 +723,26 @@ def replace_identifiers(
         text = text.translate(_FULL_WIDTH_DIGITS)
     known: list[set[str]] = []  # the village codes, found once when first needed
 
-    def substitute(match: re.Match[str]) -> str:
-        token = match.group(0).upper()
+    def replace(original: str, token: str) -> str:
+        if not token:
+            return original
         if token.endswith("X") or _looks_like_person_id(token):
             return replace_id(token)
         if _is_division_code(token):
-            return match.group(0)
+            return original
         if 14 <= len(token) <= 17:
             if not known:
                 known.append(division_codes_in(text) | set(division_codes))
             if is_household_number(token, known[0]):
-                return match.group(0)
+                return original
+        if len(token) == 18 and looks_like_credit_code(token):
+            return original  # an all-digit credit code (a company, not a person)
         return replace_account(token)
+
+    def substitute(match: re.Match[str]) -> str:
+        if _is_fraction(text, match.start()) and not _is_checked_id(match.group(0).upper()):
+            return match.group(0)  # 0.30000000000000004
+        return "".join(replace(original, token) for original, token in _number_segments(match))
 
     return _TEXT_NUMBER.sub(substitute, text)
 
@@ -648,9 +762,9 @@ def redact_identifiers(text: str, division_codes: Collection[str] = ()) -> str:
     return replace_identifiers(text, mask_id, mask_account, division_codes)
 
 
-#: Candidate tokens for the leak scan: 15–19 digits, optionally a final X, not part of a
-#: longer letter/digit token.
-_SCAN_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{15,19}[Xx]?(?![0-9A-Za-z])")
+#: Candidate tokens for the leak scan: as in free text (:data:`_TEXT_NUMBER`); the scan
+#: then keeps only IDs with a correct check character and accounts of 16–19 digits.
+_SCAN_NUMBER = _TEXT_NUMBER
 
 
 def find_unmasked_identifiers(
@@ -664,6 +778,8 @@ def find_unmasked_identifiers(
     * a resident ID is an 18-character token (17 digits + digit or X) with a province
       prefix, a real birth date and a correct check character;
     * an account is a run of 16–19 digits;
+    * an ID or account typed in groups with single spaces or hyphens
+      (``430421 19650601 5412``, ``6217 9990 6823 6662 452``) counts as its digits;
     * a token counts only when it is not part of a longer letter/digit token (hashes,
       hex ids, base64 stay silent), and an account-looking run right after ``<digit>.``
       is the fraction of a float (``0.30000000000000004``), not an account;
@@ -681,17 +797,16 @@ def find_unmasked_identifiers(
         text = text.translate(_FULL_WIDTH_DIGITS)
     codes: set[str] | None = None
     found: list[str] = []
-    for match in _SCAN_NUMBER.finditer(text):
-        token = match.group(0).upper()
+    tokens = (
+        (token, _is_fraction(text, match.start()))
+        for match in _SCAN_NUMBER.finditer(text)
+        for _original, token in _number_segments(match)
+        if 15 <= len(token) <= 19
+    )
+    for token, is_fraction in tokens:
         if token in allow:
             continue
-        start = match.start()
-        is_fraction = start >= 2 and text[start - 1] == "." and text[start - 2].isdigit()
-        if (
-            len(token) == 18
-            and _looks_like_person_id(token)
-            and check_digit(token[:17]) == token[17]
-        ):
+        if _is_checked_id(token):
             found.append(token)
             continue
         if len(token) == 18 and looks_like_credit_code(token):

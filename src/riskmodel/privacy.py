@@ -64,6 +64,8 @@ _ID_SHAPE = re.compile(_ID_SHAPE_PATTERN)
 _PROVINCE_PREFIXES = sorted(f"{code:02d}" for code in PROVINCE_CODES)
 _PROVINCES = frozenset(_PROVINCE_PREFIXES)
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
+#: A cell that may hold an identifier: 12 digits, single spaces or hyphens between them.
+_MAY_HOLD_NUMBER = r"(?:[0-9０-９][ \-]?){11}[0-9０-９]"
 DEFAULT_KEY = "change-me"
 
 
@@ -111,6 +113,9 @@ KEY_COLUMNS = frozenset({"lead_id", "rule_id", "detector_id", "_key", "_file", "
 KEY_SUFFIXES = ("_code", "_id", "_date")
 #: entity_type values whose entity_id is a resident ID / an account number.
 PERSON_ENTITY_TYPES = frozenset({"person", "official"})
+#: Derived columns named after an identifier column but holding no identifier: score
+#: contributions (``c_D_ACCOUNT``), flags (``is_valid_id_number``, ``has_account``).
+DERIVED_PREFIXES = ("c_", "is_", "has_")
 ACCOUNT_ENTITY_TYPES = frozenset({"account"})
 
 
@@ -119,9 +124,12 @@ def identifier_kind(column: str) -> str | None:
 
     Names are matched case-insensitively; ``holder_id_number`` is mixed (an account of
     a nursing home is held under its credit code), and so is any other ``*_id`` key
-    except ``lead_id``/``rule_id``/``detector_id``.
+    except ``lead_id``/``rule_id``/``detector_id``. Names starting with ``c_``, ``is_`` or
+    ``has_`` (score contributions, flags) are never identifiers.
     """
     name = column.lower() if isinstance(column, str) else ""
+    if name.startswith(DERIVED_PREFIXES):
+        return None
     if name in MIXED_COLUMNS or name.endswith(MIXED_SUFFIXES):
         return "mixed"
     if name in ID_COLUMNS or name.endswith(ID_SUFFIXES):
@@ -329,6 +337,7 @@ def protect_frame(
     columns: Sequence[str] | None = None,
     *,
     redact_text: bool = True,
+    kinds: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Return a copy of ``frame`` with identifiers shown as the privacy setting says.
 
@@ -345,6 +354,9 @@ def protect_frame(
         Also rewrite ID/account-looking numbers inside the other text columns (details,
         reasons, JSON fields); key and code columns (``lead_id``, ``*_code``, ``*_id``)
         are left alone.
+    kinds
+        Identifier columns with how each is protected ('id', 'mixed', 'account', 'phone'),
+        instead of ``columns``: for columns whose names say nothing or mislead.
 
     Notes
     -----
@@ -367,12 +379,18 @@ def protect_frame(
     protect_phones = bool(((config or {}).get("privacy", {}) or {}).get("protect_phones", True))
     protector = _Protector(mode, key, protect_phones, _division_codes(frame))
     protected = frame.copy()
-    if columns is None:
-        kinds = {c: identifier_kind(c) for c in frame.columns if identifier_kind(c)}
-    else:
+    if kinds is not None:
+        unknown = sorted({k for k in kinds.values() if k not in _KINDS})
+        if unknown:
+            raise PrivacyError(f"protect_frame: unknown identifier kind {', '.join(unknown)}")
+        columns = list(kinds)
+    if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise PrivacyError(f"protect_frame: no column named {', '.join(map(str, missing))}")
+    if kinds is None and columns is None:
+        kinds = {c: identifier_kind(c) for c in frame.columns if identifier_kind(c)}
+    elif kinds is None:
         kinds = {c: identifier_kind(c) or "mixed" for c in columns}
     entity_types = _first_column(frame, "entity_type")
 
@@ -404,6 +422,69 @@ def protect_frame(
     return protected
 
 
+#: How an input column is protected, by its schema kind (:mod:`riskmodel.schemas`), when
+#: its canonical name says nothing. Raw values are messy (typed with spaces, truncated,
+#: '无'), so IDs and accounts are protected as mixed: each value that looks like an ID or
+#: an account, whatever its spelling; other text stays readable.
+RAW_KINDS = {"id": "mixed", "party": "mixed", "credit": "mixed", "account": "mixed"}
+_KINDS = ("id", "mixed", "account", "phone")
+
+
+def protect_input_rows(
+    rows: pd.DataFrame, table: str | None, config: Mapping[str, Any] | None
+) -> pd.DataFrame:
+    """Protect rows written under the input file's own headers (``quarantine/<table>.csv``).
+
+    Each header is matched to a canonical column of ``table`` as the loader does
+    (:func:`riskmodel.io.headers.match_header`; a ``.2``/``.original`` suffix added for a
+    repeated or reserved header is ignored). Columns whose canonical name is an identifier
+    (:func:`identifier_kind`) or whose schema kind is id/party/credit/account
+    (:data:`RAW_KINDS`) are protected value by value, whatever their spelling
+    (``430421 19650601 5412``, full-width digits, a 15-digit legacy number); household
+    numbers on the rows' village codes are kept; every other text column has
+    identifiers inside its text rewritten. Headers and values of other columns are
+    unchanged. An unknown ``table`` (or None) protects by header name only.
+    """
+    from riskmodel.io.headers import alias_index
+    from riskmodel.schemas import TABLES_BY_NAME
+
+    schema = TABLES_BY_NAME.get(table) if table else None
+    if schema is None:
+        return protect_frame(rows, config)
+    index = alias_index(schema)
+    names: list[str] = []
+    kinds: dict[str, str] = {}
+    for header in rows.columns:
+        canonical = _canonical_header(header, index)
+        if canonical is None:
+            names.append(header)
+            continue
+        names.append(canonical)
+        kind = identifier_kind(canonical) or RAW_KINDS.get(schema.column(canonical).kind)
+        if kind == "id":
+            kind = "mixed"
+        if kind:
+            kinds[canonical] = kind
+    renamed = rows.set_axis(names, axis=1)
+    protected = protect_frame(renamed, config, kinds=kinds)
+    return protected.set_axis(rows.columns, axis=1)
+
+
+_HEADER_SUFFIX = re.compile(r"(.+)\.(?:[0-9]+|original)")
+
+
+def _canonical_header(header: Any, index: dict[str, str]) -> str | None:
+    """The canonical column a quarantine file's header names (None for an extra column)."""
+    from riskmodel.io.headers import match_header
+
+    canonical = match_header(header, index)[0]
+    if canonical is None and isinstance(header, str):
+        suffixed = _HEADER_SUFFIX.fullmatch(header)
+        if suffixed:
+            canonical = match_header(suffixed.group(1), index)[0]
+    return canonical
+
+
 def _first_column(frame: pd.DataFrame, name: str) -> pd.Series | None:
     if name not in frame.columns:
         return None
@@ -412,8 +493,9 @@ def _first_column(frame: pd.DataFrame, name: str) -> pd.Series | None:
 
 def _protect_text_column(column: pd.Series, protector: _Protector) -> pd.Series:
     """Rewrite identifiers inside the cells of a free-text column (only cells that may hold
-    one: a run of 12+ digits, full-width digits included)."""
-    candidates = column.astype("str").str.contains(r"[0-9０-９]{12}", regex=True)
+    one: 12+ digits with at most a single space or hyphen between two, full-width digits
+    included)."""
+    candidates = column.astype("str").str.contains(_MAY_HOLD_NUMBER, regex=True)
     candidates = candidates.fillna(False).to_numpy(dtype=bool)
     if not candidates.any():
         return column

@@ -28,7 +28,12 @@ from riskmodel.pipeline.store import (
     save_tables,
 )
 from riskmodel.pipeline.themes import get_theme, theme_program_mask, theme_rule_ids
-from riskmodel.report.identifiers import identifier_mode, protect_frame, protect_text
+from riskmodel.report.identifiers import (
+    identifier_mode,
+    protect_frame,
+    protect_input_rows,
+    protect_text,
+)
 
 # scores/<plural>.csv (CONTRACT §3: scores/villages.csv, scores/programs.csv, …)
 PLURALS = {"company": "companies", "person": "persons", "payee": "payees"}
@@ -123,6 +128,11 @@ def protect_validation(out_dir: str | Path, config: dict[str, Any]) -> None:
 
     ``quarantine/*.csv`` and ``data_quality.csv`` hold raw rows and suspect values (often the
     ID number itself): masked like every other output; the file and line still locate them.
+    A quarantine file keeps the input's own headers (``证件号码``, ``账号``): they are matched
+    to the columns of its table (the file name) and those columns protected by kind, so an
+    ID typed ``430421 19650601 5412`` or in full-width digits is protected too
+    (:func:`riskmodel.privacy.protect_input_rows`); data_quality.csv's ``value`` column is
+    protected value by value (IDs and accounts among them).
     """
     if identifier_mode(config) == "full":
         return
@@ -130,7 +140,11 @@ def protect_validation(out_dir: str | Path, config: dict[str, Any]) -> None:
     for path in [*sorted((out / "quarantine").glob("*.csv")), out / "data_quality.csv"]:
         if path.exists():
             rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            protect_frame(rows, config).to_csv(path, index=False, encoding="utf-8-sig")
+            if path.parent.name == "quarantine":
+                protected = protect_input_rows(rows, path.stem, config)
+            else:
+                protected = protect_frame(rows, config)
+            protected.to_csv(path, index=False, encoding="utf-8-sig")
     summary = out / "validation.json"
     if summary.exists():
         summary.write_text(protect_text(summary.read_text("utf-8"), config), "utf-8")

@@ -6,6 +6,12 @@ Every table and text the writers hand out passes through :func:`protect_frame` o
 
 from __future__ import annotations
 
-from riskmodel.privacy import identifier_mode, protect_frame, protect_text, scan_folder
+from riskmodel.privacy import (
+    identifier_mode,
+    protect_frame,
+    protect_input_rows,
+    protect_text,
+    scan_folder,
+)
 
-__all__ = ["identifier_mode", "protect_frame", "protect_text", "scan_folder"]
+__all__ = ["identifier_mode", "protect_frame", "protect_input_rows", "protect_text", "scan_folder"]
