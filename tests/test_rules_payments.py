@@ -240,6 +240,8 @@ def test_r028_account_held_by_cadre_or_relative():
     evidence = run("R028", loaded, kinship=kinship)
     assert sorted(evidence["entity_id"]) == ["A7", "A9"]
     assert set(evidence["official_id"]) == {pid(9)}
+    # the detail counts the people and households of each account, not of all accounts
+    assert all("1人、1户" in detail for detail in evidence["detail"])
 
 
 def test_r029_by_household_paid_to_two_members():

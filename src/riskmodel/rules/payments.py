@@ -667,9 +667,9 @@ def account_held_by_official(context: RuleContext, config: Config, params: Param
     rows = rows[is_official | is_relative]
     if rows.empty:
         return empty_evidence()
-    found = _account_evidence(
-        rows.assign(households=rows["household"].nunique()), "", context, config
-    )
+    # households of the other people paid into each account (the detail counts per account)
+    per_account = rows.groupby("account_no")["household"].transform("nunique")
+    found = _account_evidence(rows.assign(households=per_account), "", context, config)
     holder = found["entity_id"].map(rows.groupby("account_no")["holder_id"].first())
     found["official_id"] = holder.where(holder.isin(officials), holder.map(cadre_of)).fillna("")
     found["detail"] = "干部或干部亲属持有的账户收取他人补贴：" + found["detail"]
