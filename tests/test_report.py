@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 
 from riskmodel.config import load_config, override
-from riskmodel.report.disclosure import mask_name, mask_public_id, write_disclosure
+from riskmodel.report.disclosure import (
+    mask_name,
+    mask_public_id,
+    mask_public_ids,
+    write_disclosure,
+)
 from riskmodel.report.html import write_report
 from riskmodel.report.workbook import write_workbook
 
@@ -150,6 +155,15 @@ def test_public_ids() -> None:
     assert mask_public_id("123") == ""
 
 
+def test_public_ids_of_a_column_mask_as_one_by_one() -> None:
+    values = pd.Series([PERSON, "123", "", None, "43042119800101123", "A1B2C3", "123456"])
+    expected = [mask_public_id(v) if isinstance(v, str) else "" for v in values]
+    assert mask_public_ids(values).tolist() == expected
+    assert mask_public_ids(values, 3, 1).tolist() == [
+        mask_public_id(v, 3, 1) if isinstance(v, str) else "" for v in values
+    ]
+
+
 def test_disclosure_lists_the_period_per_village_masked_even_with_full_identifiers(
     tmp_path: Path,
 ) -> None:
@@ -177,6 +191,7 @@ def test_disclosure_lists_the_period_per_village_masked_even_with_full_identifie
     assert PERSON not in page and ACCOUNT not in page and "6228" not in page
     assert "600.00" in page and "900.00" not in page  # October is outside 2024Q3
     assert "合计 1 人" in page and "公示期 7 天" in page
+    assert '<tr><td>1</td><td>张*明</td><td>43*************234</td><td class="num">2</td>' in page
     assert (tmp_path / "cjk-subset.otf").stat().st_size > 1000
 
 
