@@ -19,6 +19,7 @@ from riskmodel.ids import (
     check_ids,
     credit_check_char,
     find_unmasked_identifiers,
+    is_identifier_grouping,
     is_valid_credit_code,
     looks_like_credit_code,
     mask_account,
@@ -29,6 +30,7 @@ from riskmodel.ids import (
     pseudonymise,
     pseudonymise_series,
     redact_identifiers,
+    replace_identifiers,
     upgrade_15_to_18,
 )
 
@@ -517,5 +519,144 @@ def test_household_numbers_are_not_accounts():
     )
 )
 def test_redacted_text_has_nothing_left_to_find(parts):
+    text = "".join(parts)
+    assert find_unmasked_identifiers(redact_identifiers(text)) == []
+
+
+# --- identifiers typed in groups (spaces, hyphens) ------------------------------------------
+
+SPACED_ID = "430421 19650601 5412"  # 430421196506015412, correct check character
+CARD = "6217999068236662452"
+SPACED_CARD = "6217 9990 6823 6662 452"
+
+
+def test_identifier_groupings():
+    assert check_id("430421196506015412").is_valid
+    for groups in (
+        ["430421", "19650601", "5412"],  # 6 + 8 + 4
+        ["430421", "19650601", "541x"],  # final x: a typo of the check character
+        ["4304", "2119", "6506", "0154", "12"],  # in fours, like a card
+        ["430", "421", "1965", "0601", "5412"],
+        ["430421", "650601", "541"],  # legacy 15 digits
+        ["6217", "9990", "6823", "6662", "452"],  # card of 19 digits
+        ["6228", "4800", "1234", "5678"],  # card of 16 digits
+    ):
+        assert is_identifier_grouping(groups), groups
+    for groups in (
+        ["2024", "05", "01"],  # a date
+        ["138", "1234", "5678"],  # a mobile phone
+        ["0734", "8123456"],  # a landline
+        ["1", "234", "567", "890", "123", "456"],  # an amount in thousands
+        ["2021", "2022", "2023", "2024"],  # years
+        ["6228", "4800", "1234", "567"],  # 15 digits: too short for a card
+        ["6217", "9990", "6823", "6662", "4521"],  # 20 digits: too long
+        ["62179", "990", "6823", "6662", "452"],  # not in fours
+        ["430421", "19651301", "5412"],  # month 13: no ID
+        ["990421", "19650601", "5412"],  # no province 99
+        ["430421196506015412"],  # one group is no grouping
+        ["430421", "", "19650601", "5412"],
+    ):
+        assert not is_identifier_grouping(groups), groups
+
+
+def test_normalise_id_joins_hyphenated_identifiers_only():
+    assert normalise_id("430421-19650601-5412") == "430421196506015412"
+    assert normalise_id("430421-19650601-541x") == "43042119650601541X"
+    assert normalise_id("6217-9990-6823-6662-452") == CARD
+    assert normalise_id(SPACED_ID) == "430421196506015412"
+    assert normalise_id(SPACED_CARD) == CARD
+    for kept in ("2024-05-01", "2024-05-01-2024-06-30", "138-1234-5678", "0734-8123456", "-5"):
+        assert normalise_id(kept) == kept
+    assert check_id("430421-19650601-5412").is_valid
+    assert mask_id("430421-19650601-5412") == "430421********5412"
+    assert pseudonymise("430421-19650601-5412", "k") == pseudonymise("430421196506015412", "k")
+
+
+def test_redact_identifiers_typed_in_groups():
+    text = (
+        f"身份证 {SPACED_ID} 账户 {SPACED_CARD}，另 430421-19650601-5412、6217-9990-6823-6662-452"
+    )
+    redacted = redact_identifiers(text)
+    assert redacted == (
+        "身份证 430421********5412 账户 6217***********2452，"
+        "另 430421********5412、6217***********2452"
+    )
+    assert find_unmasked_identifiers(text) == [
+        "430421196506015412",
+        CARD,
+        "430421196506015412",
+        CARD,
+    ]
+    assert find_unmasked_identifiers(redacted) == []
+    # a grouped number next to other numbers: the grouping inside is still found
+    assert redact_identifiers(f"{SPACED_CARD} 2024") == "6217***********2452 2024"
+    assert redact_identifiers(f"第 3 {SPACED_CARD}") == "第 3 6217***********2452"
+    assert redact_identifiers("430421196506015412 1") == "430421********5412 1"
+    two = redact_identifiers("430421196506015412 430421196506015413")
+    assert two == "430421********5412 430421********5413"
+    # full-width digits with spaces
+    assert redact_identifiers("４３０４２１ １９６５０６０１ ５４１２") == "430421********5412"
+    # legacy 15 digits in groups
+    assert redact_identifiers("430421 650601 541") == "430421*****1541"
+
+
+def test_ordinary_numbers_in_text_are_left_alone():
+    for text in (
+        "日期 2024-05-01 至 2024-06-30，时间 2024-05-01 12:00:00",
+        "电话 138-1234-5678 / 138 1234 5678 / 0734-8123456",
+        "金额 1 234 567.89 元，共 12 345 户",
+        "年度 2021 2022 2023 2024",
+        "村 430421103202 户 4304211032020080",  # village code and its household number
+        '"ratio": 0.30000000000000004, "share": 0.123456789012345678',
+        "信用代码 9143042171081317X7 与 914304217108131006",  # credit codes
+        "P-123456789012 和 P-430421196506",  # pseudonyms whose hex is all digits
+        "sha256 3a5f1234567890123456789b0c",
+        "masked 430421********5412 and 6217***********2452",
+    ):
+        assert redact_identifiers(text) == text, text
+        assert find_unmasked_identifiers(text) == [], text
+    # a pseudonymiser sees no identifier in them either
+    seen: list[str] = []
+    replace_identifiers(
+        "0.30000000000000004 9143042171081317X7 P-123456789012",
+        seen.append,
+        seen.append,
+    )
+    assert seen == []
+
+
+def test_escaped_newline_before_an_identifier():
+    # JSON text: "\n" is a backslash and an n, and the number after it still counts
+    assert find_unmasked_identifiers('"a\\n430421196506015412"') == ["430421196506015412"]
+    assert redact_identifiers('"a\\n430421196506015412"') == '"a\\n430421********5412"'
+    assert redact_identifiers("abc430421196506015412") == "abc430421196506015412"
+
+
+def test_pseudonymise_gives_a_legacy_id_the_pseudonym_of_its_18_digit_form():
+    upgraded = upgrade_15_to_18("430421650601541")
+    assert pseudonymise("430421650601541", "k") == pseudonymise(upgraded, "k")
+    assert pseudonymise("430421 650601 541", "k") == pseudonymise(upgraded, "k")
+    # 15 digits that are no legacy ID (no province, no date): pseudonymised as they are
+    for other in ("990421650601541", "430421651301541", "123456789012345"):
+        assert pseudonymise(other, "k") != pseudonymise(upgrade_15_to_18(other), "k")
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(
+        st.one_of(
+            valid_ids,
+            valid_ids.map(lambda v: f"{v[:6]} {v[6:14]} {v[14:]}"),
+            valid_ids.map(lambda v: f"{v[:6]}-{v[6:14]}-{v[14:]}"),
+            st.integers(10**15, 10**19 - 1).map(
+                lambda n: " ".join(str(n)[i : i + 4] for i in range(0, len(str(n)), 4))
+            ),
+            st.integers(0, 9999).map(str),
+            st.sampled_from([" ", "-", "，", ".", "P-", "\\n", "2024-05-01"]),
+        ),
+        max_size=10,
+    )
+)
+def test_redacted_grouped_text_has_nothing_left_to_find(parts):
     text = "".join(parts)
     assert find_unmasked_identifiers(redact_identifiers(text)) == []

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from riskmodel.config import ConfigError, load_config, override
-from riskmodel.ids import PROVINCE_CODES, check_digit, find_unmasked_identifiers
+from riskmodel.ids import PROVINCE_CODES, check_digit, find_unmasked_identifiers, pseudonymise
 from riskmodel.privacy import (
     PrivacyError,
     _mask_mixed,
@@ -27,6 +27,7 @@ from riskmodel.privacy import (
     make_private_dir,
     private_umask,
     protect_frame,
+    protect_input_rows,
     protect_text,
     restrict_tree,
     scan_folder,
@@ -127,6 +128,16 @@ def test_user_file_sets_privacy(tmp_path):
         ("credit_code", None),
         ("lead_id", None),
         ("detail", None),
+        # derived columns named after identifiers: contributions and flags
+        ("c_D_ACCOUNT", None),
+        ("c_R_OFFICIAL_ID", None),
+        ("is_valid_id_number", None),
+        ("IS_VALID_ACCOUNT_NO", None),
+        ("has_account", None),
+        ("has_id_number", None),
+        # ... but a name merely containing those letters is still an identifier
+        ("basic_id_number", "id"),
+        ("disc_account", "account"),
     ],
 )
 def test_identifier_kind(column, kind):
@@ -559,3 +570,153 @@ def test_scan_of_protected_outputs_is_clean(tmp_path, leads):
     assert scan_folder(tmp_path) == []
     leads.to_excel(tmp_path / "full.xlsx", index=False)
     assert {file for file, _ in scan_folder(tmp_path)} == {"full.xlsx"}
+
+
+# --- identifiers typed in groups; derived columns; quarantine rows ------------------------------
+
+SPACED_ID = "430421 19650601 5412"
+SPACED_ID_DIGITS = "430421196506015412"
+SPACED_CARD = "6217 9990 6823 6662 452"
+CARD_DIGITS = "6217999068236662452"
+KEY_CONFIG = {"privacy": {"identifiers": "pseudonymised", "pseudonym_key": "k1"}}
+
+
+def test_text_columns_with_identifiers_typed_in_groups():
+    frame = pd.DataFrame(
+        {
+            "detail": [
+                f"身份证 {SPACED_ID}，卡号 {SPACED_CARD}",
+                "身份证 430421-19650601-5412，卡号 6217-9990-6823-6662-452",
+                "2024-05-01 发放 1 234.50 元，电话 138 1234 5678",
+                "比例 0.30000000000000004，信用代码 9143042171081317X7 / 914304217108131006",
+            ]
+        }
+    )
+    masked = protect_frame(frame, None)["detail"].tolist()
+    assert masked[0] == "身份证 430421********5412，卡号 6217***********2452"
+    assert masked[1] == "身份证 430421********5412，卡号 6217***********2452"
+    assert masked[2:] == frame["detail"].tolist()[2:]
+    pseudonymised = protect_frame(frame, KEY_CONFIG)["detail"].tolist()
+    person, card = pseudonymise(SPACED_ID_DIGITS, "k1"), pseudonymise(CARD_DIGITS, "k1")
+    assert pseudonymised[0] == f"身份证 {person}，卡号 {card}"
+    assert pseudonymised[1] == f"身份证 {person}，卡号 {card}"
+    assert pseudonymised[2:] == frame["detail"].tolist()[2:]
+
+
+def test_pseudonyms_are_not_pseudonymised_again():
+    alias = "P-123456789012"  # a pseudonym whose 12 hex characters are all digits
+    assert protect_text(f"对象 {alias}", KEY_CONFIG) == f"对象 {alias}"
+    assert protect_text(f"对象 {alias}", None) == f"对象 {alias}"
+    frame = pd.DataFrame({"reasons": [f"关联 {alias};P-430421196506"]})
+    assert protect_frame(frame, KEY_CONFIG).equals(frame)
+
+
+def test_mixed_values_typed_in_groups():
+    frame = pd.DataFrame(
+        {"related_ids": [f"{SPACED_ID};430421-19650601-5412", SPACED_CARD, "2024-05-01"]}
+    )
+    masked = protect_frame(frame, None)["related_ids"].tolist()
+    assert masked == ["430421********5412;430421********5412", "6217***********2452", "2024-05-01"]
+
+
+def test_derived_columns_are_not_masked():
+    scores = pd.DataFrame(
+        {
+            "entity_id": [CARD_DIGITS],
+            "entity_type": ["account"],
+            "score": [80.0],
+            "c_D_ACCOUNT": [12.5],
+            "c_R_SHARED_ACCOUNT": ["3.25"],
+            "is_valid_id_number": [True],
+            "has_account_no": ["True"],
+        }
+    )
+    for config in (None, KEY_CONFIG):
+        protected = protect_frame(scores, config)
+        assert protected["entity_id"].iloc[0] != CARD_DIGITS
+        derived = ["c_D_ACCOUNT", "c_R_SHARED_ACCOUNT", "is_valid_id_number", "has_account_no"]
+        pd.testing.assert_frame_equal(protected[derived], scores[derived])
+
+
+def test_protect_frame_with_explicit_kinds():
+    frame = pd.DataFrame({"证件": [SPACED_ID, "无"], "账": [SPACED_CARD, ""], "备注": ["x", "y"]})
+    masked = protect_frame(frame, None, kinds={"证件": "mixed", "账": "account"})
+    assert masked["证件"].tolist() == ["430421********5412", "无"]
+    assert masked["账"].tolist() == ["6217***********2452", ""]
+    assert masked["备注"].tolist() == ["x", "y"]
+    with pytest.raises(PrivacyError, match="unknown identifier kind"):
+        protect_frame(frame, None, kinds={"证件": "secret"})
+    with pytest.raises(PrivacyError, match="no column"):
+        protect_frame(frame, None, kinds={"missing": "id"})
+
+
+def quarantined_payments() -> pd.DataFrame:
+    """A quarantine file as the loader writes it: file, line, reason, the raw headers."""
+    return pd.DataFrame(
+        {
+            "file": ["补贴.csv"] * 5,
+            "line": ["7", "8", "9", "10", "11"],
+            "reason": ["unreadable date: pay_date"] * 4 + ["missing value: id_number"],
+            "流水号": ["ZF001", "ZF002", "ZF003", "ZF004", "ZF005"],
+            "证件号码": [
+                SPACED_ID,
+                "430421-19650601-5412",
+                "４３０４２１１９６５０６０１５４１２",
+                "430421650601541",
+                "无",
+            ],
+            "姓名": ["张三"] * 5,
+            "账号": [SPACED_CARD, "6217-9990-6823-6662-452", CARD_DIGITS, "", "不详"],
+            "发放金额": ["480.00"] * 5,
+            "发放日期": ["2024/02/30"] * 4 + ["2024-05-01"],
+            "村级代码": [VILLAGE] * 5,
+            "户号": [VILLAGE + "0023"] * 5,
+            "备注": [f"代领人 {SPACED_ID}", "", "", "", "电话 138 1234 5678"],
+            "备注.original": ["", "", "", "", ""],
+        }
+    )
+
+
+def test_quarantine_rows_are_protected_by_the_columns_their_headers_name():
+    rows = quarantined_payments()
+    masked = protect_input_rows(rows, "payments", None)
+    assert list(masked.columns) == list(rows.columns)  # the input's headers are kept
+    person = "430421********5412"
+    assert masked["证件号码"].tolist() == [person, person, person, "430421*****1541", "无"]
+    card = "6217***********2452"
+    assert masked["账号"].tolist() == [card, card, card, "", "不详"]
+    assert masked["备注"].tolist() == [f"代领人 {person}", "", "", "", "电话 138 1234 5678"]
+    for kept in ("file", "line", "reason", "流水号", "姓名", "发放金额", "发放日期", "村级代码"):
+        assert masked[kept].tolist() == rows[kept].tolist(), kept
+    assert masked["户号"].tolist() == rows["户号"].tolist()  # household numbers of the village
+    assert len(find_unmasked_identifiers(rows.to_csv())) == 7
+    assert find_unmasked_identifiers(masked.to_csv()) == []
+
+
+def test_quarantine_rows_pseudonymised():
+    rows = quarantined_payments()
+    shown = protect_input_rows(rows, "payments", KEY_CONFIG)
+    person = pseudonymise(SPACED_ID_DIGITS, "k1")
+    # every spelling of the one ID, the 15-digit legacy form too, has one pseudonym
+    assert shown["证件号码"].tolist()[:4] == [person] * 4
+    assert shown["证件号码"].iloc[4] == "无"
+    card = pseudonymise(CARD_DIGITS, "k1")
+    assert shown["账号"].tolist() == [card, card, card, "", "不详"]
+    assert shown["发放日期"].tolist() == rows["发放日期"].tolist()
+    assert protect_input_rows(rows, "payments", config_with(show_identifiers=True)).equals(rows)
+
+
+def test_quarantine_rows_of_an_unknown_table_are_protected_by_name_and_text():
+    rows = pd.DataFrame({"id_number": [SPACED_ID], "备注": [f"卡 {SPACED_CARD}"]})
+    masked = protect_input_rows(rows, "no_such_table", None)
+    assert masked.iloc[0].tolist() == ["430421********5412", "卡 6217***********2452"]
+    assert protect_input_rows(rows, None, None).equals(masked)
+
+
+def test_scan_folder_finds_identifiers_typed_in_groups(tmp_path):
+    (tmp_path / "q.csv").write_text(f"a,{SPACED_ID}\nb,6217-9990-6823-6662-452\n", "utf-8")
+    (tmp_path / "ok.csv").write_text("2024-05-01,138 1234 5678,0.30000000000000004\n", "utf-8")
+    assert sorted(scan_folder(tmp_path)) == [
+        ("q.csv", "430421********5412"),
+        ("q.csv", "6217***********2452"),
+    ]

@@ -591,6 +591,13 @@ def _is_checked_id(token: str) -> bool:
     )
 
 
+def _touches_mask(text: str, match: re.Match[str]) -> bool:
+    """True when a ``*`` is right before or after the match: digit groups glued to a masked
+    number (``1000 0000 0000 0000**********0000``) are what is left of it, not a number."""
+    start, end = match.start(), match.end()
+    return (start > 0 and text[start - 1] == "*") or (end < len(text) and text[end] == "*")
+
+
 def _number_segments(match: re.Match[str]) -> list[tuple[str, str]]:
     """Split a :data:`_TEXT_NUMBER` match into (original text, candidate token) pieces.
 
@@ -740,9 +747,10 @@ def replace_identifiers(
         return replace_account(token)
 
     def substitute(match: re.Match[str]) -> str:
-        if _is_fraction(text, match.start()) and not _is_checked_id(match.group(0).upper()):
-            return match.group(0)  # 0.30000000000000004
-        return "".join(replace(original, token) for original, token in _number_segments(match))
+        segments = _number_segments(match)
+        if _is_fraction(text, match.start()):  # 0.30000000000000004: only a real ID counts
+            segments = [(o, t if _is_checked_id(t) else "") for o, t in segments]
+        return "".join(replace(original, token) for original, token in segments)
 
     return _TEXT_NUMBER.sub(substitute, text)
 
@@ -800,6 +808,7 @@ def find_unmasked_identifiers(
     tokens = (
         (token, _is_fraction(text, match.start()))
         for match in _SCAN_NUMBER.finditer(text)
+        if not (match.group("sep") and _touches_mask(text, match))
         for _original, token in _number_segments(match)
         if 15 <= len(token) <= 19
     )

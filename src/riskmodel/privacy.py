@@ -437,9 +437,10 @@ def protect_input_rows(
 
     Each header is matched to a canonical column of ``table`` as the loader does
     (:func:`riskmodel.io.headers.match_header`; a ``.2``/``.original`` suffix added for a
-    repeated or reserved header is ignored). Columns whose canonical name is an identifier
-    (:func:`identifier_kind`) or whose schema kind is id/party/credit/account
-    (:data:`RAW_KINDS`) are protected value by value, whatever their spelling
+    repeated or reserved header is ignored). Columns whose schema kind is
+    id/party/credit/account (:data:`RAW_KINDS`) or whose canonical name is an identifier
+    (:func:`identifier_kind`: phones, household numbers) are protected value by value,
+    whatever their spelling
     (``430421 19650601 5412``, full-width digits, a 15-digit legacy number); household
     numbers on the rows' village codes are kept; every other text column has
     identifiers inside its text rewritten. Headers and values of other columns are
@@ -460,9 +461,7 @@ def protect_input_rows(
             names.append(header)
             continue
         names.append(canonical)
-        kind = identifier_kind(canonical) or RAW_KINDS.get(schema.column(canonical).kind)
-        if kind == "id":
-            kind = "mixed"
+        kind = RAW_KINDS.get(schema.column(canonical).kind) or identifier_kind(canonical)
         if kind:
             kinds[canonical] = kind
     renamed = rows.set_axis(names, axis=1)
