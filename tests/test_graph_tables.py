@@ -9,7 +9,7 @@ from riskmodel.config import load_config
 from riskmodel.entities import resolve_people
 from riskmodel.graph import build_graph, ego_network, official_links
 from riskmodel.graph.build import graph_from_tables, graph_tables, job_edge_kinds
-from riskmodel.graph.tables import TableGraph
+from riskmodel.graph.tables import TableGraph, neighbourhood
 from riskmodel.io import load_folder
 from riskmodel.kinship import derive_kinship
 from riskmodel.pipeline.store import load_tables, save_tables
@@ -147,3 +147,22 @@ def test_duplicate_edges_count_once_and_the_last_row_wins():
         ("person:C", "relative_of"),
     ]
     assert paths.get("person:Z", ()) == ()
+
+
+def test_neighbourhood_cut_gives_the_same_ego_networks(county):
+    _, _, _, config, graph, nodes, edges, _ = county
+    stop = config["graph"]["view"]["stop_kinds"]
+    centres = [n for n, d in graph.nodes(data=True) if d.get("is_official")][:3]
+    centres.append("account:" + next(iter(edges["holds_account"]["v"])).split(":", 1)[1])
+    reached, among = neighbourhood(edges, centres, radius=2, stop_kinds=stop)
+    local_nodes = {k: f[f["node"].isin(reached)] for k, f in nodes.items()}
+    local = TableGraph(local_nodes, among)
+    for centre in centres:
+        expected = ego_network(graph, centre, radius=2, config=config, max_nodes=100000)
+        got = ego_network(local, centre, radius=2, config=config, max_nodes=100000)
+        assert set(got.nodes) == set(expected.nodes) <= reached
+        assert edge_set(got) == edge_set(expected)
+    # a village is reached but not crossed
+    village = next(n for n in graph.nodes if n.startswith("village:"))
+    assert neighbourhood(edges, [village], radius=1, stop_kinds=stop)[0] >= {village}
+    assert neighbourhood(edges, [], radius=2, stop_kinds=stop) == (set(), {})

@@ -172,7 +172,7 @@ def test_previous_run_is_the_newest_earlier_sibling(tmp_path: Path) -> None:
     make_run(tmp_path / "broken", "2024Q2", "2024-08-01T00:00:00", status="failed")
     (tmp_path / ".2024Q3.staging-1").mkdir()
     assert find_previous_run(tmp_path / "2024Q3", "2024Q3") == q2
-    assert find_previous_run(tmp_path / "2024Q2", "2024Q2") == q1  # rerun: against the period before
+    assert find_previous_run(tmp_path / "2024Q2", "2024Q2") == q1  # rerun: the period before
     assert find_previous_run(tmp_path / "2024Q2", "2024Q3") == q2
     assert find_previous_run(tmp_path / "x", "2024Q2") == q1
     assert find_previous_run(tmp_path / "nothing" / "here") is None

@@ -18,6 +18,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from riskmodel.frames import isin
 from riskmodel.graph.build import _native_column, graph_from_tables, graph_meta
 from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS
 
@@ -334,3 +335,40 @@ class TableGraph:
         v = frame["v"].astype(object).to_numpy()
         first = frame["u"].astype(str).str.startswith(prefix).to_numpy(dtype=bool)
         return np.where(first, u, v), np.where(first, v, u)
+
+
+def neighbourhood(
+    edges: Mapping[str, pd.DataFrame],
+    centres: Iterable[str],
+    radius: int,
+    stop_kinds: Iterable[str] = (),
+) -> tuple[set[str], dict[str, pd.DataFrame]]:
+    """Nodes within ``radius`` hops of ``centres`` and the edge rows among them.
+
+    Expands as :func:`riskmodel.graph.ego_network` does (nodes of ``stop_kinds`` are reached
+    but not crossed, a centre always is), with one Arrow membership test per edge kind and
+    hop instead of an index over the whole graph: the report cuts its few relationship views
+    out of a county's edge tables this way.
+    """
+    stop = set(stop_kinds)
+    start = [c for c in dict.fromkeys(centres) if c]
+    seen: set[str] = set(start)
+    frontier = list(start)
+    for _ in range(radius):
+        crossing = [n for n in frontier if n in start or n.split(":", 1)[0] not in stop]
+        if not crossing:
+            break
+        reached: set[str] = set()
+        for frame in edges.values():
+            u, v = frame["u"], frame["v"]
+            reached.update(v[isin(u, crossing)].tolist())
+            reached.update(u[isin(v, crossing)].tolist())
+        frontier = sorted(reached - seen)
+        seen.update(frontier)
+    chosen = list(seen)
+    among = {}
+    for kind, frame in edges.items():
+        inside = isin(frame["u"], chosen) & isin(frame["v"], chosen)
+        if inside.any():
+            among[kind] = frame[inside]
+    return seen, among

@@ -198,6 +198,26 @@ def _has_graph(work_dir: str) -> bool:
     return bool(list((Path(work_dir) / "tables").glob("graph_edges.*.parquet")))
 
 
+def _local_graph(work_dir: str, centres: list[str], config: dict[str, Any]) -> Any:
+    """The part of the graph within two hops of ``centres`` (what the report's relationship
+    views can show) as a :class:`~riskmodel.graph.tables.TableGraph`: node rows are read only
+    for the nodes reached, no index over the whole county is built."""
+    from riskmodel.graph.tables import TableGraph, neighbourhood
+
+    edges = load_tables(work_dir, "graph_edges")
+    stop = config["graph"]["view"]["stop_kinds"]
+    reached, among = neighbourhood(edges, centres, radius=2, stop_kinds=stop)
+    del edges
+    nodes = {}
+    wanted = sorted(reached)
+    for path in sorted((Path(work_dir) / "tables").glob("graph_nodes.*.parquet")):
+        kind = path.name[len("graph_nodes.") : -len(".parquet")]
+        mine = [n for n in wanted if n.startswith(f"{kind}:")]
+        if mine:
+            nodes[kind] = pd.read_parquet(path, filters=[("node", "in", mine)])
+    return TableGraph(nodes, among)
+
+
 def _counts(series: pd.Series, label: str) -> pd.DataFrame:
     counts = series.value_counts().rename_axis(label).reset_index(name="count")
     return counts
@@ -391,7 +411,7 @@ def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.Data
     """Write leads.csv, evidence.csv, resolved.csv, scores/, leads.xlsx, report.html and
     disclosure/ into the run folder; return the files written with their sizes."""
     from riskmodel.report.disclosure import write_disclosure
-    from riskmodel.report.html import write_report
+    from riskmodel.report.html import case_centres, write_report
     from riskmodel.report.workbook import write_workbook
 
     config = stage_config(config_path)
@@ -408,7 +428,7 @@ def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.Data
         _write_csv(table, out / "scores" / f"{name}.csv", config)
     info = run_info(work_dir, config)
     write_workbook(out / "leads.xlsx", leads, evidence, config, info)
-    graph = _graph(work_dir) if _has_graph(work_dir) else None
+    graph = _local_graph(work_dir, case_centres(leads), config) if _has_graph(work_dir) else None
     write_report(
         out / "report.html",
         leads,

@@ -187,6 +187,23 @@ KIND_COLOURS = {
 NODE_KIND_OF = {"official": "person", "payee": "person"}
 
 
+TOP_CASES = 5
+"""Leads whose relationship views the report draws."""
+
+
+def case_centres(leads: pd.DataFrame, top_cases: int = TOP_CASES) -> list[str]:
+    """Graph nodes of the leads whose relationship views the report draws (the top cases)."""
+    if not len(leads) or not {"entity_type", "entity_id"} <= set(leads.columns):
+        return []
+    ranked = leads.sort_values("rank") if "rank" in leads.columns else leads
+    return [
+        f"{NODE_KIND_OF.get(str(kind), str(kind))}:{entity}"
+        for kind, entity in zip(
+            ranked["entity_type"].head(top_cases), ranked["entity_id"].head(top_cases), strict=True
+        )
+    ]
+
+
 def graph_svg(graph: Any, lead: pd.Series, config: dict[str, Any], max_nodes: int = 25) -> str:
     """An inline SVG of the lead entity's ego network (2 hops) in the relationship graph.
 
@@ -297,7 +314,7 @@ def write_report(
     rule_status: pd.DataFrame | None = None,
     graph: Any = None,
     top_leads: int = 200,
-    top_cases: int = 5,
+    top_cases: int = TOP_CASES,
 ) -> Path:
     """Write the self-contained HTML report to ``path``; return it.
 
