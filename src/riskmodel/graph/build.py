@@ -505,9 +505,10 @@ def _build_graph(
 ) -> nx.MultiGraph:
     validate_kinds(node_kinds, edge_kinds)
     graph = empty_graph(node_kinds, edge_kinds)
-    for _kind, nodes in _node_frames(tables, kinship, config, node_kinds):
+    available = _with_kinship(tables, kinship, config)
+    for _kind, nodes in _node_frames(available, node_kinds):
         add_nodes(graph, nodes)
-    for kind, edges in _edge_frames(tables, crosswalk, kinship, config, edge_kinds):
+    for kind, edges in _edge_frames(available, crosswalk, config, edge_kinds):
         _add_edges(graph, kind, edges)
         del edges
     _fill_node_kinds(graph)
@@ -557,14 +558,20 @@ def _fill_node_kinds(graph: nx.MultiGraph) -> None:
             data["kind"] = node.split(":", 1)[0]
 
 
-def _node_frames(
+def _with_kinship(
     tables: Mapping[str, pd.DataFrame],
     kinship: pd.DataFrame | None,
     config: Mapping[str, Any] | None,
-    node_kinds: Sequence[Mapping[str, Any]],
-) -> Iterator[tuple[str, pd.DataFrame]]:
+) -> dict[str, pd.DataFrame]:
+    """The tables plus ``kinship``: the kinship rows the graph carries."""
     available = dict(tables)
     available["kinship"] = kinship_for_graph(kinship, graph_settings(config))
+    return available
+
+
+def _node_frames(
+    available: Mapping[str, pd.DataFrame], node_kinds: Sequence[Mapping[str, Any]]
+) -> Iterator[tuple[str, pd.DataFrame]]:
     for declaration in node_kinds:
         nodes = node_frame(declaration, available)
         if not nodes.empty:
@@ -572,9 +579,8 @@ def _node_frames(
 
 
 def _edge_frames(
-    tables: Mapping[str, pd.DataFrame],
+    available: Mapping[str, pd.DataFrame],
     crosswalk: pd.DataFrame | None,
-    kinship: pd.DataFrame | None,
     config: Mapping[str, Any] | None,
     edge_kinds: Sequence[Mapping[str, Any]],
 ) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -585,9 +591,7 @@ def _edge_frames(
     each frame keeps the peak low.
     """
     settings = graph_settings(config)
-    available = dict(tables)
-    available["kinship"] = kinship_for_graph(kinship, settings)
-    officials_by_name = _officials_by_name(tables)
+    officials_by_name = _officials_by_name(available)
     memo: dict = {}
     folded_targets = {e["fold_into"]["kind"] for e in edge_kinds if e.get("fold_into")}
     coupled = [
@@ -643,9 +647,10 @@ def graph_tables(
         Kinds without rows are left out.
     """
     validate_kinds(node_kinds, edge_kinds)
-    nodes = dict(_node_frames(tables, kinship, config, node_kinds))
+    available = _with_kinship(tables, kinship, config)
+    nodes = dict(_node_frames(available, node_kinds))
     parts: dict[str, list[pd.DataFrame]] = {}
-    for kind, frame in _edge_frames(tables, crosswalk, kinship, config, edge_kinds):
+    for kind, frame in _edge_frames(available, crosswalk, config, edge_kinds):
         if not frame.empty:  # several declarations may share a kind (phones of many tables)
             parts.setdefault(kind, []).append(frame)
     edges = {
