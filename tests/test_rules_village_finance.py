@@ -81,6 +81,7 @@ def test_r043_approver_is_payee():
     )
     evidence = run("R043", loaded)
     assert len(evidence) == 1 and evidence["entity_type"].iloc[0] == "payee"
+    assert evidence["mitigation"].iloc[0] == ""
 
 
 def test_r042_namesake_villager_is_not_the_handler():
@@ -107,6 +108,25 @@ def test_r043_own_small_expense_claim_is_normal():
     assert evidence["amount_at_risk"].tolist() == [2000.0]
     loose = run("R043", loaded, {"rules": {"R043": {"reimbursement_max": 0.0}}})
     assert loose["amount_at_risk"].tolist() == [2900.0]
+    # a larger claim stays a finding, with a mitigation (the signer should not approve it)
+    assert "可能为正常报销" in evidence["mitigation"].iloc[0]
+    assert "审批" in evidence["mitigation"].iloc[0]
+    assert "不应由本人审批" in loose["mitigation"].iloc[0]
+    # more claims than claims_max, or any non-claim payment: no mitigation
+    strict = {"rules": {"R043": {"reimbursement_max": 0.0, "claims_max": 1}}}
+    assert run("R043", loaded, strict)["mitigation"].iloc[0] == ""
+
+
+def test_r043_mixed_claim_and_other_payment_has_no_mitigation():
+    loaded = tables(
+        ledger=[
+            voucher(1, 2000.0, counterparty_name="李书记", summary="差旅费报销"),
+            voucher(2, 2000.0, counterparty_name="李书记", summary="办公用品"),
+        ]
+    )
+    evidence = run("R043", loaded)
+    assert evidence["amount_at_risk"].tolist() == [4000.0]
+    assert evidence["mitigation"].iloc[0] == ""
 
 
 def test_r044_payee_is_cadre_excluding_wages_and_other_villages():

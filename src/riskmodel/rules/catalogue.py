@@ -396,7 +396,13 @@ RULES: tuple[Rule, ...] = (
         vf.handler_is_payee,
         ("ledger.handler", "ledger.counterparty_name", "ledger.amount"),
         ("ledger.counterparty_id", "ledger.method", "ledger.summary"),
-        ("min_amount", "wage_keywords", "reimbursement_keywords", "reimbursement_max"),
+        (
+            "min_amount",
+            "wage_keywords",
+            "reimbursement_keywords",
+            "reimbursement_max",
+            "claims_max",
+        ),
         scheme="self_payment",
     ),
     Rule(
@@ -408,7 +414,13 @@ RULES: tuple[Rule, ...] = (
         vf.approver_is_payee,
         ("ledger.approver", "ledger.counterparty_name", "ledger.amount"),
         ("ledger.counterparty_id", "ledger.method", "ledger.summary"),
-        ("min_amount", "wage_keywords", "reimbursement_keywords", "reimbursement_max"),
+        (
+            "min_amount",
+            "wage_keywords",
+            "reimbursement_keywords",
+            "reimbursement_max",
+            "claims_max",
+        ),
         scheme="self_payment",
     ),
     Rule(

@@ -257,10 +257,12 @@ def _signer_is_payee(
     rows = rows.assign(official=official)[same_name | same_id]
     if rows.empty:
         return empty_evidence()
-    rows = rows.assign(signer=signer[rows.index])
+    claim = common._contains_any(_text(rows), list(params["reimbursement_keywords"]))
+    rows = rows.assign(signer=signer[rows.index], claim=claim.to_numpy(dtype=bool))
     found = rows.groupby(["village_code", "signer"], as_index=False).agg(
         amount=("amount", "sum"),
         count=("amount", "size"),
+        claims=("claim", "sum"),
         keys=("_key", common.collapse),
         official=("official", "max"),
         payee_id=("payee_id", "max"),
@@ -283,13 +285,23 @@ def _signer_is_payee(
         + (f"，其中现金{r.cash}笔" if r.cash else "")
         for r in found.itertuples()
     ]
+    # only expense claims (差旅费) above the ordinary size: a control weakness more than a theft
+    few = found["count"] <= int(params["claims_max"])
+    only_claims = (found["claims"] == found["count"]) & few
+    found["mitigation"] = np.where(
+        only_claims,
+        f"均为本人费用报销（{'、'.join(params['reimbursement_keywords'])}），可能为正常报销，"
+        f"但不应由本人{label.removesuffix('人')}",
+        "",
+    )
     return _ledger_evidence(
         found,
         found["entity_type"],
         "entity",
-        ["count", "amount", "cash"],
+        ["count", "amount", "cash", "claims"],
         official="official",
         name="signer",
+        mitigation="mitigation",
     )
 
 
