@@ -214,10 +214,20 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
         crosswalk = context.crosswalk
         if crosswalk is None or not len(crosswalk):
             return result
-        chosen = crosswalk[(crosswalk["source_table"] == table) & (crosswalk["column"] == column)]
+        # rows the crosswalk resolves differently from the raw ID (fuzzy, unmatched, upgraded):
+        # a cheap test on the raw text first (equal text is equal once cleaned), so only the
+        # few candidate rows of a county's millions are copied and cleaned
+        candidate = (
+            (crosswalk["source_table"] == table)
+            & (crosswalk["column"] == column)
+            & (
+                (crosswalk["method"] != "exact_id")
+                | (crosswalk["person_id"].astype("str") != crosswalk["raw_value"].astype("str"))
+            )
+        )
+        chosen = crosswalk[candidate.fillna(True).to_numpy(dtype=bool)]
         if not len(chosen):
             return result
-        # rows the crosswalk resolves differently from the raw ID (fuzzy, unmatched, upgraded)
         special = chosen[
             (chosen["method"] != "exact_id")
             | (
