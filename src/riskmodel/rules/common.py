@@ -100,7 +100,7 @@ def valid_ids(values: pd.Series) -> pd.Series:
     """GB 11643 check-digit validity of 18-character ID numbers (vectorised)."""
     text = clean_ids(values)
     unique = pd.Series(text.unique(), dtype="object")
-    shaped = unique.str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
+    shaped = pd.Series(unique, dtype="str").str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
     result = np.zeros(len(unique), dtype=bool)
     if shaped.any():
         raw = np.array(unique[shaped].tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
@@ -139,7 +139,7 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     text = clean_ids(values)
     unique = pd.Series(text.unique())
     pattern = config["programs"]["institution_holder_pattern"]
-    shaped = unique.str.match(pattern).fillna(False).astype(bool)
+    shaped = pd.Series(unique, dtype="str").str.match(pattern).fillna(False).astype(bool)
     shaped &= ~(valid_ids(unique).to_numpy() & plausible_birth(unique))  # a person's ID
     credit = shaped.copy()
     credit.loc[shaped] = unique[shaped].map(is_valid_credit_code).astype(bool)
@@ -304,7 +304,11 @@ def household_map(context: RuleContext) -> pd.Series:
 def household_of(context: RuleContext, ids: pd.Series) -> pd.Series:
     """Household of each person ID; ``P:<id>`` for people not in the register."""
     found = as_object(mapped(ids, household_map(context)))
-    return found.where(found != "", "P:" + ids.astype("object"))
+    missing = (found == "").to_numpy(dtype=bool)
+    if missing.any():  # only the few outside the register get their own pseudo-household
+        found = found.copy()
+        found[missing] = ("P:" + ids[missing].astype("str")).to_numpy(dtype=object)
+    return found
 
 
 # --------------------------------------------------------------------------- kinship

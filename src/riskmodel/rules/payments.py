@@ -419,10 +419,8 @@ def village_shortfall(context: RuleContext, config: Config, params: Params) -> p
 def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
-        paid = paid[paid["account_no"].astype("str").fillna("") != ""]
+        with_account = (paid["account_no"].astype("str").fillna("") != "").to_numpy()
         holders = common.account_holders(context, config)
-        position = positions(paid["account_no"], holders["account_no"])
-        found = position >= 0
         columns = [
             "person_id",
             "household",
@@ -436,7 +434,10 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
             "_key",
             "match_score",
         ]
-        rows = paid[[c for c in columns if c in paid]].copy()
+        # the columns first, then the rows: the payments frame is wide
+        rows = paid[[c for c in columns if c in paid]][with_account]
+        position = positions(rows["account_no"], holders["account_no"])
+        found = position >= 0
         for column, empty in (
             ("holder_id", ""),
             ("holder_name", ""),
