@@ -402,7 +402,10 @@ def plant_ghost(p: Planter) -> None:
     first = int(rng.integers(1, 8))
     cadre = county.cadre(village, ("报账员", "村会计", "书记"))
     related: list[str] = []
-    if rng.random() < 0.5:
+    # an account in the ghost's own name is tied to the cadre only by the phone he reserved on
+    # it: a cadre without a phone pays the ghost into his own or a relative's account instead
+    cadre_phone = str(county.people.at[cadre, "phone"] or "")
+    if cadre_phone and rng.random() < 0.5:
         account, bank = make_account_numbers(rng, 1)
         account = str(account[0])
         county.extra_accounts.append(
@@ -412,7 +415,7 @@ def plant_ghost(p: Planter) -> None:
                 "holder_name": name,
                 "bank": str(bank[0]),
                 "open_date": pd.Timestamp(f"{county.year - 1}-11-20"),
-                "phone": county.people.at[cadre, "phone"] or "",
+                "phone": cadre_phone,
             }
         )
         note = "虚构人员，以其名义开户领取"
