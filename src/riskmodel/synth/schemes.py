@@ -371,7 +371,9 @@ def plant_card_capture(p: Planter) -> None:
     mask = np.isin(payments["person"].to_numpy(), chosen) & (month >= start) & p.is_monthly
     payments.loc[mask, "account_no"] = account
     related = [county.id_of(cadre)] + ([county.id_of(holder)] if holder != cadre else [])
-    related += [county.id_of(c) for c in chosen]
+    # the people whose payments the card actually took (one paid only before the start is not)
+    redirected = set(payments.loc[mask, "person"].tolist())
+    related += [county.id_of(c) for c in chosen if c in redirected]
     county.add_truth(
         "card_capture",
         "account",
@@ -380,7 +382,7 @@ def plant_card_capture(p: Planter) -> None:
         related,
         cadre,
         float(payments.loc[mask, "amount"].sum()),
-        f"{len(chosen)}户群众的补贴自{start}月起打入村干部"
+        f"{len(redirected)}户群众的补贴自{start}月起打入村干部"
         + ("配偶" if holder != cadre else "")
         + "账户",
     )
