@@ -748,7 +748,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             columns=["program_code", "program_name", "standards"]
         )
         programs["program_key"] = programs["program_key"].astype("object")
-        frame = frame.merge(programs, on="program_key", how="left")
+        frame = _join_programs(frame.reset_index(drop=True), programs)
         frame["means_tested"] = frame["means_tested"].fillna(False).astype(bool)
         frame["wage"] = frame["wage"].fillna(False).astype(bool)
         frame["pay_month"] = month_start(frame["pay_date"])
@@ -786,6 +786,23 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         return frame
 
     return context.cached("payments", build)
+
+
+def _join_programs(frame: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:
+    """``frame.merge(programs, on="program_key", how="left")`` for a one-row-per-key
+    ``programs``, without copying the millions of payment rows: each program column is
+    looked up by position."""
+    position = positions(frame["program_key"], programs["program_key"])
+    hit = position >= 0
+    rows = np.where(hit, position, 0)
+    columns = {}
+    for column in programs.columns.drop("program_key"):
+        if not len(programs):
+            columns[column] = pd.Series(np.nan, index=frame.index, dtype=object)
+            continue
+        taken = programs[column].iloc[rows].reset_index(drop=True).set_axis(frame.index)
+        columns[column] = taken if hit.all() else taken.where(hit)
+    return frame.assign(**columns)
 
 
 def _standard_over_time(frame: pd.DataFrame, programs: pd.DataFrame) -> pd.Series:
