@@ -75,6 +75,28 @@ def test_r022_above_standard_tolerance_and_repetition():
     assert len(run("R022", loaded, {"rules": {"R022": {"min_times": 1}}})) == 2
 
 
+def test_r022_far_above_needs_both_the_ratio_and_the_repetition():
+    import json
+
+    days = ["2024-03-10", "2024-04-10", "2024-05-10"]
+    loaded = tables(
+        residents=[person(4, "H4"), person(5, "H5"), person(6, "H6")],
+        programs=PROGRAMS,
+        payments=[
+            *[payment(4, amount=720.0, day=d) for d in days],  # 1.5x, 3 times: far above
+            *[payment(5, amount=700.0, day=d) for d in days],  # 1.46x: above, not far
+            *[payment(6, amount=1000.0, day=d) for d in days[:2]],  # 2.1x, twice: not far
+        ],
+    )
+    evidence = run("R022", loaded).set_index("entity_id")
+    far = {key: json.loads(value)["far_above"] for key, value in evidence["fields"].items()}
+    assert far == {pid(4): True, pid(5): False, pid(6): False}
+    assert "平均为标准的1.5倍" in evidence.loc[pid(4), "detail"]
+    assert "倍" not in evidence.loc[pid(5), "detail"]
+    looser = run("R022", loaded, {"rules": {"R022": {"far_times": 2}}}).set_index("entity_id")
+    assert json.loads(looser.loc[pid(6), "fields"])["far_above"] is True
+
+
 def test_r022_farmland_by_quantity_times_rate():
     loaded = tables(
         residents=[person(1, "H1")],

@@ -260,6 +260,19 @@ def test_one_persons_exclusive_programs_weigh_like_a_duplicate_payment_not_a_hou
     assert persons.loc[P3, "score"] == pytest.approx(30.0)
 
 
+def test_far_above_standard_month_after_month_weighs_like_a_duplicate_payment():
+    # R022 (prior 0.35): payments averaging 1.5x the standard, 3+ times -> field precision 0.55
+    evidence = pd.DataFrame(
+        [
+            row("R022", P1, fields={"far_above": True, "ratio": 2.7, "count": 4}),
+            row("R022", P3, village=V2, fields={"far_above": False, "ratio": 1.2, "count": 4}),
+        ]
+    )
+    persons = score_all(evidence, None, tables(), load_config())["person"].set_index("entity_id")
+    assert persons.loc[P1, "score"] == pytest.approx(55.0)
+    assert persons.loc[P3, "score"] == pytest.approx(35.0)
+
+
 def test_field_precision_is_configurable_and_needs_the_field_true():
     config = override(CONFIG, {"scoring": {"field_precision": {"RX03": {"flagged": 0.9}}}})
     evidence = pd.DataFrame(

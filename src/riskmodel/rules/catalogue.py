@@ -246,7 +246,7 @@ RULES: tuple[Rule, ...] = (
         pm.above_standard,
         PAY,
         ("programs.standard_amount", "payments.quantity", "payments.covered_period"),
-        ("tolerance", "min_times"),
+        ("tolerance", "min_times", "far_ratio", "far_times"),
         scheme="over_standard",
     ),
     Rule(

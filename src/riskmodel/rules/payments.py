@@ -221,6 +221,8 @@ def above_standard(context: RuleContext, config: Config, params: Params) -> pd.D
 
     ``amount > expected × (1 + tolerance)`` where expected = standard per unit and period ×
     quantity (亩) × covered months; flagged when it happens at least ``min_times`` times.
+    ``far_above`` (a field scoring may weigh) marks at least ``far_times`` payments averaging
+    ``far_ratio`` × the standard or more.
 
     Why
     ---
@@ -247,10 +249,16 @@ def above_standard(context: RuleContext, config: Config, params: Params) -> pd.D
         ["person_id", "program_key"],
         {"surplus": ("surplus", "sum"), "expected": ("expected", "median")},
     )
-    found = found[found["count"] >= int(params["min_times"])]
+    found = found[found["count"] >= int(params["min_times"])].copy()
+    found["ratio"] = (found["amount"] / found["count"] / found["expected"]).round(2)
+    # far above, month after month: no grade of the standard and no 补发 explains it
+    found["far_above"] = (found["count"] >= int(params["far_times"])) & (
+        found["ratio"] >= float(params["far_ratio"])
+    )
     found["detail"] = [
-        f"{r.name}的{r.program_name}有{r.count}笔超过标准（标准约{common.yuan(r.expected)}），"
-        f"合计超发{common.yuan(r.surplus)}"
+        f"{r.name}的{r.program_name}有{r.count}笔超过标准（标准约{common.yuan(r.expected)}"
+        + (f"，平均为标准的{r.ratio:.1f}倍" if r.far_above else "")
+        + f"），合计超发{common.yuan(r.surplus)}"
         for r in found.itertuples()
     ]
     return build_evidence(
@@ -264,7 +272,7 @@ def above_standard(context: RuleContext, config: Config, params: Params) -> pd.D
         amount_at_risk="surplus",
         match_quality="match_quality",
         detail="detail",
-        fields=["program_name", "count", "amount", "expected", "surplus"],
+        fields=["program_name", "count", "amount", "expected", "surplus", "ratio", "far_above"],
     )
 
 

@@ -481,6 +481,15 @@ def plant_duplicate_payment(p: Planter) -> None:
             return
         account = county.account(person)
         months = (3, 6, 9, 12) if second == "LY01" else range(int(rng.integers(1, 8)), 13)
+        # the second program is paid only in months the first one is: the overlap is the scheme
+        own = (p.person_of_row == person) & (p.program_of_row == first_program)
+        first_months = set(p.month[own].tolist())
+        overlap = [m for m in months if m in first_months]
+        if len(overlap) < 2:
+            overlap = sorted(first_months)[-max(2, len(months) // 2) :]
+        if len(overlap) < 2:
+            return
+        months = overlap
         frame = p.rows(person, second, months, STANDARD[second], account, village)
         p.add_payments(frame)
         amount = float(frame["amount"].sum())
