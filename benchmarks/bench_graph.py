@@ -19,11 +19,11 @@ Last measured (2026-11-28, 2 cores, nothing else running; ``synth --scale county
 1,199,641 residents, 2,723,459 payments, 469,558 accounts, 206,140 ledger rows, 15,248
 officials):
 
-* resolve_people 26.6 s (3,378,960 exact, 317 fuzzy, 89,908 unmatched); derive_kinship 12.9 s
-  (3,561,188 directed pairs); graph_tables 34.1 s (every declared kind: 2,066,029 nodes,
-  4,904,322 edges); TableGraph index 8.1 s — resolution + kinship + graph 81.8 s (target 120 s);
-* official_links on the indexed tables 3.9 s for 15,247 officials: 23,524 paths;
-* peak resident memory 6.57 GiB, loaded tables included (target 8 GiB); the same graph as a
+* resolve_people 26.3 s (3,378,960 exact, 317 fuzzy, 89,908 unmatched); derive_kinship 11.4 s
+  (3,561,188 directed pairs); graph_tables 32.6 s (every declared kind: 2,066,029 nodes,
+  4,904,322 edges); TableGraph index 8.0 s — resolution + kinship + graph 78.3 s (target 120 s);
+* official_links on the indexed tables 3.5 s for 15,247 officials: 23,524 paths;
+* peak resident memory 6.51 GiB, loaded tables included (target 8 GiB); the same graph as a
   networkx object (``--networkx``; analysts, GraphML export) peaked at 8.46 GiB and took 119 s
   CPU when it was what the job built (2026-11-27, before the tables);
 * person links vs truth: precision 1.0000, recall 1.0000 (314/314 typos linked, 80/80
