@@ -22,32 +22,9 @@ def _expenses(context: RuleContext, exclude_words: list[str] | None = None) -> p
         return frame
     frame = frame[frame["is_expense"] & frame["amount"].notna()]
     if exclude_words:
-        text = _text(frame)
+        text = common.ledger_text(frame)
         frame = frame[~common._contains_any(text, exclude_words)]
     return frame
-
-
-def _text(frame: pd.DataFrame) -> pd.Series:
-    parts = [frame[c].astype("str").fillna("") for c in ("summary", "category") if c in frame]
-    if not parts:
-        return pd.Series("", index=frame.index)
-    text = parts[0]
-    for part in parts[1:]:
-        text = text + "|" + part
-    return text
-
-
-def _drop_small_reimbursements(rows: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Rows without the cadres' ordinary expense claims (差旅费 up to ``reimbursement_max``).
-
-    A cadre reimbursed for a bus ticket or a meal on village business is normal; a large or
-    repeated claim is not, so claims above ``reimbursement_max`` stay in.
-    """
-    if rows.empty:
-        return rows
-    claim = common._contains_any(_text(rows), list(params["reimbursement_keywords"]))
-    small = rows["amount"] <= float(params["reimbursement_max"])
-    return rows[~(claim & small)]
 
 
 def _signatory(context: RuleContext, config: Config, frame: pd.DataFrame, column: str) -> pd.Series:
@@ -244,7 +221,7 @@ def split_payments(context: RuleContext, config: Config, params: Params) -> pd.D
 def _signer_is_payee(
     context: RuleContext, config: Config, params: Params, column: str, label: str
 ) -> pd.DataFrame:
-    rows = _drop_small_reimbursements(_expenses(context, list(params["wage_keywords"])), params)
+    rows = common.drop_wages_and_claims(_expenses(context), params)
     if rows.empty or column not in rows:
         return empty_evidence()
     rows = rows[rows["amount"] > float(params["min_amount"])]
@@ -257,7 +234,7 @@ def _signer_is_payee(
     rows = rows.assign(official=official)[same_name | same_id]
     if rows.empty:
         return empty_evidence()
-    claim = common._contains_any(_text(rows), list(params["reimbursement_keywords"]))
+    claim = common._contains_any(common.ledger_text(rows), list(params["reimbursement_keywords"]))
     rows = rows.assign(signer=signer[rows.index], claim=claim.to_numpy(dtype=bool))
     found = rows.groupby(["village_code", "signer"], as_index=False).agg(
         amount=("amount", "sum"),
@@ -373,7 +350,7 @@ def payee_is_cadre(context: RuleContext, config: Config, params: Params) -> pd.D
     --------
     One row per cadre: payments to him or his relatives.
     """
-    rows = _drop_small_reimbursements(_expenses(context, list(params["wage_keywords"])), params)
+    rows = common.drop_wages_and_claims(_expenses(context), params)
     if rows.empty:
         return empty_evidence()
     officials = common.officials(context, config)
@@ -759,7 +736,7 @@ def management_fee_income(context: RuleContext, config: Config, params: Params) 
     if frame.empty:
         return empty_evidence()
     rows = frame[frame["is_income"]]
-    rows = rows[common._contains_any(_text(rows), list(params["keywords"]))]
+    rows = rows[common._contains_any(common.ledger_text(rows), list(params["keywords"]))]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(year=rows["date"].dt.year)
@@ -801,7 +778,7 @@ def transfers_to_cadre_account(
     --------
     One row per cadre with the transfers.
     """
-    rows = _drop_small_reimbursements(_expenses(context, list(params["wage_keywords"])), params)
+    rows = common.drop_wages_and_claims(_expenses(context), params)
     if rows.empty or "counterparty_account" not in rows:
         return empty_evidence()
     holders = common.account_holders(context, config)
@@ -870,7 +847,7 @@ def white_slip(context: RuleContext, config: Config, params: Params) -> pd.DataF
     slip = attachments <= 0
     if "invoice_no" in rows:
         slip &= rows["invoice_no"].astype("str").fillna("").str.strip() == ""
-    slip |= _text(rows).str.contains("白条|收条|借条|手写收据").fillna(False)
+    slip |= common.ledger_text(rows).str.contains("白条|收条|借条|手写收据").fillna(False)
     rows = rows.assign(is_slip=slip.to_numpy())
     found = rows.groupby("village_code", as_index=False).agg(
         share=("is_slip", "mean"),
