@@ -20,7 +20,10 @@ COMMANDS: dict[str, tuple[str, str, list[tuple[tuple[str, ...], dict]]]] = {
         [
             (("--out",), {"required": True, "help": "output data folder"}),
             (("--seed",), {"type": int, "default": 7}),
-            (("--scale",), {"choices": ["small", "county", "large"], "default": "small"}),
+            (
+                ("--scale",),
+                {"choices": ["tiny", "small", "medium", "county", "large"], "default": "small"},
+            ),
         ],
     ),
     "validate": (
@@ -53,7 +56,10 @@ COMMANDS: dict[str, tuple[str, str, list[tuple[tuple[str, ...], dict]]]] = {
         [
             (("--data",), {"default": "data/demo"}),
             (("--out",), {"default": "reports/demo"}),
-            (("--scale",), {"choices": ["small", "county", "large"], "default": "small"}),
+            (
+                ("--scale",),
+                {"choices": ["tiny", "small", "medium", "county", "large"], "default": "small"},
+            ),
         ],
     ),
     "rules": (
