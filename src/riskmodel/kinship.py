@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 KINSHIP_COLUMNS = ["id_a", "id_b", "relation", "degree", "source_table", "source_key", "via"]
 
@@ -465,6 +467,35 @@ _DEGREE_CODE = np.array([DEGREES[r] for r in RELATIONS], dtype=np.int8)
 _EDGE_FIELDS = ("a", "b", "rel", "priority", "rank", "k1", "k2", "k3", "via")
 
 
+# relation names after gendering (父母 → 父亲/母亲 …): RELATIONS, then the gendered forms
+_RELATION_NAMES: tuple[str, ...] = tuple(
+    dict.fromkeys([*RELATIONS, *(form for _, *forms in GENDERED.values() for form in forms)])
+)
+_RELATION_TEXT = pa.array(_RELATION_NAMES, type=pa.string())
+
+
+def _gendered_relation_codes(
+    rel: np.ndarray, gender_a: np.ndarray, gender_b: np.ndarray
+) -> np.ndarray:
+    """Codes into ``_RELATION_NAMES``: a gendered relation takes the form of the decider's
+    gender (``GENDERED``: whose gender decides, female form, male form), else stays."""
+    codes = rel.astype(np.int64)
+    for name, (whose, female, male) in GENDERED.items():
+        mask = rel == _REL_CODE[name]
+        decider = (gender_a if whose == "a" else gender_b)[mask]
+        index = _RELATION_NAMES.index
+        codes[mask] = np.where(
+            decider == "女", index(female), np.where(decider == "男", index(male), codes[mask])
+        )
+    return codes
+
+
+def _taken(values: pa.Array, codes: np.ndarray) -> pa.Array:
+    """``values[codes]`` in Arrow, null where a code is negative."""
+    codes = np.asarray(codes, dtype=np.int64)
+    return pc.take(values, pa.array(np.maximum(codes, 0), mask=codes < 0))
+
+
 def _edges(**columns: Any) -> pd.DataFrame:
     size = max((len(v) for v in columns.values() if np.ndim(v)), default=0)
     data = {}
@@ -701,14 +732,15 @@ def derive_kinship(
     segment = [codes[bounds[i] : bounds[i + 1]] for i in range(len(parts))]
     n_ids = len(uniques)
 
-    def keys_of(table: pd.DataFrame | None, name: str) -> np.ndarray:
+    def keys_of(table: pd.DataFrame | None, name: str) -> pa.Array:
         if table is None:
-            return np.array([], dtype=object)
+            return pa.array([], type=pa.string())
         if "_key" in table:
-            return table["_key"].astype(str).to_numpy(dtype=object)
-        return np.array([f"{name}:{i + 2}" for i in range(len(table))], dtype=object)
+            keys = pa.array(table["_key"].astype(str).array, type=pa.string())
+            return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+        return pa.array([f"{name}:{i + 2}" for i in range(len(table))], type=pa.string())
 
-    all_keys = np.concatenate(
+    keys = pa.concat_arrays(
         [
             keys_of(residents, "residents"),
             keys_of(relatives, "relatives"),
@@ -763,30 +795,28 @@ def derive_kinship(
     if missing.any():
         extra = pd.DataFrame({"id_number": pd.Series(uniques[missing], dtype=object)})
         gender[missing] = _genders(extra, "id_number")
-    relation = np.array(RELATIONS, dtype=object)[rel]
-    for name, (whose, female, male) in GENDERED.items():
-        mask = relation == name
-        decider = gender[a[mask] if whose == "a" else b[mask]]
-        relation[mask] = np.where(decider == "女", female, np.where(decider == "男", male, name))
-    source_names = np.array(sorted(SOURCE_PRIORITY, key=SOURCE_PRIORITY.get), dtype=object)
-    key_series = [
-        pd.Series(np.where(k >= 0, all_keys[np.maximum(k, 0)], ""), dtype=str)
-        for k in (chosen["k1"].to_numpy(), chosen["k2"].to_numpy(), chosen["k3"].to_numpy())
-    ]
-    source_key = key_series[0]
-    for more in key_series[1:]:
-        source_key = source_key.where(more == "", source_key + ";" + more)
-    via = chosen["via"].to_numpy()
-    id_text = np.asarray(uniques, dtype=object)
+    relation = _gendered_relation_codes(rel, gender[a], gender[b])
+    source_names = pa.array(sorted(SOURCE_PRIORITY, key=SOURCE_PRIORITY.get))
+    first_key = _taken(keys, chosen["k1"].to_numpy()).fill_null("")
+    source_key = pc.binary_join_element_wise(
+        first_key,
+        _taken(keys, chosen["k2"].to_numpy()),
+        _taken(keys, chosen["k3"].to_numpy()),
+        ";",
+        null_handling="skip",
+    )
+    id_text = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
     result = pd.DataFrame(
         {
-            "id_a": pd.Series(id_text[a], dtype=str),
-            "id_b": pd.Series(id_text[b], dtype=str),
-            "relation": pd.Series(relation, dtype=str),
+            "id_a": pd.Series(_taken(id_text, a), dtype=str),
+            "id_b": pd.Series(_taken(id_text, b), dtype=str),
+            "relation": pd.Series(_taken(_RELATION_TEXT, relation), dtype=str),
             "degree": _DEGREE_CODE[rel],
-            "source_table": pd.Series(source_names[chosen["priority"].to_numpy()], dtype=str),
-            "source_key": source_key,
-            "via": pd.Series(np.where(via >= 0, id_text[np.maximum(via, 0)], ""), dtype=str),
+            "source_table": pd.Series(
+                _taken(source_names, chosen["priority"].to_numpy()), dtype=str
+            ),
+            "source_key": pd.Series(source_key, dtype=str),
+            "via": pd.Series(_taken(id_text, chosen["via"].to_numpy()).fill_null(""), dtype=str),
         }
     )
     return result
