@@ -68,17 +68,19 @@ def disclosure_table(
     start, end
         The period's first and last day (inclusive); ``None`` = no bound.
     """
-    rows = payments
+    wanted = ["pay_date", "status", "program_name", "program_code", "village_code"]
+    wanted += ["id_number", "name", "amount"]
+    rows = payments[[c for c in wanted if c in payments.columns]]  # filter these columns only
+    keep = pd.Series(True, index=rows.index)
     if "pay_date" in rows.columns:
         dates = pd.to_datetime(rows["pay_date"], errors="coerce")
-        keep = pd.Series(True, index=rows.index)
         if start is not None:
             keep &= dates >= pd.Timestamp(start)
         if end is not None:
             keep &= dates <= pd.Timestamp(end)
-        rows = rows[keep]
     if "status" in rows.columns:
-        rows = rows[rows["status"].fillna("").isin(settings["paid_statuses"])]
+        keep &= rows["status"].fillna("").isin(settings["paid_statuses"])
+    rows = rows[keep]
     program = "program_name" if "program_name" in rows.columns else "program_code"
     village = rows["village_code"] if "village_code" in rows.columns else pd.Series("", rows.index)
     table = pd.DataFrame(
