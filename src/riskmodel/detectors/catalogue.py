@@ -19,8 +19,12 @@ import pandas as pd
 
 from riskmodel.detectors.estimators import BENFORD_FIRST_DIGIT, PeerDeviation, nigrini_conformity
 from riskmodel.detectors.features import (
+    group_first,
+    group_nunique,
+    group_sum,
     has_columns,
     is_institution,
+    key_codes,
     ledger_digit_table,
     ledger_expenditures,
     payee_first_windows,
@@ -31,6 +35,7 @@ from riskmodel.detectors.features import (
     village_features,
     village_program_ratios,
 )
+from riskmodel.frames import positions
 
 Tables = dict[str, pd.DataFrame]
 
@@ -384,71 +389,46 @@ def detect_account_concentration(
         return empty_findings()
     payments = payments_with_programs(tables)
     payments = payments[payments["account_no"].notna() & (payments["account_no"] != "")]
-    household = (
-        payments["household_id"]
-        .astype(object)
-        .where(payments["household_id"].notna(), payments["id_number"])
-    )
-    payments = payments.assign(_household=household)
-    grouped = payments.groupby("account_no")
-    table = grouped.agg(
-        households=("_household", "nunique"),
-        beneficiaries=("id_number", "nunique"),
-        programs=("program_key", "nunique"),
-        paid=("amount", "sum"),
-        village_code=("village_code", "first"),
-    )
+    table, rows_of = _account_table(payments)
     min_households = int(settings["min_households"])
     min_programs = int(settings["min_programs"])
     flagged = table[(table["households"] >= min_households) | (table["programs"] >= min_programs)]
     if not len(flagged):
         return empty_findings()
-    holders: pd.Series = pd.Series(dtype=str)
-    institutions: pd.Series = pd.Series(dtype=bool)
-    if has_columns(tables, "accounts", "account_no", "holder_id_number"):
-        accounts = tables["accounts"].drop_duplicates("account_no").set_index("account_no")
-        holders = accounts["holder_id_number"]
-        institutions = is_institution(holders)
-    in_flagged = payments[payments["account_no"].isin(flagged.index)]
-    beneficiaries = in_flagged.groupby("account_no")["id_number"].unique()
-    holder_of_row = in_flagged["account_no"].map(holders) if len(holders) else None
-    others = (
-        in_flagged[in_flagged["id_number"] != holder_of_row]
-        if holder_of_row is not None
-        else in_flagged
-    )
-    paid_to_others = others.groupby("account_no")["amount"].sum()
+    holders = _account_holders(tables, flagged["account_no"])
+    people, paid_to_others = _account_people(rows_of, flagged, holders)
+    households = ramp(flagged["households"], min_households - 1, min_households + 3)
+    programs = ramp(flagged["programs"], min_programs - 1, min_programs + 3)
+    anomalies = np.maximum(households, 0.6 * programs)
     rows = []
-    for account, record in flagged.iterrows():
-        households = ramp(record["households"], min_households - 1, min_households + 3)
-        programs = ramp(record["programs"], min_programs - 1, min_programs + 3)
-        anomaly = float(max(households, 0.6 * programs))
-        holder = str(holders.get(account, "")) if len(holders) else ""
+    for position, record in enumerate(flagged.itertuples(index=False)):
+        account = record.account_no
+        anomaly = float(anomalies[position])
+        holder = holders.shown[position]
         mitigation = ""
-        people = sorted(beneficiaries.get(account, []))
-        if bool(institutions.get(account, False)) if len(institutions) else False:
+        if holders.institution[position]:
             anomaly *= float(settings["institution_factor"])
             mitigation = "开户人为单位（如敬老院集体账户），可能为集中供养对象的合规代收"
-        elif record["households"] <= 1 and (not holder or holder in people):
+        elif record.households <= 1 and (not holder or holder in people[position]):
             # one household's own programs on its own card: not 代领, possibly lawful stacking
             anomaly *= float(settings["own_household_factor"])
             mitigation = (
                 "仅开户人本户成员的补贴，多个项目可能为同一对象依规叠加享受（如特困、残疾、高龄）"
             )
-        related = [p for p in people if p != holder][: int(settings["max_related"])]
+        related = [p for p in people[position] if p != holder][: int(settings["max_related"])]
         rows.append(
             {
                 "entity_type": "account",
                 "entity_id": account,
-                "village_code": "" if pd.isna(record["village_code"]) else record["village_code"],
+                "village_code": "" if pd.isna(record.village_code) else record.village_code,
                 "anomaly": anomaly,
-                "amount_at_risk": float(paid_to_others.get(account, 0.0)),
+                "amount_at_risk": float(paid_to_others[position]),
                 "detail": (
-                    f"同一账户收取{int(record['beneficiaries'])}人（{int(record['households'])}户）"
-                    f"{int(record['programs'])}个项目的补贴，合计{record['paid']:,.0f}元"
+                    f"同一账户收取{int(record.beneficiaries)}人（{int(record.households)}户）"
+                    f"{int(record.programs)}个项目的补贴，合计{record.paid:,.0f}元"
                 ),
                 "top_features": (
-                    f"households={int(record['households'])};programs={int(record['programs'])}"
+                    f"households={int(record.households)};programs={int(record.programs)}"
                 ),
                 "official_id": "",
                 "related_ids": ";".join([holder, *related] if holder else related),
@@ -456,14 +436,112 @@ def detect_account_concentration(
                 "mitigation": mitigation,
                 "fields": _json(
                     {
-                        "households": int(record["households"]),
-                        "programs": int(record["programs"]),
-                        "paid": float(record["paid"]),
+                        "households": int(record.households),
+                        "programs": int(record.programs),
+                        "paid": float(record.paid),
                     }
                 ),
             }
         )
     return _findings(rows, "D_ACCOUNT")
+
+
+@dataclass(frozen=True)
+class _AccountRows:
+    """Payments of the account table as integer codes: account and beneficiary per row."""
+
+    account: np.ndarray
+    person: np.ndarray
+    people: np.ndarray
+    amount: np.ndarray
+
+
+def _account_table(payments: pd.DataFrame) -> tuple[pd.DataFrame, _AccountRows]:
+    """Per account (sorted): households, beneficiaries, programs, paid and the first village.
+
+    A payment without a household counts the beneficiary as its own household.
+    """
+    account, accounts = key_codes(payments["account_no"], sort=True)
+    household = payments["household_id"].where(
+        payments["household_id"].notna(), payments["id_number"]
+    )
+    person, people = key_codes(payments["id_number"], sort=True)
+    village, villages = key_codes(payments["village_code"])
+    amount = payments["amount"].to_numpy(dtype=float)
+    size = len(accounts)
+    first_village = group_first(account, village, size)
+    table = pd.DataFrame(
+        {
+            "account_no": accounts,
+            "households": group_nunique(account, key_codes(household)[0], size),
+            "beneficiaries": group_nunique(account, person, size),
+            "programs": group_nunique(account, key_codes(payments["program_key"])[0], size),
+            "paid": group_sum(account, amount, size),
+            "village_code": _values_at(villages, first_village),
+        }
+    )
+    return table, _AccountRows(account, person, people, amount)
+
+
+def _values_at(uniques: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``uniques[codes]`` as objects, None where a code is -1."""
+    result = np.full(len(codes), None, dtype=object)
+    result[codes >= 0] = uniques[codes[codes >= 0]]
+    return result
+
+
+@dataclass(frozen=True)
+class _Holders:
+    """Per account: holder as text (``""`` when unlisted), the holder id (None when unknown)
+    and whether the holder is an institution."""
+
+    shown: list[str]
+    ids: np.ndarray
+    institution: np.ndarray
+
+
+def _account_holders(tables: Tables, accounts: pd.Series) -> _Holders:
+    """The holders of ``accounts`` (the first row of each account in ``accounts``)."""
+    ids = np.full(len(accounts), None, dtype=object)
+    institution = np.zeros(len(accounts), dtype=bool)
+    if not has_columns(tables, "accounts", "account_no", "holder_id_number"):
+        return _Holders([""] * len(accounts), ids, institution)
+    listed = tables["accounts"]
+    found = positions(accounts, listed["account_no"])
+    hit = found >= 0
+    holder_ids = listed["holder_id_number"].iloc[found[hit]]
+    values = holder_ids.to_numpy(dtype=object)
+    shown = np.full(len(accounts), "", dtype=object)
+    shown[hit] = [str(h) for h in values]
+    ids[hit] = [None if pd.isna(h) else h for h in values]
+    institution[hit] = is_institution(holder_ids).to_numpy(dtype=bool)
+    return _Holders(shown.tolist(), ids, institution)
+
+
+def _account_people(
+    rows: _AccountRows, flagged: pd.DataFrame, holders: _Holders
+) -> tuple[list[list[str]], np.ndarray]:
+    """Per flagged account: its beneficiaries (sorted) and what was paid to others than the
+    holder."""
+    chosen = np.full(int(rows.account.max(initial=-1)) + 1, -1, dtype=np.int64)
+    chosen[flagged.index.to_numpy()] = np.arange(len(flagged))
+    slot = chosen[rows.account]
+    mine = slot >= 0
+    named = mine & (rows.person >= 0)
+    width = len(rows.people) + 1
+    pairs = np.unique(slot[named] * width + rows.person[named])
+    owners, persons = pairs // width, pairs % width
+    bounds = np.searchsorted(owners, np.arange(len(flagged) + 1))
+    names = rows.people
+    people = [
+        [str(names[p]) for p in persons[bounds[i] : bounds[i + 1]]] for i in range(len(flagged))
+    ]
+    holder_code = positions(pd.Series(holders.ids, dtype=object), pd.Series(names, dtype=object))
+    holder_code[pd.isna(holders.ids)] = -1
+    own = mine & (rows.person >= 0) & (rows.person == holder_code[np.maximum(slot, 0)])
+    others = mine & ~own
+    paid = group_sum(slot[others], rows.amount[others], len(flagged))
+    return people, paid
 
 
 def detect_payee_near_threshold(

@@ -29,6 +29,40 @@ def has_columns(tables: Tables, table: str, *columns: str) -> bool:
     return frame is not None and len(frame) > 0 and all(c in frame.columns for c in columns)
 
 
+def key_codes(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``values`` (-1 where missing) and the distinct values as objects.
+
+    With ``sort`` the codes follow the sorted order of the values (as ``groupby`` orders keys).
+    """
+    codes, uniques = pd.factorize(values, sort=sort)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def group_nunique(groups: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+    """Per group ``0..size-1``: distinct non-missing ``codes`` (``groupby(...).nunique()``)."""
+    valid = codes >= 0
+    width = int(codes.max(initial=0)) + 1
+    pairs = pd.unique(groups[valid] * width + codes[valid])
+    return np.bincount(pairs // width, minlength=size)
+
+
+def group_first(groups: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+    """Per group ``0..size-1``: the first non-missing code (-1 when none), as ``first``."""
+    valid = np.flatnonzero(codes >= 0)
+    first = np.full(size, len(codes), dtype=np.int64)
+    np.minimum.at(first, groups[valid], valid)
+    found = first < len(codes)
+    result = np.full(size, -1, dtype=np.int64)
+    result[found] = codes[first[found]]
+    return result
+
+
+def group_sum(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per group ``0..size-1``: the sum of ``values`` as pandas ``groupby.sum`` computes it."""
+    sums = pd.Series(values, dtype=float).groupby(groups).sum()
+    return sums.reindex(range(size), fill_value=0.0).to_numpy(dtype=float)
+
+
 def is_institution(holder_ids: pd.Series) -> pd.Series:
     """True where an account holder identifier is a credit code, not a resident ID."""
     text = holder_ids.fillna("").astype(str).str.strip().str.upper()
