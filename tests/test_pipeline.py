@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -285,6 +286,16 @@ def test_store_round_trip_keeps_types(tmp_path: Path) -> None:
     assert load_json(tmp_path, "absent", default=[]) == []
     with pytest.raises(FileNotFoundError, match="stage output 'leads' is missing"):
         load_table(tmp_path, "leads")
+
+
+def test_a_rewritten_table_never_changes_under_a_reader(tmp_path: Path) -> None:
+    path = save_table(tmp_path, "leads", pd.DataFrame({"lead": ["x" * 20] * 5000}))
+    assert pa.ipc.open_file(pa.memory_map(str(path))).num_record_batches >= 1  # Arrow IPC
+    first = load_table(tmp_path, "leads")  # memory-mapped
+    save_table(tmp_path, "leads", pd.DataFrame({"lead": ["y"]}))
+    assert first["lead"].tolist() == ["x" * 20] * 5000  # the old file stays whole
+    assert load_table(tmp_path, "leads")["lead"].tolist() == ["y"]
+    assert [p.name for p in (tmp_path / "tables").iterdir()] == ["leads.arrow"]
 
 
 def test_fingerprints_detect_changes_and_skip_truth(tmp_path: Path) -> None:

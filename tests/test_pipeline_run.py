@@ -57,7 +57,7 @@ def test_run_folder_is_complete(two_periods: dict) -> None:
         "validation.json",
         "disclosure/index.html",
         "notebooks/01_validate.ipynb",
-        "notebooks/05_leads.ipynb",
+        "notebooks/07_leads.ipynb",
     ):
         assert (run / name).exists(), name
     assert (run / "quarantine").is_dir() and not (run / "work").exists()
@@ -70,8 +70,10 @@ def test_run_folder_is_complete(two_periods: dict) -> None:
         "01_validate",
         "02_graph",
         "03_rules",
-        "04_scoring",
-        "05_leads",
+        "04_detectors",
+        "05_disclosure",
+        "06_scoring",
+        "07_leads",
     ]
     assert manifest["rule_versions"] and manifest["config_hash"]
     assert manifest["previous_run"] == str(two_periods["q2"])

@@ -312,7 +312,10 @@ def _mask_mixed(column: pd.Series, division_codes: Collection[str]) -> pd.Series
     if single.any():
         result[single] = _mask_tokens(text[single], division_codes)
     if has_list.any():
-        lists = pc.split_pattern(pa.array(text[has_list], from_pandas=True), pattern=";")
+        values = pa.array(text[has_list], from_pandas=True)
+        if isinstance(values, pa.ChunkedArray):  # e.g. a memory-mapped table's column
+            values = values.combine_chunks()
+        lists = pc.split_pattern(values, pattern=";")
         parts = pd.Series(lists.flatten(), dtype=_STR)
         masked = pa.array(_mask_tokens(parts, division_codes), from_pandas=True)
         rebuilt = type(lists).from_arrays(lists.offsets, masked.cast(lists.type.value_type))

@@ -43,6 +43,7 @@ from riskmodel.pipeline import publish as publish_module
 from riskmodel.pipeline.lock import RunLock, RunLocked
 from riskmodel.pipeline.notebooks import StageFailure, execute_stage, notebook_dir, scrub_notebook
 from riskmodel.pipeline.periods import PeriodError, parse_period
+from riskmodel.pipeline.schedule import ScheduleError, run_scheduled, stage_needs
 from riskmodel.pipeline.store import load_json
 from riskmodel.pipeline.themes import ThemeError, get_theme
 
@@ -174,41 +175,59 @@ def _run_stages(
     progress: bool,
     choose_previous: Callable[[str | None], Path | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Execute the stage notebooks in order; return their timings.
+    """Execute the stage notebooks, side by side where ``pipeline.needs`` allows; return
+    their timings in finishing order (:mod:`riskmodel.pipeline.schedule`).
 
-    ``choose_previous`` (for ``--period auto``) is called with the period label the first
-    stage resolved, and its answer becomes ``previous_dir`` of the later stages.
+    The first stage resolves the period: once it is done, ``choose_previous`` (for
+    ``--period auto``) is called with the period label and its answer becomes
+    ``previous_dir`` of the stages started after it.
     """
     settings = config["pipeline"]
-    timings: list[dict[str, Any]] = []
-    for number, stage in enumerate(stages, start=1):
-        _say(f"[{number}/{len(stages)}] {stage} …", progress)
-        started = time.perf_counter()
+    try:
+        declared = {k: v for k, v in settings["needs"].items() if not k.startswith("_")}
+        needs = stage_needs(stages, declared)
+    except ScheduleError as exc:
+        raise RunFailed(str(exc), EXIT_BAD_INPUT) from None
+    total = len(stages)
+
+    def execute(stage: str) -> None:
         execute_stage(
             stage,
             source_dir / f"{stage}.ipynb",
             staging / "notebooks" / f"{stage}.ipynb",
-            parameters,
+            dict(parameters),
             kernel_name=settings["kernel_name"],
             cwd=staging,
             timeout=float(settings["cell_timeout_seconds"]) or None,
-            progress=progress and sys.stderr.isatty(),
+            progress=progress and sys.stderr.isatty() and int(settings["parallel_stages"]) == 1,
         )
-        seconds = round(time.perf_counter() - started, 3)
-        timings.append({"name": stage, "seconds": seconds, "status": "ok"})
-        _say(f"[{number}/{len(stages)}] {stage} done in {seconds:.1f} s", progress)
-        if number == 1:
-            period = load_json(staging / "work", "period")
-            theme = load_json(staging / "work", "theme")
-            _say(f"period: {period['label'] if period else 'all data'}", progress)
-            if theme:
-                kept = f"{theme['payments_in_theme']:,} of {theme['payments_total']:,} payments"
-                _say(f"theme: {theme['name']} ({kept})", progress)
-            if choose_previous is not None:
-                previous = choose_previous(period["label"] if period else None)
-                parameters["previous_dir"] = str(previous) if previous else ""
-                _say(f"previous run: {previous or 'none'}", progress)
-    return timings
+
+    def started(number: int, stage: str) -> None:
+        _say(f"[{number}/{total}] {stage} …", progress)
+
+    def finished(number: int, stage: str, seconds: float) -> None:
+        _say(f"[{number}/{total}] {stage} done in {seconds:.1f} s", progress)
+        if stage != stages[0]:
+            return
+        period = load_json(staging / "work", "period")
+        theme = load_json(staging / "work", "theme")
+        _say(f"period: {period['label'] if period else 'all data'}", progress)
+        if theme:
+            kept = f"{theme['payments_in_theme']:,} of {theme['payments_total']:,} payments"
+            _say(f"theme: {theme['name']} ({kept})", progress)
+        if choose_previous is not None:
+            previous = choose_previous(period["label"] if period else None)
+            parameters["previous_dir"] = str(previous) if previous else ""
+            _say(f"previous run: {previous or 'none'}", progress)
+
+    return run_scheduled(
+        stages,
+        needs,
+        execute,
+        workers=int(settings["parallel_stages"]),
+        on_start=started,
+        on_done=finished,
+    )
 
 
 def _finish_staging(staging: Path, config: dict[str, Any]) -> None:

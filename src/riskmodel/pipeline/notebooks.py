@@ -99,7 +99,9 @@ def execute_stage(
             parameters=parameters,
             kernel_name=kernel_name,
             language="python",
-            cwd=str(cwd),
+            # the kernel's working folder, set on the kernel alone: papermill's own ``cwd``
+            # changes the whole process's folder, which notebooks run side by side race on
+            resources={"metadata": {"path": str(cwd)}},
             progress_bar=progress,
             log_output=False,
             execution_timeout=timeout,

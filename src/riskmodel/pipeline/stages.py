@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from matplotlib.figure import Figure
+from pyarrow import feather
 
 from riskmodel.config import load_config
 from riskmodel.pipeline.periods import resolve_period
@@ -26,6 +29,7 @@ from riskmodel.pipeline.store import (
     save_json,
     save_table,
     save_tables,
+    table_files,
 )
 from riskmodel.pipeline.themes import get_theme, theme_program_mask, theme_rule_ids
 from riskmodel.report.identifiers import (
@@ -150,7 +154,16 @@ def protect_validation(out_dir: str | Path, config: dict[str, Any]) -> None:
         summary.write_text(protect_text(summary.read_text("utf-8"), config), "utf-8")
 
 
-_TABLE_CACHE: dict[tuple[str, tuple[tuple[str, float], ...]], dict[str, pd.DataFrame]] = {}
+def _stamp(work_dir: str, prefix: str) -> tuple[tuple[str, int, int], ...]:
+    """Name, inode and modification time of the tables under ``prefix`` (a table is
+    rewritten by replacing its file, so a changed table changes its stamp)."""
+    return tuple(
+        (name, path.stat().st_ino, path.stat().st_mtime_ns)
+        for name, path in table_files(work_dir, prefix).items()
+    )
+
+
+_TABLE_CACHE: dict[tuple[str, tuple[tuple[str, int, int], ...]], dict[str, pd.DataFrame]] = {}
 
 
 def _tables(work_dir: str) -> dict[str, pd.DataFrame]:
@@ -159,21 +172,18 @@ def _tables(work_dir: str) -> dict[str, pd.DataFrame]:
     Each call hands out shallow copies: with pandas' copy-on-write a stage that modifies its
     tables never changes what the next stage of the same notebook reads.
     """
-    folder = Path(work_dir) / "tables"
-    stamp = tuple(sorted((p.name, p.stat().st_mtime) for p in folder.glob("input.*.parquet")))
-    key = (str(Path(work_dir).resolve()), stamp)
+    key = (str(Path(work_dir).resolve()), _stamp(work_dir, "input"))
     if key not in _TABLE_CACHE:
         _TABLE_CACHE.clear()
         _TABLE_CACHE[key] = load_tables(work_dir, "input")
     return {name: table.copy(deep=False) for name, table in _TABLE_CACHE[key].items()}
 
 
-_GRAPH_CACHE: dict[str, tuple[tuple[tuple[str, float], ...], Any]] = {}
+_GRAPH_CACHE: dict[str, tuple[tuple[tuple[str, int, int], ...], Any]] = {}
 
 
-def _graph_stamp(work_dir: str) -> tuple[tuple[str, float], ...]:
-    folder = Path(work_dir) / "tables"
-    return tuple(sorted((p.name, p.stat().st_mtime) for p in folder.glob("graph_*.parquet")))
+def _graph_stamp(work_dir: str) -> tuple[tuple[str, int, int], ...]:
+    return _stamp(work_dir, "graph_nodes") + _stamp(work_dir, "graph_edges")
 
 
 def _remember_graph(work_dir: str, graph: Any) -> None:
@@ -195,7 +205,7 @@ def _graph(work_dir: str) -> Any:
 
 
 def _has_graph(work_dir: str) -> bool:
-    return bool(list((Path(work_dir) / "tables").glob("graph_edges.*.parquet")))
+    return bool(table_files(work_dir, "graph_edges"))
 
 
 def _local_graph(work_dir: str, centres: list[str], config: dict[str, Any]) -> Any:
@@ -210,11 +220,12 @@ def _local_graph(work_dir: str, centres: list[str], config: dict[str, Any]) -> A
     del edges
     nodes = {}
     wanted = sorted(reached)
-    for path in sorted((Path(work_dir) / "tables").glob("graph_nodes.*.parquet")):
-        kind = path.name[len("graph_nodes.") : -len(".parquet")]
+    for kind, path in table_files(work_dir, "graph_nodes").items():
         mine = [n for n in wanted if n.startswith(f"{kind}:")]
         if mine:
-            nodes[kind] = pd.read_parquet(path, filters=[("node", "in", mine)])
+            table = feather.read_table(str(path), memory_map=True)
+            chosen = pc.is_in(table["node"], value_set=pa.array(mine, type=table["node"].type))
+            nodes[kind] = table.filter(chosen).to_pandas()
     return TableGraph(nodes, among)
 
 
@@ -325,12 +336,14 @@ def rules_stage(work_dir: str, config_path: str = "", theme: str = "") -> pd.Dat
 
 
 def detectors_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
-    """Run the statistical detectors; return their status (ran/skipped/failed)."""
+    """Run the statistical detectors; return their status (ran/skipped/failed).
+
+    They read the loaded tables only (no detector uses rule evidence), so the job runs this
+    stage beside the graph and rules stages.
+    """
     from riskmodel.detectors import detector_status, run_detectors
 
-    findings = run_detectors(
-        _tables(work_dir), load_table(work_dir, "evidence"), stage_config(config_path)
-    )
+    findings = run_detectors(_tables(work_dir), None, stage_config(config_path))
     status = detector_status(findings)
     findings.attrs = {}
     save_table(work_dir, "findings", findings)
@@ -408,9 +421,8 @@ def run_info(work_dir: str, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.DataFrame:
-    """Write leads.csv, evidence.csv, resolved.csv, scores/, leads.xlsx, report.html and
-    disclosure/ into the run folder; return the files written with their sizes."""
-    from riskmodel.report.disclosure import write_disclosure
+    """Write leads.csv, evidence.csv, resolved.csv, scores/, leads.xlsx and report.html into
+    the run folder; return the files written with their sizes."""
     from riskmodel.report.html import case_centres, write_report
     from riskmodel.report.workbook import write_workbook
 
@@ -441,9 +453,25 @@ def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.Data
         rule_status=load_table(work_dir, "rule_status"),
         graph=graph,
     )
+    files = sorted(p for p in out.rglob("*") if p.is_file() and "work" not in p.parts)
+    return pd.DataFrame(
+        {
+            "file": [str(p.relative_to(out)) for p in files],
+            "bytes": [p.stat().st_size for p in files],
+        }
+    )
+
+
+def disclosure_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Write the public disclosure notices (one per village) into ``disclosure/``; return
+    the notices written with their rows (none when disabled in config)."""
+    from riskmodel.report.disclosure import write_disclosure
+
+    config = stage_config(config_path)
+    tables = _tables(work_dir)
     period = load_json(work_dir, "period")
-    write_disclosure(
-        out / "disclosure",
+    written = write_disclosure(
+        Path(out_dir) / "disclosure",
         tables["payments"],
         config,
         villages=tables.get("villages"),
@@ -451,11 +479,10 @@ def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.Data
         start=period["start"] if period else None,
         end=period["end"] if period else None,
     )
-    files = sorted(p for p in out.rglob("*") if p.is_file() and "work" not in p.parts)
     return pd.DataFrame(
         {
-            "file": [str(p.relative_to(out)) for p in files],
-            "bytes": [p.stat().st_size for p in files],
+            "file": [str(p.relative_to(out_dir)) for p in written],
+            "bytes": [p.stat().st_size for p in written],
         }
     )
 

@@ -1,40 +1,73 @@
-"""Stage outputs in the work folder: tables as Parquet, small objects as JSON or pickle.
+"""Stage outputs in the work folder: tables as Arrow IPC files, small objects as JSON.
 
 Notebooks stay thin by passing tables through these helpers; the work folder lives inside
 the staging run folder and is removed before the run is published (it holds unmasked data).
+
+Tables are written uncompressed and read memory-mapped: a stage reads the county's input
+tables in a tenth of a second instead of seconds of Parquet decoding, and kernels running
+side by side share the pages of the same file. A table is written to a temporary file and
+renamed over the old one, so a kernel still mapping the old file never sees it change.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from pyarrow import feather
+
+SUFFIX = ".arrow"
+# rows per record batch: a column reads back in chunks of this size (as Parquet row groups did)
+BATCH_ROWS = 1 << 20
 
 
 def _table_path(work_dir: Path, name: str) -> Path:
-    return Path(work_dir) / "tables" / f"{name}.parquet"
+    return Path(work_dir) / "tables" / f"{name}{SUFFIX}"
 
 
-def save_table(work_dir: str | Path, name: str, table: pd.DataFrame) -> Path:
-    """Write ``table`` as ``work_dir/tables/<name>.parquet``; return the path.
-
-    Object columns holding mixed Python values are written as strings.
-    """
-    path = _table_path(Path(work_dir), name)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _arrow_table(table: pd.DataFrame) -> pa.Table:
+    """``table`` without its index as Arrow; object columns of mixed values as strings."""
     try:
-        table.to_parquet(path, index=False)
+        return pa.Table.from_pandas(table, preserve_index=False)
     except (pa.ArrowException, TypeError, ValueError):
         safe = table.copy()
         for column in safe.columns:
             if safe[column].dtype == object:
                 safe[column] = safe[column].map(lambda v: None if v is None else str(v))
-        safe.to_parquet(path, index=False)
+        return pa.Table.from_pandas(safe, preserve_index=False)
+
+
+def save_table(work_dir: str | Path, name: str, table: pd.DataFrame) -> Path:
+    """Write ``table`` as ``work_dir/tables/<name>.arrow``; return the path.
+
+    Object columns holding mixed Python values are written as strings.
+    """
+    path = _table_path(Path(work_dir), name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    feather.write_feather(
+        _arrow_table(table), partial, compression="uncompressed", chunksize=BATCH_ROWS
+    )
+    os.replace(partial, path)
     return path
+
+
+def read_table_file(path: str | Path) -> pd.DataFrame:
+    """A table file of the work folder as a DataFrame (memory-mapped)."""
+    return feather.read_table(str(path), memory_map=True).to_pandas()
+
+
+def table_files(work_dir: str | Path, prefix: str) -> dict[str, Path]:
+    """``<name>`` → path of every table saved with :func:`save_tables` under ``prefix``."""
+    folder = Path(work_dir) / "tables"
+    return {
+        path.name[len(prefix) + 1 : -len(SUFFIX)]: path
+        for path in sorted(folder.glob(f"{prefix}.*{SUFFIX}"))
+    }
 
 
 def load_table(work_dir: str | Path, name: str) -> pd.DataFrame:
@@ -48,7 +81,7 @@ def load_table(work_dir: str | Path, name: str) -> pd.DataFrame:
     path = _table_path(Path(work_dir), name)
     if not path.exists():
         raise FileNotFoundError(f"stage output {name!r} is missing ({path}); run its stage first")
-    return pd.read_parquet(path)
+    return read_table_file(path)
 
 
 def has_table(work_dir: str | Path, name: str) -> bool:
@@ -64,11 +97,7 @@ def save_tables(work_dir: str | Path, prefix: str, tables: dict[str, pd.DataFram
 
 def load_tables(work_dir: str | Path, prefix: str) -> dict[str, pd.DataFrame]:
     """Read every table written with :func:`save_tables` under ``prefix``."""
-    folder = Path(work_dir) / "tables"
-    return {
-        path.name[len(prefix) + 1 : -len(".parquet")]: pd.read_parquet(path)
-        for path in sorted(folder.glob(f"{prefix}.*.parquet"))
-    }
+    return {name: read_table_file(path) for name, path in table_files(work_dir, prefix).items()}
 
 
 def save_json(work_dir: str | Path, name: str, value: Any) -> Path:
@@ -85,18 +114,3 @@ def load_json(work_dir: str | Path, name: str, default: Any = None) -> Any:
     if not path.exists():
         return default
     return json.loads(path.read_text("utf-8"))
-
-
-def save_object(work_dir: str | Path, name: str, value: Any) -> Path:
-    """Pickle ``value`` (e.g. the relationship graph) as ``work_dir/<name>.pickle``."""
-    path = Path(work_dir) / f"{name}.pickle"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
-
-
-def load_object(work_dir: str | Path, name: str) -> Any:
-    """Read an object written by :func:`save_object` (only files this job wrote)."""
-    with (Path(work_dir) / f"{name}.pickle").open("rb") as handle:
-        return pickle.load(handle)
