@@ -21,18 +21,21 @@ def test_demo_produces_a_complete_private_run_folder(
     data, out = tmp_path / "data" / "demo", tmp_path / "reports" / "demo"
     assert main(["demo", "--data", str(data), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "generating the demo county" in err and "07_leads done" in err
+    assert "generating the demo county" in err and "10_leads done" in err
     assert (data / "_truth" / "planted.csv").exists()
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["status"] == "ok" and manifest["leads"]["total"] > 0
     assert set(manifest["stage_seconds"]) == {
         "01_validate",
-        "02_graph",
-        "03_rules",
-        "04_detectors",
-        "05_disclosure",
-        "06_scoring",
-        "07_leads",
+        "02_entities",
+        "03_kinship",
+        "04_graph",
+        "05_rules",
+        "06_graph_rules",
+        "07_detectors",
+        "08_disclosure",
+        "09_scoring",
+        "10_leads",
     }
     leads = pd.read_csv(out / "leads.csv", dtype=str, encoding="utf-8-sig")
     assert len(leads) == manifest["leads"]["total"]

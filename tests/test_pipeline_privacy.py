@@ -335,7 +335,7 @@ def test_no_input_identifier_in_any_file_of_the_pseudonymised_run(runs: dict) ->
         "quarantine/complaints.csv",
         "disclosure/index.html",
         "notebooks/01_validate.ipynb",
-        "notebooks/07_leads.ipynb",
+        "notebooks/10_leads.ipynb",
         "manifest.json",
         "validation.json",
     ):

@@ -57,7 +57,7 @@ def test_run_folder_is_complete(two_periods: dict) -> None:
         "validation.json",
         "disclosure/index.html",
         "notebooks/01_validate.ipynb",
-        "notebooks/07_leads.ipynb",
+        "notebooks/10_leads.ipynb",
     ):
         assert (run / name).exists(), name
     assert (run / "quarantine").is_dir() and not (run / "work").exists()
@@ -68,12 +68,15 @@ def test_run_folder_is_complete(two_periods: dict) -> None:
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert list(manifest["stage_seconds"]) == [
         "01_validate",
-        "02_graph",
-        "03_rules",
-        "04_detectors",
-        "05_disclosure",
-        "06_scoring",
-        "07_leads",
+        "02_entities",
+        "03_kinship",
+        "04_graph",
+        "05_rules",
+        "06_graph_rules",
+        "07_detectors",
+        "08_disclosure",
+        "09_scoring",
+        "10_leads",
     ]
     assert manifest["rule_versions"] and manifest["config_hash"]
     assert manifest["previous_run"] == str(two_periods["q2"])

@@ -43,8 +43,9 @@ def test_default_needs_name_configured_stages_listed_before_them() -> None:
     settings = load_config()["pipeline"]
     declared = {k: v for k, v in settings["needs"].items() if not k.startswith("_")}
     needs = stage_needs(settings["stages"], declared)
-    assert needs["04_detectors"] == ["01_validate"]  # beside the graph and the rules
-    assert set(needs["06_scoring"]) == {"03_rules", "04_detectors"}
+    assert needs["07_detectors"] == ["01_validate"]  # beside the graph and the rules
+    assert needs["03_kinship"] == ["01_validate"]  # beside entity resolution
+    assert set(needs["09_scoring"]) == {"06_graph_rules", "07_detectors"}
     assert settings["parallel_stages"] >= 1
 
 

@@ -26,6 +26,7 @@ def run_stages(data: Path, root: Path, period: str = "", theme: str = "") -> tup
     stages.scoring_stage(str(work))
     stages.leads_stage(str(work), str(out))
     stages.exports_stage(str(work), str(out))
+    stages.disclosure_stage(str(work), str(out))
     return work, out
 
 
@@ -124,6 +125,33 @@ def test_explore_defaults_to_the_village_with_most_money_at_risk(
     assert "430421100201" in view.title and "石市村" in view.title
     assert set(view.payments["village_code"]) == {"430421100201"}
     assert set(view.leads["village_code"]) == {"430421100201"}
+
+
+def test_rules_in_two_parts_give_the_evidence_of_one_run(
+    full_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from riskmodel.rules.catalogue import RULES
+
+    work = tmp_path / "work"
+    shutil.copytree(full_run[0], work)
+    whole = load_table(work, "evidence")
+    whole_status = load_table(work, "rule_status")
+    tables_status = stages.rules_stage(str(work), part="tables")
+    graph_rules = {r.id for r in RULES if stages.rule_part(r) == "graph"}
+    assert graph_rules and not graph_rules & set(tables_status["rule_id"])
+    assert not set(load_table(work, "rules_part.evidence")["rule_id"]) & graph_rules
+    stages.rules_stage(str(work), part="graph")
+    merged = load_table(work, "evidence")
+    assert set(whole["rule_id"]) & graph_rules  # the graph part found something here
+    pd.testing.assert_frame_equal(merged, whole)
+    pd.testing.assert_frame_equal(
+        load_table(work, "rule_status").drop(columns="seconds"),
+        whole_status.drop(columns="seconds"),
+    )
+    with pytest.raises(ValueError, match="rules part"):
+        stages.rules_stage(str(work), part="other")
 
 
 def test_input_tables_are_cached_but_never_shared_for_writing(tmp_path: Path) -> None:

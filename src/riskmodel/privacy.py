@@ -445,9 +445,10 @@ def protect_input_rows(
     (:func:`identifier_kind`: phones, household numbers) are protected value by value,
     whatever their spelling
     (``430421 19650601 5412``, full-width digits, a 15-digit legacy number); household
-    numbers on the rows' village codes are kept; every other text column has
-    identifiers inside its text rewritten. Headers and values of other columns are
-    unchanged. An unknown ``table`` (or None) protects by header name only.
+    numbers on the rows' village codes are kept. What an ID/account column still shows after
+    that (a truncated or mistyped number) has every run of 6+ digits masked to its last 4.
+    Every other text column has identifiers inside its text rewritten. Headers and values of
+    other columns are unchanged. An unknown ``table`` (or None) protects by header name only.
     """
     from riskmodel.io.headers import alias_index
     from riskmodel.schemas import TABLES_BY_NAME
@@ -458,18 +459,56 @@ def protect_input_rows(
     index = alias_index(schema)
     names: list[str] = []
     kinds: dict[str, str] = {}
+    raw: set[str] = set()  # ID/account columns by their schema kind
     for header in rows.columns:
         canonical = _canonical_header(header, index)
         if canonical is None:
             names.append(header)
             continue
         names.append(canonical)
-        kind = RAW_KINDS.get(schema.column(canonical).kind) or identifier_kind(canonical)
+        raw_kind = RAW_KINDS.get(schema.column(canonical).kind)
+        kind = raw_kind or identifier_kind(canonical)
         if kind:
             kinds[canonical] = kind
+        if raw_kind:
+            raw.add(canonical)
     renamed = rows.set_axis(names, axis=1)
     protected = protect_frame(renamed, config, kinds=kinds)
+    if identifier_mode(config) != "full":
+        for position, name in enumerate(names):
+            if name in raw:  # an ID/account column: mask what protection left readable
+                before, after = renamed.iloc[:, position], protected.iloc[:, position]
+                protected.isetitem(position, _mask_leftover_digits(before, after))
     return protected.set_axis(rows.columns, axis=1)
+
+
+# a run of digits, possibly in groups split by one space or hyphen (full-width digits too)
+_DIGIT_RUN = re.compile(r"[0-9０-９](?:[ \-]?[0-9０-９])+")
+LEFTOVER_MIN_DIGITS = 6
+
+
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    digits = [c for c in match.group(0).translate(_HALF_WIDTH) if c not in " -"]
+    if len(digits) < LEFTOVER_MIN_DIGITS:
+        return match.group(0)
+    return "*" * (len(digits) - 4) + "".join(digits[-4:])
+
+
+def _mask_leftover_digits(before: pd.Series, after: pd.Series) -> pd.Series:
+    """In a raw ID/account column, the values protection left unchanged (not recognised as
+    an ID or account: truncated, mistyped, spaced oddly) with every run of 6 or more digits
+    masked to its last 4 (half-width): a fragment of an ID number is personal data too."""
+    same = before.astype(object).eq(after.astype(object)).to_numpy() & before.notna().to_numpy()
+    if not same.any():
+        return after
+    result = after.astype(object).copy()
+    chosen = before[same].astype(str)
+    masked = {value: _DIGIT_RUN.sub(_mask_run, value) for value in set(chosen)}
+    result[same] = chosen.map(masked).to_numpy()
+    return result
 
 
 _HEADER_SUFFIX = re.compile(r"(.+)\.(?:[0-9]+|original)")

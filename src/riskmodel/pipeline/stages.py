@@ -309,30 +309,83 @@ def rule_versions() -> dict[str, Any]:
     return versions
 
 
-def rules_stage(work_dir: str, config_path: str = "", theme: str = "") -> pd.DataFrame:
-    """Run the rule catalogue (the theme's rules only, with a theme); return the status."""
-    from riskmodel.rules import RuleContext, run_rules
+RULE_PARTS = ("tables", "graph")
 
+
+def rule_part(rule: Any) -> str:
+    """``graph`` for a rule that needs the official links or other rules' evidence, else
+    ``tables``: the job runs the ``tables`` rules beside the graph stage."""
+    return "graph" if rule.graph or rule.reads_evidence else "tables"
+
+
+def rules_stage(
+    work_dir: str, config_path: str = "", theme: str = "", part: str = ""
+) -> pd.DataFrame:
+    """Run the rule catalogue (the theme's rules only, with a theme); return the status.
+
+    ``part`` splits the catalogue in two stages (:func:`rule_part`): ``tables`` needs only
+    the loaded tables, crosswalk and kinship; ``graph`` runs the rest once the official links
+    exist and merges both parts into ``evidence`` and ``rule_status``, in the order one run
+    of the whole catalogue gives. ``""`` runs everything at once.
+    """
+    from riskmodel.rules import RuleContext, run_rules
+    from riskmodel.rules.catalogue import RULES
+
+    if part not in ("", *RULE_PARTS):
+        raise ValueError(f"rules part must be one of {RULE_PARTS} or empty, got {part!r}")
     config = stage_config(config_path)
     period = load_json(work_dir, "period")
     context = RuleContext(
         tables=_tables(work_dir),
         crosswalk=load_table(work_dir, "crosswalk"),
         kinship=load_table(work_dir, "kinship"),
-        official_links=load_table(work_dir, "official_links"),
+        official_links=None if part == "tables" else load_table(work_dir, "official_links"),
         as_of=period["as_of"] if period else None,
         period=period["label"] if period else None,
     )
     versions = rule_versions()
     chosen = get_theme(config, theme or None)
-    only = None
+    wanted = [rule.id for rule in RULES]
     if chosen is not None:
-        only = theme_rule_ids(chosen, {rid: v["category"] for rid, v in versions.items()})
-    run = run_rules(context, config, only=only)
-    save_table(work_dir, "evidence", run.evidence)
-    save_table(work_dir, "rule_status", run.status)
+        in_theme = set(theme_rule_ids(chosen, {r: v["category"] for r, v in versions.items()}))
+        wanted = [rule_id for rule_id in wanted if rule_id in in_theme]
+    parts = {rule.id: rule_part(rule) for rule in RULES}
+    if part:
+        wanted = [rule_id for rule_id in wanted if parts[rule_id] == part]
+    earlier = load_table(work_dir, "rules_part.evidence") if part == "graph" else None
+    run = run_rules(context, config, only=wanted, earlier=earlier)
+    if part == "tables":
+        save_table(work_dir, "rules_part.evidence", run.evidence)
+        save_table(work_dir, "rules_part.status", run.status)
+        return run.status
+    evidence, status = run.evidence, run.status
+    if part == "graph":
+        evidence, status = _merge_rule_parts(
+            [earlier, evidence], [load_table(work_dir, "rules_part.status"), status]
+        )
+    save_table(work_dir, "evidence", evidence)
+    save_table(work_dir, "rule_status", status)
     save_json(work_dir, "rule_versions", versions)
-    return run.status
+    return status
+
+
+def _merge_rule_parts(
+    evidence: list[pd.DataFrame], status: list[pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evidence and status of the rule parts in the order of one whole-catalogue run: rules
+    in catalogue order, those reading evidence last; rows of a rule in its own order."""
+    from riskmodel.rules.catalogue import RULES
+
+    ordered = [r.id for r in RULES if not r.reads_evidence]
+    ordered += [r.id for r in RULES if r.reads_evidence]
+    rank = {rule_id: position for position, rule_id in enumerate(ordered)}
+
+    def in_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        whole = pd.concat([f for f in frames if f is not None], ignore_index=True)
+        order = whole["rule_id"].map(rank).to_numpy()
+        return whole.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+    return in_order(evidence), in_order(status)
 
 
 def detectors_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:

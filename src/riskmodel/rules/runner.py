@@ -58,12 +58,15 @@ def run_rule(rule: Rule, context: RuleContext, config: dict[str, Any]) -> pd.Dat
 
 
 def run_rules(
-    context: RuleContext, config: dict[str, Any], only: list[str] | None = None
+    context: RuleContext,
+    config: dict[str, Any],
+    only: list[str] | None = None,
+    earlier: pd.DataFrame | None = None,
 ) -> RuleRun:
     """Run every enabled rule whose tables and columns are present.
 
     Rules that read other rules' evidence (complaint corroboration) run last, with
-    ``context.evidence`` set to everything found before them.
+    ``context.evidence`` set to everything found before them (``earlier`` included).
 
     Parameters
     ----------
@@ -73,6 +76,9 @@ def run_rules(
         Merged configuration (``riskmodel.config.load_config()``).
     only
         Rule ids to run (default: all); an unknown id raises ``KeyError``.
+    earlier
+        Evidence of rules run before, over the same context (the job runs the rules in two
+        stages): seen by the rules that read evidence, not returned.
     """
     from riskmodel.rules.catalogue import RULES, get_rule
 
@@ -98,9 +104,8 @@ def run_rules(
             row.update(status="skipped", reason="missing " + ", ".join(missing))
         else:
             if rule.reads_evidence:
-                context.evidence = (
-                    pd.concat(pieces, ignore_index=True) if pieces else empty_evidence()
-                )
+                seen = [earlier, *pieces] if earlier is not None and len(earlier) else pieces
+                context.evidence = pd.concat(seen, ignore_index=True) if seen else empty_evidence()
             try:
                 evidence = run_rule(rule, context, config)
             except Exception as error:  # a failing rule is reported, never fatal
