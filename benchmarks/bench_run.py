@@ -43,12 +43,14 @@ class MemorySampler(threading.Thread):
         self.interval = interval
         self.peak_rss = 0
         self.peak_pss = 0
+        self.peak_at = 0.0  # seconds after the start when the PSS peaked
         self.stopped = threading.Event()
 
     def run(self) -> None:
         import psutil
 
         me = psutil.Process()
+        start = time.perf_counter()
         while not self.stopped.wait(self.interval):
             rss = pss = 0
             for process in [me, *me.children(recursive=True)]:
@@ -59,7 +61,8 @@ class MemorySampler(threading.Thread):
                 rss += info.rss
                 pss += getattr(info, "pss", info.rss)
             self.peak_rss = max(self.peak_rss, rss)
-            self.peak_pss = max(self.peak_pss, pss)
+            if pss > self.peak_pss:
+                self.peak_pss, self.peak_at = pss, time.perf_counter() - start
 
 
 def print_cell_timings(folder: Path) -> None:
@@ -115,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
         f"all processes together (sampled each second): {sampler.peak_pss / 2**20:,.0f} MiB "
         f"proportional (PSS), {sampler.peak_rss / 2**20:,.0f} MiB resident (RSS)"
     )
+    running = [
+        stage["name"]
+        for stage in manifest["stages"]
+        if stage.get("started_after", 0)
+        <= sampler.peak_at
+        <= stage.get("started_after", 0) + stage["seconds"] + 2
+    ]
+    print(f"PSS peaked {sampler.peak_at:.0f} s after the start, during {', '.join(running)}")
     if args.baseline:
         from riskmodel.io import load_folder
 
