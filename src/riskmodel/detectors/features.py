@@ -8,7 +8,7 @@ returns an empty frame when the tables it needs are absent. Detectors in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.detectors.estimators import first_digits, mad_from_counts
+from riskmodel.frames import isin, positions
 
 Tables = dict[str, pd.DataFrame]
 
@@ -74,8 +75,9 @@ _MEMO: dict[str, Any] | None = None
 
 @contextmanager
 def shared_features() -> Iterator[None]:
-    """Within the block, :func:`payments_with_programs` is computed once per set of tables
-    (:func:`riskmodel.detectors.run_detectors` runs five detectors over the same payments).
+    """Within the block, :func:`payments_with_programs` and :func:`village_program_ratios` are
+    computed once per set of tables (:func:`riskmodel.detectors.run_detectors` runs five
+    detectors over the same payments).
 
     The tables must not be changed in place inside the block; callers get shallow copies, so
     what they do with the result never reaches the next caller (copy-on-write).
@@ -95,16 +97,22 @@ def payments_with_programs(tables: Tables) -> pd.DataFrame:
 
     See :func:`_payments_with_programs`.
     """
+    return _shared("payments_with_programs", tables, lambda: _payments_with_programs(tables))
+
+
+def _shared(name: str, tables: Tables, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``compute()``, kept under ``name`` for the same payments, residents and programs while
+    :func:`shared_features` is active; callers get shallow copies."""
     if _MEMO is None:
-        return _payments_with_programs(tables)
-    sources = tuple(tables.get(name) for name in ("payments", "residents", "programs"))
-    cached = _MEMO.get("payments_with_programs")
+        return compute()
+    sources = tuple(tables.get(table) for table in ("payments", "residents", "programs"))
+    cached = _MEMO.get(name)
     if cached is not None and all(
         kept is source for kept, source in zip(cached[0], sources, strict=True)
     ):
         return cached[1].copy(deep=False)
-    result = _payments_with_programs(tables)
-    _MEMO["payments_with_programs"] = (sources, result)
+    result = compute()
+    _MEMO[name] = (sources, result)
     return result.copy(deep=False)
 
 
@@ -114,10 +122,9 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
     when the payment carries a quantity); NaN where unknown. Failed payments are dropped.
     """
-    payments = tables["payments"].copy()
+    payments = tables["payments"].copy(deep=False)
     if "status" in payments.columns:
-        failed = payments["status"].fillna("").astype(str).isin(["失败", "退回", "退票", "作废"])
-        payments = payments[~failed]
+        payments = payments[~isin(payments["status"], ["失败", "退回", "退票", "作废"])]
     if "program_code" in payments.columns:
         payments["program_key"] = payments["program_code"].fillna("").astype(str)
         if "program_name" in payments.columns:
@@ -127,10 +134,10 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
         payments["program_key"] = payments["program_name"].fillna("").astype(str)
     residents = tables.get("residents")
     if residents is not None and "id_number" in residents.columns:
-        people = residents.drop_duplicates("id_number").set_index("id_number")
+        found = positions(payments["id_number"], residents["id_number"])
         for column in ("village_code", "household_id"):
-            if column in people.columns:
-                from_register = payments["id_number"].map(people[column])
+            if column in residents.columns:
+                from_register = _taken(residents[column], found, payments.index)
                 if column in payments.columns:
                     payments[column] = payments[column].where(
                         payments[column].notna() & (payments[column] != ""), from_register
@@ -144,10 +151,11 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     programs = tables.get("programs")
     if programs is not None and "standard_amount" in programs.columns:
         key = "program_code" if "program_code" in programs.columns else "program_name"
-        catalogue = programs.dropna(subset=[key]).drop_duplicates(key).set_index(key)
-        standard = payments["program_key"].map(catalogue["standard_amount"]).astype(float)
+        catalogue = programs.dropna(subset=[key])
+        found = positions(payments["program_key"], catalogue[key])
+        standard = _taken(catalogue["standard_amount"], found, payments.index).astype(float)
         if "unit" in catalogue.columns:
-            unit = payments["program_key"].map(catalogue["unit"]).fillna("").astype(str)
+            unit = _taken(catalogue["unit"], found, payments.index).fillna("").astype(str)
             per_area = unit.str.contains("亩")
             if "quantity" in payments.columns:
                 quantity = pd.to_numeric(payments["quantity"], errors="coerce")
@@ -158,9 +166,31 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     return payments
 
 
+def _taken(values: pd.Series, found: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values`` at positions ``found`` (missing where -1) on ``index``, as ``Series.map``
+    of a key column would give them."""
+    if not len(values):
+        return pd.Series(np.nan, index=index, dtype=values.dtype)
+    taken = values.iloc[np.maximum(found, 0)]
+    return pd.Series(taken.array, index=index).where(found >= 0)
+
+
 def village_program_ratios(
     tables: Tables, config: dict[str, Any], by_month: bool = False
 ) -> pd.DataFrame:
+    """Per village × program (× month): median ratio of amount to standard, and peer ratio
+    (computed once per tables inside :func:`shared_features`).
+
+    See :func:`_village_program_ratios`.
+    """
+    return _shared(
+        f"village_program_ratios:{by_month}",
+        tables,
+        lambda: _village_program_ratios(tables, by_month),
+    )
+
+
+def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
     """Per village × program (× month): median ratio of amount to standard, and peer ratio.
 
     The ratio uses the program standard where known, else the county median amount of the
