@@ -116,15 +116,33 @@ def _shared(name: str, tables: Tables, compute: Callable[[], pd.DataFrame]) -> p
     return result.copy(deep=False)
 
 
+PAYMENT_COLUMNS = (
+    "id_number",
+    "account_no",
+    "amount",
+    "pay_date",
+    "village_code",
+    "household_id",
+    "program_code",
+    "program_name",
+    "quantity",
+    "_key",
+)
+
+
 def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``.
 
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
-    when the payment carries a quantity); NaN where unknown. Failed payments are dropped.
+    when the payment carries a quantity); NaN where unknown. Failed payments are dropped. Only
+    the columns the detectors read (:data:`PAYMENT_COLUMNS`) are kept.
     """
-    payments = tables["payments"].copy(deep=False)
+    payments = tables["payments"]
+    kept = [column for column in payments.columns if column in PAYMENT_COLUMNS]
     if "status" in payments.columns:
-        payments = payments[~isin(payments["status"], ["失败", "退回", "退票", "作废"])]
+        payments = payments.loc[~isin(payments["status"], ["失败", "退回", "退票", "作废"]), kept]
+    else:
+        payments = payments[kept].copy(deep=False)
     if "program_code" in payments.columns:
         payments["program_key"] = payments["program_code"].fillna("").astype(str)
         if "program_name" in payments.columns:
