@@ -58,6 +58,18 @@ def group_first(groups: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
     return result
 
 
+def _first_values(values: pd.Series, groups: np.ndarray, size: int) -> pd.Series:
+    """Per group ``0..size-1``: the first non-missing value (``first``), missing when none."""
+    valid = np.flatnonzero(values.notna().to_numpy(dtype=bool))
+    first = np.full(size, len(values), dtype=np.int64)
+    np.minimum.at(first, groups[valid], valid)
+    found = first < len(values)
+    if not found.any():
+        return pd.Series(np.nan, index=range(size), dtype=values.dtype)
+    taken = values.iloc[np.where(found, first, valid[0])].reset_index(drop=True)
+    return taken.where(found)
+
+
 def group_sum(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Per group ``0..size-1``: the sum of ``values`` as pandas ``groupby.sum`` computes it."""
     sums = pd.Series(values, dtype=float).groupby(groups).sum()
@@ -547,20 +559,29 @@ def payee_first_windows(
     if not len(events):
         return pd.DataFrame(columns=PAYEE_WINDOW_COLUMNS)
     dates = pd.to_datetime(events["date"])
-    events = events.assign(date=dates)
     start, as_of = dates.min(), dates.max()
-    first = events.groupby("payee")["date"].transform("min")
-    in_window = events[events["date"] <= first + pd.Timedelta(days=int(window_days))]
-    grouped = in_window.groupby("payee")
-    table = grouped.agg(
-        village_code=("village_code", "first"),
-        first_seen=("date", "min"),
-        payments=("amount", "size"),
-        amount=("amount", "sum"),
-    )
+    payee, payees = pd.factorize(events["payee"], sort=True)
+    size = len(payees)
+    first_seen = dates.groupby(payee).min()
+    first = first_seen.to_numpy()[payee]
+    in_window = np.flatnonzero(dates.to_numpy() <= first + np.timedelta64(int(window_days), "D"))
+    window = payee[in_window]
+    amount = events["amount"].to_numpy(dtype=float)
+    table = pd.DataFrame(
+        {
+            "village_code": _first_values(events["village_code"].iloc[in_window], window, size),
+            "first_seen": first_seen.to_numpy(),
+            "payments": np.bincount(window, minlength=size),
+            "amount": group_sum(window, amount[in_window], size),
+        }
+    ).set_axis(pd.Index(payees, name="payee"))
     for column, name in (("person", "people"), ("program", "programs")):
-        table[name] = grouped[column].nunique() if column in events.columns else np.nan
-    table["amount_since"] = events.groupby("payee")["amount"].sum().reindex(table.index)
+        table[name] = (
+            group_nunique(window, key_codes(events[column].iloc[in_window])[0], size)
+            if column in events.columns
+            else np.nan
+        )
+    table["amount_since"] = group_sum(payee, amount, size)
     table["unseen_days"] = (table["first_seen"] - start).dt.days
     table["age_days"] = (as_of - table["first_seen"]).dt.days
     table["is_new"] = (table["unseen_days"] >= int(min_unseen_days)) & (
