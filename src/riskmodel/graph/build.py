@@ -410,9 +410,9 @@ def edge_frame(
         )
         for attribute, column in declaration.get("attributes", {}).items():
             if column in table.columns:
-                edges[attribute] = table[column].iloc[picked].to_numpy()
+                edges[attribute] = _assigned(table[column].iloc[picked])
     edges["source_table"] = (
-        table["source_table"].iloc[picked].to_numpy()
+        _assigned(table["source_table"].iloc[picked])
         if "source_table" in table.columns and "aggregate" not in declaration
         else table_name
     )
@@ -428,6 +428,56 @@ def _node_kind(node_ids: pd.Series) -> pd.Series:
     return node_ids.astype("str").str.replace(r"(?s):.*", "", regex=True)
 
 
+def _assigned(values: pd.Series) -> Any:
+    """What ``frame[name] = values.to_numpy()`` stores, without the object round trip for
+    Arrow strings (an object array of strings and NaN is read back as ``str``)."""
+    if _arrow_strings(values) is not None and values.notna().any():
+        return values.array
+    return values.to_numpy()
+
+
+def _source_nodes(kind: str, source: Mapping[str, Any], table: pd.DataFrame) -> pd.DataFrame | None:
+    """The nodes one source table declares: first row of each identifier, empty ones left out."""
+    value = _joined(table, source["key"])
+    if value is None:
+        return None
+    node = _prefixed(kind, value)
+    present = np.flatnonzero((value != "").to_numpy(dtype=bool))
+    codes, _ = _encoded(node.iloc[present])
+    _, first = np.unique(codes, return_index=True)
+    rows = present[np.sort(first)]
+    nodes = pd.DataFrame({"node": node.iloc[rows].array}, index=table.index[rows])
+    if source.get("name") in table:
+        nodes["name"] = _text(table[source["name"]].iloc[rows]).array
+    else:
+        nodes["name"] = ""
+    for attribute in source.get("attributes", []):
+        if attribute in table.columns:
+            nodes[attribute] = _assigned(table[attribute].iloc[rows])
+    if source.get("flag"):
+        nodes[source["flag"]] = True
+    return nodes
+
+
+def _outer_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """``left.merge(right, on="node", how="outer", suffixes=("", "_extra"))`` for frames of
+    distinct nodes: the union of the nodes sorted, each side's rows looked up by position."""
+    ends = [_arrow_strings(frame["node"]).cast(pa.large_string()) for frame in (left, right)]
+    both = pa.chunked_array([*ends[0].chunks, *ends[1].chunks], type=pa.large_string())
+    union = pc.unique(both)
+    nodes = _str_series(union.take(pc.sort_indices(union)))
+    joined = {}
+    for side, suffix in ((left, ""), (right, "_extra")):
+        found = positions(nodes, side["node"])
+        for name in side.columns:
+            if name == "node":
+                joined.setdefault("node", nodes.array)
+                continue
+            label = f"{name}{suffix}" if suffix and name in left.columns else name
+            joined[label] = pd.api.extensions.take(side[name].array, found, allow_fill=True)
+    return pd.DataFrame(joined)
+
+
 def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The nodes of one declared kind from all its source tables."""
     parts = []
@@ -435,26 +485,15 @@ def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
         table = tables.get(source["table"])
         if table is None or table.empty:
             continue
-        value = _joined(table, source["key"])
-        if value is None:
-            continue
-        nodes = pd.DataFrame({"node": f"{declaration['kind']}:" + value.astype(object)})
-        nodes["name"] = (
-            _text(table[source["name"]]).to_numpy() if source.get("name") in table else ""
-        )
-        for attribute in source.get("attributes", []):
-            if attribute in table.columns:
-                nodes[attribute] = table[attribute].to_numpy()
-        if source.get("flag"):
-            nodes[source["flag"]] = True
-        nodes = nodes[(value != "").to_numpy()]
-        parts.append(nodes.drop_duplicates("node"))
+        nodes = _source_nodes(declaration["kind"], source, table)
+        if nodes is not None:
+            parts.append(nodes)
     if not parts:
         return pd.DataFrame(columns=["node", "name"])
     nodes = parts[0]
     for more in parts[1:]:
         # later sources add their attributes to nodes already known and add new nodes
-        nodes = nodes.merge(more, on="node", how="outer", suffixes=("", "_extra"))
+        nodes = _outer_join(nodes, more)
         for column in [c for c in nodes.columns if c.endswith("_extra")]:
             base = column[: -len("_extra")]
             nodes[base] = nodes[base].where(
@@ -463,6 +502,38 @@ def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
             nodes = nodes.drop(columns=column)
     nodes["kind"] = declaration["kind"]
     return nodes
+
+
+def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes of string columns in one numbering shared by all of them."""
+    arrays = [_arrow_strings(c.astype("str")).cast(pa.large_string()) for c in columns]
+    chunks = [chunk for array in arrays for chunk in array.chunks]
+    every = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
+    codes = every.dictionary_encode().indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return np.split(codes.astype(np.int64), np.cumsum([len(c) for c in columns])[:-1])
+
+
+def _folded(
+    edges: pd.DataFrame, target: pd.DataFrame, carry: Mapping[str, str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``target`` with the ``carry`` attributes of the ``edges`` that join the same two nodes
+    (either way round), and which ``edges`` those are. Edges are one per pair (aggregated)."""
+    tu, tv, eu, ev = _shared_codes(target["u"], target["v"], edges["u"], edges["v"])
+    width = int(max(tu.max(initial=0), tv.max(initial=0), eu.max(initial=0), ev.max(initial=0)))
+    width += 1
+    forward_keys, backward_keys = tu * width + tv, tv * width + tu
+    edge_keys = eu * width + ev
+    hit = np.isin(edge_keys, np.concatenate([forward_keys, backward_keys]))
+    carried = pd.Index(edge_keys[hit])
+    forward_rows = carried.get_indexer(forward_keys)
+    backward_rows = carried.get_indexer(backward_keys)
+    folded = target.reset_index(drop=True)
+    for attribute, column in carry.items():
+        values = edges[column].array[hit]
+        forward = pd.Series(pd.api.extensions.take(values, forward_rows, allow_fill=True))
+        backward = pd.Series(pd.api.extensions.take(values, backward_rows, allow_fill=True))
+        folded[attribute] = forward.fillna(backward)
+    return folded, hit
 
 
 def _fold_duplicates(frames: list[tuple[Mapping[str, Any], pd.DataFrame]]):
@@ -481,24 +552,8 @@ def _fold_duplicates(frames: list[tuple[Mapping[str, Any], pd.DataFrame]]):
             target_declaration, target = result[target_position]
             if target.empty:
                 continue
-            pairs = (
-                pd.concat(
-                    [target[["u", "v"]], target[["u", "v"]].rename(columns={"u": "v", "v": "u"})]
-                )
-                .assign(_hit=True)
-                .drop_duplicates(["u", "v"])
-            )
-            marked = edges.merge(pairs, on=["u", "v"], how="left")
-            hit = marked["_hit"].eq(True).to_numpy()
-            carried = marked.loc[hit, ["u", "v", *fold.get("carry", {}).values()]]
-            carried = carried.rename(columns={v: k for k, v in fold.get("carry", {}).items()})
-            forward = target.merge(carried, on=["u", "v"], how="left")
-            backward = target.merge(
-                carried.rename(columns={"u": "v", "v": "u"}), on=["u", "v"], how="left"
-            )
-            for attribute in fold.get("carry", {}):
-                forward[attribute] = forward[attribute].fillna(backward[attribute])
-            result[target_position] = (target_declaration, forward)
+            folded, hit = _folded(edges, target, fold.get("carry", {}))
+            result[target_position] = (target_declaration, folded)
             edges = edges[~hit]
         result[position] = (declaration, edges)
     return result
