@@ -19,6 +19,15 @@ from riskmodel.entities.comparisons import (
     compare_id_digits,
     edit_distance,
 )
+from riskmodel.entities.normalise import (
+    digits_array,
+    digits_only,
+    name_pinyin,
+    normalise_many,
+    normalise_names,
+    pinyin_many,
+)
+from riskmodel.entities.people import register_frame
 from riskmodel.ids import check_digit
 
 
@@ -207,6 +216,42 @@ def test_normalise_name_is_idempotent(text):
     once = normalise_name(text)
     assert normalise_name(once) == once
     assert " " not in once
+
+
+NAME_TEXT = st.text(
+    alphabet=st.sampled_from("张章偉伟李秀英瑛劉刘王芳艾力·古丽aZ9 　\u200b.-ＡＢ１é\u0301ﬁİ"),
+    max_size=6,
+)
+
+
+@given(st.lists(NAME_TEXT, max_size=8))
+def test_column_normalisation_matches_the_scalar_functions(values):
+    names = normalise_many(values)
+    assert names == [normalise_name(v) for v in values]
+    assert pinyin_many(names) == [name_pinyin(n) for n in names]
+    series = pd.Series([*values, None], dtype="str")
+    assert normalise_names(series).tolist() == [*names, ""]
+
+
+def test_digits_array_matches_digits_only():
+    phones = pd.Series(["138 0013 8000", "１３９－００", None, "x12", "电话:12"], dtype="str")
+    assert digits_array(phones, len(phones)).to_pylist() == digits_only(phones).tolist()
+    assert digits_array(None, 2).to_pylist() == ["", ""]
+
+
+def test_register_frame_one_row_per_id_with_fields_from_the_id(residents):
+    register = pd.concat([residents, residents.iloc[[1]]], ignore_index=True)  # a repeat
+    register.loc[0, "id_number"] = " " + ZHANG_A + " "
+    register.loc[1, ["gender", "birth_date"]] = [None, pd.NaT]
+    register.loc[2, "name"] = " 李\u200b秀英"
+    register["phone"] = ["１３８00138000", None, "", "139-0013-9000", "1"]
+    register.loc[len(register)] = {"id_number": "", "name": "无号"}
+    frame = register_frame(register)
+    assert frame["id_number"].tolist() == [ZHANG_A, ZHANG_B, LI, WANG]
+    assert frame["birth"].tolist() == ["19800312", "19920704", "19750101", "19660215"]
+    assert frame["gender"].tolist() == ["男", "男", "女", "女"]  # ZHANG_B's from the ID
+    assert frame["name_key"].tolist()[2] == "李秀英|lixiuying"
+    assert frame["phone"].tolist() == ["13800138000", "", "", "13900139000"]
 
 
 @given(st.text(alphabet="abcdef", max_size=8), st.text(alphabet="abcdef", max_size=8))

@@ -8,7 +8,7 @@ returns an empty frame when the tables it needs are absent. Detectors in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.detectors.estimators import first_digits, mad_from_counts
+from riskmodel.frames import isin, positions
 
 Tables = dict[str, pd.DataFrame]
 
@@ -57,6 +58,18 @@ def group_first(groups: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
     return result
 
 
+def _first_values(values: pd.Series, groups: np.ndarray, size: int) -> pd.Series:
+    """Per group ``0..size-1``: the first non-missing value (``first``), missing when none."""
+    valid = np.flatnonzero(values.notna().to_numpy(dtype=bool))
+    first = np.full(size, len(values), dtype=np.int64)
+    np.minimum.at(first, groups[valid], valid)
+    found = first < len(values)
+    if not found.any():
+        return pd.Series(np.nan, index=range(size), dtype=values.dtype)
+    taken = values.iloc[np.where(found, first, valid[0])].reset_index(drop=True)
+    return taken.where(found)
+
+
 def group_sum(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Per group ``0..size-1``: the sum of ``values`` as pandas ``groupby.sum`` computes it."""
     sums = pd.Series(values, dtype=float).groupby(groups).sum()
@@ -74,8 +87,9 @@ _MEMO: dict[str, Any] | None = None
 
 @contextmanager
 def shared_features() -> Iterator[None]:
-    """Within the block, :func:`payments_with_programs` is computed once per set of tables
-    (:func:`riskmodel.detectors.run_detectors` runs five detectors over the same payments).
+    """Within the block, :func:`payments_with_programs` and :func:`village_program_ratios` are
+    computed once per set of tables (:func:`riskmodel.detectors.run_detectors` runs five
+    detectors over the same payments).
 
     The tables must not be changed in place inside the block; callers get shallow copies, so
     what they do with the result never reaches the next caller (copy-on-write).
@@ -95,29 +109,52 @@ def payments_with_programs(tables: Tables) -> pd.DataFrame:
 
     See :func:`_payments_with_programs`.
     """
+    return _shared("payments_with_programs", tables, lambda: _payments_with_programs(tables))
+
+
+def _shared(name: str, tables: Tables, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``compute()``, kept under ``name`` for the same payments, residents and programs while
+    :func:`shared_features` is active; callers get shallow copies."""
     if _MEMO is None:
-        return _payments_with_programs(tables)
-    sources = tuple(tables.get(name) for name in ("payments", "residents", "programs"))
-    cached = _MEMO.get("payments_with_programs")
+        return compute()
+    sources = tuple(tables.get(table) for table in ("payments", "residents", "programs"))
+    cached = _MEMO.get(name)
     if cached is not None and all(
         kept is source for kept, source in zip(cached[0], sources, strict=True)
     ):
         return cached[1].copy(deep=False)
-    result = _payments_with_programs(tables)
-    _MEMO["payments_with_programs"] = (sources, result)
+    result = compute()
+    _MEMO[name] = (sources, result)
     return result.copy(deep=False)
+
+
+PAYMENT_COLUMNS = (
+    "id_number",
+    "account_no",
+    "amount",
+    "pay_date",
+    "village_code",
+    "household_id",
+    "program_code",
+    "program_name",
+    "quantity",
+    "_key",
+)
 
 
 def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``.
 
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
-    when the payment carries a quantity); NaN where unknown. Failed payments are dropped.
+    when the payment carries a quantity); NaN where unknown. Failed payments are dropped. Only
+    the columns the detectors read (:data:`PAYMENT_COLUMNS`) are kept.
     """
-    payments = tables["payments"].copy()
+    payments = tables["payments"]
+    kept = [column for column in payments.columns if column in PAYMENT_COLUMNS]
     if "status" in payments.columns:
-        failed = payments["status"].fillna("").astype(str).isin(["失败", "退回", "退票", "作废"])
-        payments = payments[~failed]
+        payments = payments.loc[~isin(payments["status"], ["失败", "退回", "退票", "作废"]), kept]
+    else:
+        payments = payments[kept].copy(deep=False)
     if "program_code" in payments.columns:
         payments["program_key"] = payments["program_code"].fillna("").astype(str)
         if "program_name" in payments.columns:
@@ -127,10 +164,10 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
         payments["program_key"] = payments["program_name"].fillna("").astype(str)
     residents = tables.get("residents")
     if residents is not None and "id_number" in residents.columns:
-        people = residents.drop_duplicates("id_number").set_index("id_number")
+        found = positions(payments["id_number"], residents["id_number"])
         for column in ("village_code", "household_id"):
-            if column in people.columns:
-                from_register = payments["id_number"].map(people[column])
+            if column in residents.columns:
+                from_register = _taken(residents[column], found, payments.index)
                 if column in payments.columns:
                     payments[column] = payments[column].where(
                         payments[column].notna() & (payments[column] != ""), from_register
@@ -144,10 +181,11 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     programs = tables.get("programs")
     if programs is not None and "standard_amount" in programs.columns:
         key = "program_code" if "program_code" in programs.columns else "program_name"
-        catalogue = programs.dropna(subset=[key]).drop_duplicates(key).set_index(key)
-        standard = payments["program_key"].map(catalogue["standard_amount"]).astype(float)
+        catalogue = programs.dropna(subset=[key])
+        found = positions(payments["program_key"], catalogue[key])
+        standard = _taken(catalogue["standard_amount"], found, payments.index).astype(float)
         if "unit" in catalogue.columns:
-            unit = payments["program_key"].map(catalogue["unit"]).fillna("").astype(str)
+            unit = _taken(catalogue["unit"], found, payments.index).fillna("").astype(str)
             per_area = unit.str.contains("亩")
             if "quantity" in payments.columns:
                 quantity = pd.to_numeric(payments["quantity"], errors="coerce")
@@ -158,9 +196,31 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     return payments
 
 
+def _taken(values: pd.Series, found: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values`` at positions ``found`` (missing where -1) on ``index``, as ``Series.map``
+    of a key column would give them."""
+    if not len(values):
+        return pd.Series(np.nan, index=index, dtype=values.dtype)
+    taken = values.iloc[np.maximum(found, 0)]
+    return pd.Series(taken.array, index=index).where(found >= 0)
+
+
 def village_program_ratios(
     tables: Tables, config: dict[str, Any], by_month: bool = False
 ) -> pd.DataFrame:
+    """Per village × program (× month): median ratio of amount to standard, and peer ratio
+    (computed once per tables inside :func:`shared_features`).
+
+    See :func:`_village_program_ratios`.
+    """
+    return _shared(
+        f"village_program_ratios:{by_month}",
+        tables,
+        lambda: _village_program_ratios(tables, by_month),
+    )
+
+
+def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
     """Per village × program (× month): median ratio of amount to standard, and peer ratio.
 
     The ratio uses the program standard where known, else the county median amount of the
@@ -499,20 +559,29 @@ def payee_first_windows(
     if not len(events):
         return pd.DataFrame(columns=PAYEE_WINDOW_COLUMNS)
     dates = pd.to_datetime(events["date"])
-    events = events.assign(date=dates)
     start, as_of = dates.min(), dates.max()
-    first = events.groupby("payee")["date"].transform("min")
-    in_window = events[events["date"] <= first + pd.Timedelta(days=int(window_days))]
-    grouped = in_window.groupby("payee")
-    table = grouped.agg(
-        village_code=("village_code", "first"),
-        first_seen=("date", "min"),
-        payments=("amount", "size"),
-        amount=("amount", "sum"),
-    )
+    payee, payees = pd.factorize(events["payee"], sort=True)
+    size = len(payees)
+    first_seen = dates.groupby(payee).min()
+    first = first_seen.to_numpy()[payee]
+    in_window = np.flatnonzero(dates.to_numpy() <= first + np.timedelta64(int(window_days), "D"))
+    window = payee[in_window]
+    amount = events["amount"].to_numpy(dtype=float)
+    table = pd.DataFrame(
+        {
+            "village_code": _first_values(events["village_code"].iloc[in_window], window, size),
+            "first_seen": first_seen.to_numpy(),
+            "payments": np.bincount(window, minlength=size),
+            "amount": group_sum(window, amount[in_window], size),
+        }
+    ).set_axis(pd.Index(payees, name="payee"))
     for column, name in (("person", "people"), ("program", "programs")):
-        table[name] = grouped[column].nunique() if column in events.columns else np.nan
-    table["amount_since"] = events.groupby("payee")["amount"].sum().reindex(table.index)
+        table[name] = (
+            group_nunique(window, key_codes(events[column].iloc[in_window])[0], size)
+            if column in events.columns
+            else np.nan
+        )
+    table["amount_since"] = group_sum(payee, amount, size)
     table["unseen_days"] = (table["first_seen"] - start).dt.days
     table["age_days"] = (as_of - table["first_seen"]).dt.days
     table["is_new"] = (table["unseen_days"] >= int(min_unseen_days)) & (

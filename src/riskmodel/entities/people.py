@@ -18,22 +18,26 @@ source row is most likely a typo of the linked resident's ID, not a ghost.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.entities.comparisons import Comparison
 from riskmodel.entities.engine import link_records
 from riskmodel.entities.normalise import (
     birth_from_id,
-    date_text,
-    digits_only,
+    date_array,
+    digits_array,
+    empty_array,
     gender_from_id,
-    normalise_names,
-    pinyin_keys,
+    name_arrays,
+    normalised_array,
+    text_array,
 )
-from riskmodel.frames import isin
 
 CROSSWALK_COLUMNS = [
     "source_table",
@@ -106,10 +110,42 @@ PERSON_BLOCKING: tuple[dict[str, Any], ...] = (
     {"columns": ["phone"], "max_block": 20},
 )
 
-_METHOD_TEXT = {"exact_id": "身份证号与户籍一致"}
+_EXACT = {"method": "exact_id", "reason": "身份证号与户籍一致"}
 
 
-def _person_frame(
+@dataclass(frozen=True)
+class _Source:
+    """One declared person reference: its table, the rows that name someone (positions)
+    and their normalised ID numbers."""
+
+    reference: Mapping[str, str]
+    table: pd.DataFrame
+    rows: np.ndarray
+    ids: pa.Array
+
+    def column(self, role: str) -> pd.Series | None:
+        """The table column of ``role`` (name, village, …) on the referencing rows."""
+        name = self.reference.get(role)
+        if not name or name not in self.table.columns:
+            return None
+        return self.table[name].iloc[self.rows]
+
+
+def _id_array(ids: pd.Series) -> pa.Array:
+    return pc.utf8_upper(text_array(ids, len(ids), strip=True))
+
+
+def _filled(values: pa.Array, ids: pa.Array, derive) -> pa.Array:
+    """``values`` with the empty entries derived from the ID numbers of the same rows."""
+    missing = pc.equal(values, "").to_numpy(zero_copy_only=False)
+    if not missing.any():
+        return values
+    rows = np.flatnonzero(missing)
+    derived = derive(pd.Series(pd.array(ids.take(rows), dtype="str")))
+    return pc.replace_with_mask(values, missing, text_array(derived, len(rows)))
+
+
+def _person_columns(
     ids: pd.Series,
     names: pd.Series | None,
     village: pd.Series | None,
@@ -118,54 +154,59 @@ def _person_frame(
     birth: pd.Series | None = None,
     gender: pd.Series | None = None,
     from_id: bool = False,
-) -> pd.DataFrame:
-    """The comparable fields of a set of person records.
+) -> dict[str, pa.Array]:
+    """The comparable fields of a set of person records, as Arrow strings.
 
     ``from_id``: fill birth date and sex from the ID number. Done for the register only: on
     a reference they would repeat the evidence of the (possibly mistyped) ID comparison.
     """
-    index = ids.index
-    empty = pd.Series("", index=index, dtype=object)
-
-    def text(values: pd.Series | None) -> pd.Series:
-        if values is None:
-            return empty
-        return values.astype(object).where(values.notna(), "").astype(str).str.strip()
-
-    id_text = text(ids).str.upper()
-    name = normalise_names(names) if names is not None else empty
-    pinyin = pinyin_keys(name)
-    birth_text = date_text(birth) if birth is not None else empty
-    gender_text = text(gender).where(text(gender).isin(["男", "女"]), "")
+    length = len(ids)
+    id_text = _id_array(ids)
+    name, pinyin, name_key = name_arrays(names, length)
+    birth_text = date_array(birth) if birth is not None else empty_array(length)
+    gender_text = text_array(gender, length, strip=True)
+    known = pc.is_in(gender_text, value_set=pa.array(["男", "女"], type=gender_text.type))
+    gender_text = pc.if_else(known, gender_text, pa.scalar("", type=gender_text.type))
     if from_id:
-        birth_text = birth_text.where(birth_text != "", birth_from_id(id_text))
-        gender_text = gender_text.where(gender_text != "", gender_from_id(id_text))
-    return pd.DataFrame(
-        {
-            "id_number": id_text,
-            "name": name,
-            "pinyin": pinyin,
-            "name_key": name + "|" + pinyin,
-            "birth": birth_text,
-            "gender": gender_text,
-            "village_code": text(village),
-            "household_id": text(household),
-            "phone": digits_only(phone) if phone is not None else empty,
-        },
-        index=index,
-    )
+        birth_text = _filled(birth_text, id_text, birth_from_id)
+        gender_text = _filled(gender_text, id_text, gender_from_id)
+    return {
+        "id_number": id_text,
+        "name": name,
+        "pinyin": pinyin,
+        "name_key": name_key,
+        "birth": birth_text,
+        "gender": gender_text,
+        "village_code": text_array(village, length, strip=True),
+        "household_id": text_array(household, length, strip=True),
+        "phone": digits_array(phone, length),
+    }
+
+
+def _string_frame(columns: Mapping[str, pa.Array]) -> pd.DataFrame:
+    """A frame of ``str`` columns straight from Arrow arrays (no Python strings)."""
+    return pd.DataFrame({name: pd.array(array, dtype="str") for name, array in columns.items()})
+
+
+def _first_rows(ids: pd.Series) -> np.ndarray:
+    """Positions of the first row of each non-empty value, in order."""
+    encoded = pc.dictionary_encode(text_array(ids, len(ids)))
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(codes, return_index=True)
+    first = np.sort(first)
+    empty = pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False)
+    return first[~empty[codes[first]]]
 
 
 def register_frame(residents: pd.DataFrame) -> pd.DataFrame:
     """The register side of resolution: one row per resident ID."""
-    residents = residents[residents["id_number"].notna() & (residents["id_number"] != "")]
-    residents = residents.drop_duplicates("id_number")
+    rows = _first_rows(residents["id_number"])
 
     def column(name: str) -> pd.Series | None:
-        return residents.get(name)
+        return residents[name].iloc[rows] if name in residents.columns else None
 
-    frame = _person_frame(
-        residents["id_number"],
+    columns = _person_columns(
+        residents["id_number"].iloc[rows],
         column("name"),
         column("village_code"),
         column("household_id"),
@@ -174,61 +215,88 @@ def register_frame(residents: pd.DataFrame) -> pd.DataFrame:
         column("gender"),
         from_id=True,
     )
-    return frame.reset_index(drop=True)
+    return _string_frame(columns)
 
 
-def _references(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """All person references of all tables, one row per (table, row, column)."""
-    parts = []
+def _sources(tables: Mapping[str, pd.DataFrame]) -> list[_Source]:
+    """Every declared person reference present in ``tables`` with its referencing rows:
+    those with an ID number or a name (ledger: not a firm's or unit's credit code)."""
+    sources = []
     for reference in PERSON_REFERENCES:
         table = tables.get(reference["table"])
         if table is None or reference["id"] not in table.columns or table.empty:
             continue
-
-        def column(role: str, table=table, reference=reference) -> pd.Series | None:
-            name = reference.get(role)
-            return table[name] if name and name in table.columns else None
-
-        frame = _person_frame(
-            table[reference["id"]],
-            column("name"),
-            column("village"),
-            column("household"),
-            column("phone"),
-        )
-        frame["source_table"] = reference["table"]
-        frame["column"] = reference["id"]
-        frame["source_key"] = (
-            table["_key"].astype(str)
-            if "_key" in table
-            else pd.Series(
-                [f"{reference['table']}:{i + 2}" for i in range(len(table))], index=table.index
-            )
-        )
-        frame["raw_value"] = (
-            table[reference["id"]]
-            .astype(object)
-            .where(table[reference["id"]].notna(), "")
-            .astype(str)
-        )
-        frame = frame[(frame["id_number"] != "") | (frame["name"] != "")]
+        ids = _id_array(table[reference["id"]])
+        named = pc.not_equal(ids, "").to_numpy(zero_copy_only=False)
+        nameless = np.flatnonzero(~named)
+        if len(nameless) and reference.get("name") in table.columns:
+            names = normalised_array(table[reference["name"]].iloc[nameless])
+            named[nameless] = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(named)
         if reference["table"] == "ledger":
-            frame = frame[_looks_like_person(frame["id_number"])]
-        parts.append(frame)
-    if not parts:
-        return pd.DataFrame(columns=["source_table", "column", "source_key", "raw_value"])
-    return pd.concat(parts, ignore_index=True)
+            rows = rows[_looks_like_person(ids.take(rows))]
+        sources.append(_Source(reference, table, rows, ids.take(rows)))
+    return sources
 
 
-def _looks_like_person(ids: pd.Series) -> pd.Series:
+def _looks_like_person(ids: pa.Array) -> np.ndarray:
     """Resident-ID-shaped values (or empty): excludes credit codes of firms and units."""
     from riskmodel.ids import is_valid_credit_code
 
-    shaped = ids.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False)
-    codes = ids[shaped.to_numpy() & (birth_from_id(ids) == "").to_numpy()]
-    credit = {value: is_valid_credit_code(value) for value in pd.unique(codes)}
-    is_credit = ids.map(lambda value: credit.get(value, False)).astype(bool)
-    return (ids == "") | (shaped & ~is_credit)
+    shaped = pc.match_substring_regex(ids, r"^[0-9]{17}[0-9X]$").to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(shaped)
+    candidates = ids.take(rows)
+    undated = birth_from_id(pd.Series(pd.array(candidates, dtype="str"))) == ""
+    codes = pc.unique(candidates.filter(pa.array(undated.to_numpy(dtype=bool))))
+    credit = [value for value in codes.to_pylist() if is_valid_credit_code(value)]
+    is_credit = pc.is_in(ids, value_set=pa.array(credit, type=ids.type))
+    empty = pc.equal(ids, "").to_numpy(zero_copy_only=False)
+    return empty | (shaped & ~is_credit.to_numpy(zero_copy_only=False))
+
+
+def _pending_frame(sources: list[_Source], pending: np.ndarray) -> pd.DataFrame:
+    """The comparable fields of the references without an exact ID match, in order."""
+    parts: list[dict[str, pa.Array]] = []
+    start = 0
+    for source in sources:
+        stop = start + len(source.rows)
+        chosen = pending[start:stop]
+        start = stop
+        if not chosen.any():
+            continue
+        subset = _Source(source.reference, source.table, source.rows[chosen], source.ids)
+        parts.append(
+            _person_columns(
+                subset.column("id"),
+                subset.column("name"),
+                subset.column("village"),
+                subset.column("household"),
+                subset.column("phone"),
+            )
+        )
+    return _string_frame({name: pa.concat_arrays([p[name] for p in parts]) for name in parts[0]})
+
+
+def _source_columns(sources: list[_Source]) -> dict[str, pa.Array]:
+    """``source_table``, ``column``, ``source_key`` and ``raw_value`` of every reference."""
+    which = np.repeat(np.arange(len(sources)), [len(s.rows) for s in sources])
+    keys, raw = [], []
+    for source in sources:
+        table, rows = source.table, source.rows
+        if "_key" in table:
+            key = table["_key"].iloc[rows].astype(str)
+        else:
+            key = pd.Series([f"{source.reference['table']}:{i + 2}" for i in rows], dtype=str)
+        keys.append(pa.array(key.array).cast(pa.large_string()))
+        raw.append(text_array(table[source.reference["id"]].iloc[rows], len(rows)))
+    tables = pa.array([s.reference["table"] for s in sources], type=pa.large_string())
+    columns = pa.array([s.reference["id"] for s in sources], type=pa.large_string())
+    return {
+        "source_table": tables.take(which),
+        "column": columns.take(which),
+        "source_key": pa.concat_arrays([k.combine_chunks() for k in map(pa.chunked_array, keys)]),
+        "raw_value": pa.concat_arrays(raw),
+    }
 
 
 def entity_settings(config: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -238,6 +306,19 @@ def entity_settings(config: Mapping[str, Any] | None) -> dict[str, Any]:
 
         config = load_config()
     return config["entities"]
+
+
+_FIELDS = [
+    "id_number",
+    "name",
+    "pinyin",
+    "name_key",
+    "birth",
+    "gender",
+    "village_code",
+    "household_id",
+    "phone",
+]
 
 
 def resolve_people(
@@ -261,39 +342,19 @@ def resolve_people(
         ID numbers masked).
     """
     settings = entity_settings(config)
-    references = _references(tables)
-    if references.empty:
+    sources = _sources(tables)
+    if not sum(len(source.rows) for source in sources):
         return pd.DataFrame({c: pd.Series(dtype=str) for c in CROSSWALK_COLUMNS})
     register = register_frame(tables["residents"])
-    known = pd.Index(register["id_number"])
-    exact = isin(references["id_number"], known)
-
-    crosswalk = pd.DataFrame(
-        {
-            "source_table": references["source_table"].to_numpy(),
-            "source_key": references["source_key"].to_numpy(),
-            "column": references["column"].to_numpy(),
-            "raw_value": references["raw_value"].to_numpy(),
-            "person_id": references["id_number"].to_numpy(),
-            "method": np.where(exact, "exact_id", "unmatched"),
-            "score": np.where(exact, 1.0, 0.0),
-            "reason": np.where(exact, _METHOD_TEXT["exact_id"], ""),
-        }
-    )
-    pending = references[~exact]
-    if not pending.empty:
-        fields = [
-            "id_number",
-            "name",
-            "pinyin",
-            "name_key",
-            "birth",
-            "gender",
-            "village_code",
-            "household_id",
-            "phone",
-        ]
-        distinct = pending[fields].drop_duplicates().reset_index(drop=True)
+    ids = pa.concat_arrays([source.ids for source in sources])
+    known = _combined_ids(register["id_number"])
+    pending = ~pc.is_in(ids, value_set=known).to_numpy(zero_copy_only=False)
+    # every pending reference → its distinct record (0 = exact ID, k ≥ 1 = outcome row k - 1)
+    record = np.zeros(len(ids), dtype=np.int64)
+    outcome = pd.DataFrame(columns=["person_id", "method", "score", "reason"])
+    if pending.any():
+        references = _pending_frame(sources, pending)
+        distinct = references.drop_duplicates(_FIELDS).reset_index(drop=True)
         links = link_records(
             distinct,
             register,
@@ -305,17 +366,24 @@ def resolve_people(
             margin=float(settings["margin"]),
         )
         outcome = _outcomes(distinct, register, links)
-        merged = pending[fields].merge(outcome, on=fields, how="left")
-        rows = np.flatnonzero(~exact)
-        crosswalk.loc[rows, "person_id"] = merged["person_id"].to_numpy()
-        crosswalk.loc[rows, "method"] = merged["method"].to_numpy()
-        crosswalk.loc[rows, "score"] = merged["score"].to_numpy()
-        crosswalk.loc[rows, "reason"] = merged["reason"].to_numpy()
-    crosswalk["score"] = crosswalk["score"].astype(float)
-    for column in CROSSWALK_COLUMNS:
-        if column != "score":
-            crosswalk[column] = crosswalk[column].astype(str)
+        record[pending] = references.groupby(_FIELDS, sort=False).ngroup().to_numpy() + 1
+    columns = _source_columns(sources)
+    columns["person_id"] = ids
+    if pending.any():
+        person = pa.array(outcome["person_id"].to_numpy(dtype=object), type=pa.large_string())
+        columns["person_id"] = pc.replace_with_mask(ids, pending, person.take(record[pending] - 1))
+    for column in ("method", "reason"):
+        values = [_EXACT[column], *outcome[column].to_numpy(dtype=object)]
+        columns[column] = pa.array(values, type=pa.large_string()).take(record)
+    crosswalk = _string_frame(columns)
+    scores = np.concatenate([[1.0], outcome["score"].to_numpy(dtype=float)])
+    crosswalk["score"] = scores[record]
     return crosswalk[CROSSWALK_COLUMNS]
+
+
+def _combined_ids(ids: pd.Series) -> pa.Array:
+    array = pa.array(ids.array)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _outcomes(distinct: pd.DataFrame, register: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:

@@ -23,9 +23,12 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 
 from riskmodel.entities.normalise import birth_from_id, normalise_names
-from riskmodel.frames import isin
+from riskmodel.frames import isin, positions
 from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS, validate_kinds
 
 
@@ -55,9 +58,33 @@ def graph_settings(config: Mapping[str, Any] | None) -> dict[str, Any]:
     return config["graph"]
 
 
+_MISSING_TEXT = ("nan", "NaT", "None", "<NA>")
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _arrow_strings(values: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow array behind a pyarrow-backed string column, None for any other column."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return pa.chunked_array(pa.array(values.array))
+    return None
+
+
+def _str_series(array: pa.Array | pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
+    """An Arrow string array as a ``str`` Series, without a Python object per value."""
+    return pd.Series(ArrowStringArray(pa.chunked_array(array), dtype=_STR), index=index)
+
+
 def _text(values: pd.Series) -> pd.Series:
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    return text.where(~text.isin(["nan", "NaT", "None", "<NA>"]), "")
+    """Values as stripped text, '' where missing (also for 'nan', 'None', ... spelled out)."""
+    array = _arrow_strings(values)
+    if array is None:
+        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        return text.where(~text.isin(list(_MISSING_TEXT)), "")
+    array = pc.utf8_trim_whitespace(array.fill_null(""))
+    missing = pc.is_in(array, value_set=pa.array(_MISSING_TEXT, type=array.type))
+    empty = pa.scalar("", type=array.type)
+    return _str_series(pc.if_else(missing, empty, array), values.index)
 
 
 def _joined(table: pd.DataFrame, columns: Sequence[str]) -> pd.Series | None:
@@ -97,13 +124,16 @@ def _resolved_people(
     own = _text(table[column])
     if crosswalk is None or crosswalk.empty or "_key" not in table.columns:
         return own
-    links = crosswalk[(crosswalk["source_table"] == table_name) & (crosswalk["column"] == column)]
+    chosen = (crosswalk["source_table"] == table_name) & (crosswalk["column"] == column)
+    links = crosswalk.loc[chosen.to_numpy(dtype=bool), ["source_key", "person_id"]]
     if links.empty:
         return own
-    mapping = pd.Series(links["person_id"].to_numpy(), index=links["source_key"].to_numpy())
-    mapping = mapping[~mapping.index.duplicated()]
-    person = table["_key"].astype(str).map(mapping)
-    return person.where(person.notna() & (person != ""), own).astype(str)
+    person_ids = _arrow_strings(links["person_id"].astype("str"))
+    found = positions(table["_key"].astype(str), links["source_key"].astype(str))
+    person = pc.take(person_ids, pa.array(found, mask=found < 0))
+    resolved = pc.fill_null(pc.not_equal(person, ""), False)
+    own_ids = _arrow_strings(own).cast(person.type)
+    return _str_series(pc.if_else(resolved, person, own_ids), table.index)
 
 
 def _officials_by_name(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
@@ -141,29 +171,20 @@ def _node_ids(
         value = _resolved_people(table_name, table, columns[0], crosswalk, memo)
     else:
         value = _joined(table, columns)
+    return _prefixed(kind, value)
+
+
+def _prefixed(kind: str, value: pd.Series) -> pd.Series:
+    """``kind:value`` (a party is a company or a person by its value); '' where no value."""
+    array = _arrow_strings(value.astype("str"))
     if kind == "party":
-        prefix = np.where(_is_company_code(value), "company:", "person:")
+        company = pa.array(_is_company_code(value), type=pa.bool_())
+        prefix = pc.if_else(company, "company:", "person:").cast(array.type)
     else:
-        prefix = f"{kind}:"
-    ids = pd.Series(prefix, index=table.index, dtype="str") + value.astype("str")
-    return ids.where(value != "", "")
-
-
-def _filter(table: pd.DataFrame, where: Mapping[str, Any] | None) -> pd.DataFrame:
-    if not where:
-        return table
-    if where["column"] not in table.columns:
-        return table.iloc[0:0] if "contains" in where else table
-    text = _text(table[where["column"]])
-    if "contains" in where:
-        mask = np.zeros(len(table), dtype=bool)
-        for word in where["contains"]:
-            mask |= text.str.contains(word, regex=False).to_numpy()
-    else:
-        mask = np.ones(len(table), dtype=bool)
-    for word in where.get("not_contains", []):
-        mask &= ~text.str.contains(word, regex=False).to_numpy()
-    return table[mask]
+        prefix = pa.scalar(f"{kind}:", type=array.type)
+    ids = pc.binary_join_element_wise(prefix, array, pa.scalar("", type=array.type))
+    empty = pc.equal(array, pa.scalar("", type=array.type))
+    return _str_series(pc.if_else(empty, pa.scalar("", type=array.type), ids), value.index)
 
 
 def _scalar(value: Any) -> Any:
@@ -211,26 +232,50 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _encoded(values: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes (in order of first appearance, -1 where missing) and the distinct values."""
+    array = _arrow_strings(values.astype("str")).combine_chunks()
+    encoded = array.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, encoded.dictionary
+
+
+def _distinct_counts(group: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
+    """For each group 0..count-1, how many distinct non-negative ``keys`` it has."""
+    present = keys >= 0
+    span = int(keys.max()) + 1 if present.any() else 1
+    pairs = pd.unique(group[present].astype(np.int64) * span + keys[present])
+    return np.bincount(pairs // span, minlength=count)
+
+
 def _aggregate(
-    rows: pd.DataFrame, table: pd.DataFrame, spec: Mapping[str, Sequence[str]], limit: int
+    ends: tuple[np.ndarray, pa.Array, np.ndarray, pa.Array],
+    keys: pa.ChunkedArray,
+    table: pd.DataFrame,
+    picked: np.ndarray,
+    spec: Mapping[str, Sequence[str]],
+    limit: int,
 ) -> pd.DataFrame:
-    """One edge per (u, v) with the declared aggregations (grouped on integer codes)."""
-    u_codes, u_values = pd.factorize(rows["u"])
-    v_codes, v_values = pd.factorize(rows["v"])
-    width = max(len(v_values), 1)
-    group, pairs = pd.factorize(u_codes.astype(np.int64) * width + v_codes)
+    """One edge per (u, v) with the declared aggregations (grouped on integer codes).
+
+    ``ends`` are the codes of both ends of the ``picked`` rows of ``table`` and the node ids
+    the codes number; edges come in the order their pair first appears.
+    """
+    u_codes, u_ids, v_codes, v_ids = ends
+    width = max(len(v_ids), 1)
+    group, pairs = pd.factorize(u_codes * width + v_codes)
     count = len(pairs)
     result = pd.DataFrame(
         {
-            "u": np.asarray(u_values, dtype=object)[pairs // width],
-            "v": np.asarray(v_values, dtype=object)[pairs % width],
+            "u": _str_series(u_ids.take(pa.array(pairs // width))),
+            "v": _str_series(v_ids.take(pa.array(pairs % width))),
             "rows": np.bincount(group, minlength=count),
         }
     )
     for attribute, (column, how) in spec.items():
         if column not in table.columns:
             continue
-        values = table.loc[rows.index, column]
+        values = table[column].iloc[picked]
         if how == "size":
             present = values.notna().to_numpy(dtype=float)
             result[attribute] = np.bincount(group, weights=present, minlength=count)
@@ -241,30 +286,80 @@ def _aggregate(
         elif how in ("nunique", "months"):
             if how == "months":
                 dates = pd.to_datetime(values, errors="coerce")
-                keys = (dates.dt.year * 12 + dates.dt.month).to_numpy(dtype=float)
+                months = (dates.dt.year * 12 + dates.dt.month).to_numpy(dtype=float)
+                codes = np.where(np.isnan(months), -1, months).astype(np.int64)
             else:
-                keys = pd.factorize(values)[0].astype(float)
-                keys[keys < 0] = np.nan
-            distinct = pd.DataFrame({"g": group, "k": keys}).dropna().drop_duplicates()
-            result[attribute] = np.bincount(distinct["g"].to_numpy(), minlength=count)
+                codes = pd.factorize(values)[0].astype(np.int64)
+            result[attribute] = _distinct_counts(group, codes, count)
         else:  # min, max
             frame = pd.DataFrame({"g": group, "x": values.to_numpy()})
             extreme = getattr(frame.groupby("g")["x"], how)().reindex(range(count))
             result[attribute] = extreme.to_numpy()
-    result["source_keys"] = _joined_keys(group, rows["_key"], count, limit)
+    result["source_keys"] = _str_series(_joined_keys(group, keys, picked, count, limit))
     return result
 
 
-def _joined_keys(group: np.ndarray, keys: pd.Series, count: int, limit: int) -> list[str]:
-    """For each group 0..count-1, its first ``limit`` keys joined with ';'."""
+def _joined_keys(
+    group: np.ndarray, keys: pa.ChunkedArray, rows: np.ndarray, count: int, limit: int
+) -> pa.Array:
+    """For each group 0..count-1, the first ``limit`` keys of its rows joined with ';'.
+
+    ``group[i]`` is the group of row ``rows[i]`` of ``keys``; every group has rows.
+    """
     order = np.argsort(group, kind="stable")
-    sorted_keys = keys.to_numpy(dtype=object)[order]
-    starts = np.searchsorted(group[order], np.arange(count), side="left")
-    ends = np.append(starts[1:], len(order))
-    return [
-        ";".join(sorted_keys[start : min(end, start + limit)])
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
-    ]
+    sizes = np.bincount(group, minlength=count)
+    starts = np.cumsum(sizes) - sizes
+    rank = np.arange(len(order)) - np.repeat(starts, sizes)
+    kept = order[rank < limit]
+    offsets = np.concatenate([[0], np.cumsum(np.minimum(sizes, limit))]).astype(np.int64)
+    values = keys.take(pa.array(rows[kept])).combine_chunks()
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    return pc.binary_join(lists, pa.scalar(";", type=values.type))
+
+
+def _where_mask(table: pd.DataFrame, where: Mapping[str, Any] | None) -> np.ndarray | None:
+    """Rows of ``table`` the declared ``where`` keeps (None: all rows)."""
+    if not where:
+        return None
+    if where["column"] not in table.columns:
+        return np.zeros(len(table), dtype=bool) if "contains" in where else None
+    text = _text(table[where["column"]])
+    if "contains" in where:
+        mask = np.zeros(len(table), dtype=bool)
+        for word in where["contains"]:
+            mask |= text.str.contains(word, regex=False).to_numpy()
+    else:
+        mask = np.ones(len(table), dtype=bool)
+    for word in where.get("not_contains", []):
+        mask &= ~text.str.contains(word, regex=False).to_numpy()
+    return mask
+
+
+def _row_keys(table_name: str, table: pd.DataFrame, where: np.ndarray | None) -> pa.ChunkedArray:
+    """The source key of every row of ``table`` as Arrow strings."""
+    if "source_key" in table.columns:  # derived tables (kinship) carry their own keys
+        return _arrow_strings(table["source_key"].astype(str))
+    if "_key" in table.columns:
+        return _arrow_strings(table["_key"].astype(str))
+    # no key column: the row's position among the rows the declared filter keeps
+    number = np.arange(len(table)) if where is None else np.cumsum(where) - 1
+    return pa.chunked_array([pa.array([f"{table_name}:{i}" for i in number.tolist()])])
+
+
+def _kept_rows(u: pa.ChunkedArray, v: pa.ChunkedArray, undirected: bool) -> np.ndarray:
+    """Rows with two different ends (``u < v`` for an undirected kind)."""
+    empty = pa.scalar("", type=u.type)
+    keep = pc.and_(pc.not_equal(u, empty), pc.not_equal(v, empty))
+    keep = pc.and_(keep, pc.less(u, v) if undirected else pc.not_equal(u, v))
+    return keep.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _same_kind(declaration: Mapping[str, Any], u: pd.Series, v: pd.Series) -> np.ndarray:
+    """Where both ends of the edges have the same node kind."""
+    kinds = (declaration["source"]["kind"], declaration["target"]["kind"])
+    if "party" not in kinds:  # every end of a declared kind starts with that kind
+        return np.full(len(u), kinds[0] == kinds[1])
+    return (_node_kind(u) == _node_kind(v)).to_numpy(dtype=bool)
 
 
 def edge_frame(
@@ -287,51 +382,100 @@ def edge_frame(
     if officials_by_name is None:
         officials_by_name = _officials_by_name(tables)
     # node ids on the whole table (resolved person columns are shared across kinds), then
-    # the declared row filter
+    # the declared row filter; rows are then picked by position
     u = _node_ids(declaration["source"], table_name, table, crosswalk, officials_by_name, memo)
     v = _node_ids(declaration["target"], table_name, table, crosswalk, officials_by_name, memo)
     if u is None or v is None:
         return empty
-    table = _filter(table, declaration.get("where"))
-    u = u.loc[table.index]
-    v = v.loc[table.index]
-    keys = (
-        table["_key"].astype(str)
-        if "_key" in table.columns
-        else pd.Series([f"{table_name}:{i}" for i in range(len(table))], index=table.index)
-    )
-    if "source_key" in table.columns:  # derived tables (kinship) carry their own keys
-        keys = table["source_key"].astype(str)
-    rows = pd.DataFrame({"u": u, "v": v, "_key": keys}, index=table.index)
-    rows = rows[(rows["u"] != "") & (rows["v"] != "") & (rows["u"] != rows["v"])]
-    if declaration.get("undirected"):
-        rows = rows[rows["u"] < rows["v"]]
+    u_ids, v_ids = _arrow_strings(u), _arrow_strings(v)
+    where = _where_mask(table, declaration.get("where"))
+    keep = _kept_rows(u_ids, v_ids, bool(declaration.get("undirected")))
+    picked = np.flatnonzero(keep if where is None else keep & where)
+    keys = _row_keys(table_name, table, where)
     limit = int(settings["max_source_keys"])
     if "aggregate" in declaration:
-        edges = _aggregate(rows, table, declaration["aggregate"], limit)
+        u_codes, u_unique = _encoded(u)
+        v_codes, v_unique = _encoded(v)
+        ends = (u_codes[picked], u_unique, v_codes[picked], v_unique)
+        edges = _aggregate(ends, keys, table, picked, declaration["aggregate"], limit)
     else:
-        edges = rows.rename(columns={"_key": "source_keys"}).copy()
-        edges["rows"] = 1
+        taken = pa.array(picked)
+        edges = pd.DataFrame(
+            {
+                "u": _str_series(u_ids.take(taken)),
+                "v": _str_series(v_ids.take(taken)),
+                "source_keys": _str_series(keys.take(taken)),
+                "rows": np.ones(len(picked), dtype=np.int64),
+            }
+        )
         for attribute, column in declaration.get("attributes", {}).items():
             if column in table.columns:
-                edges[attribute] = table.loc[rows.index, column].to_numpy()
-        edges = edges.reset_index(drop=True)
+                edges[attribute] = _assigned(table[column].iloc[picked])
     edges["source_table"] = (
-        table.loc[rows.index, "source_table"].to_numpy()
+        _assigned(table["source_table"].iloc[picked])
         if "source_table" in table.columns and "aggregate" not in declaration
         else table_name
     )
     if not declaration.get("undirected"):
         # a MultiGraph does not keep the declared direction; it is needed only where both
         # ends have the same node kind (elsewhere the kinds tell the direction)
-        same = _node_kind(edges["u"]) == _node_kind(edges["v"])
-        edges["from_node"] = edges["u"].where(same, "")
+        edges["from_node"] = edges["u"].where(_same_kind(declaration, edges["u"], edges["v"]), "")
     return edges
 
 
 def _node_kind(node_ids: pd.Series) -> pd.Series:
     """The kind part of node ids (before the first ':'); one Arrow regex, not a split per id."""
     return node_ids.astype("str").str.replace(r"(?s):.*", "", regex=True)
+
+
+def _assigned(values: pd.Series) -> Any:
+    """What ``frame[name] = values.to_numpy()`` stores, without the object round trip for
+    Arrow strings (an object array of strings and NaN is read back as ``str``)."""
+    if _arrow_strings(values) is not None and values.notna().any():
+        return values.array
+    return values.to_numpy()
+
+
+def _source_nodes(kind: str, source: Mapping[str, Any], table: pd.DataFrame) -> pd.DataFrame | None:
+    """The nodes one source table declares: first row of each identifier, empty ones left out."""
+    value = _joined(table, source["key"])
+    if value is None:
+        return None
+    node = _prefixed(kind, value)
+    present = np.flatnonzero((value != "").to_numpy(dtype=bool))
+    codes, _ = _encoded(node.iloc[present])
+    _, first = np.unique(codes, return_index=True)
+    rows = present[np.sort(first)]
+    nodes = pd.DataFrame({"node": node.iloc[rows].array}, index=table.index[rows])
+    if source.get("name") in table:
+        nodes["name"] = _text(table[source["name"]].iloc[rows]).array
+    else:
+        nodes["name"] = ""
+    for attribute in source.get("attributes", []):
+        if attribute in table.columns:
+            nodes[attribute] = _assigned(table[attribute].iloc[rows])
+    if source.get("flag"):
+        nodes[source["flag"]] = True
+    return nodes
+
+
+def _outer_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """``left.merge(right, on="node", how="outer", suffixes=("", "_extra"))`` for frames of
+    distinct nodes: the union of the nodes sorted, each side's rows looked up by position."""
+    ends = [_arrow_strings(frame["node"]).cast(pa.large_string()) for frame in (left, right)]
+    both = pa.chunked_array([*ends[0].chunks, *ends[1].chunks], type=pa.large_string())
+    union = pc.unique(both)
+    nodes = _str_series(union.take(pc.sort_indices(union)))
+    joined = {}
+    for side, suffix in ((left, ""), (right, "_extra")):
+        found = positions(nodes, side["node"])
+        for name in side.columns:
+            if name == "node":
+                joined.setdefault("node", nodes.array)
+                continue
+            label = f"{name}{suffix}" if suffix and name in left.columns else name
+            joined[label] = pd.api.extensions.take(side[name].array, found, allow_fill=True)
+    return pd.DataFrame(joined)
 
 
 def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -341,26 +485,15 @@ def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
         table = tables.get(source["table"])
         if table is None or table.empty:
             continue
-        value = _joined(table, source["key"])
-        if value is None:
-            continue
-        nodes = pd.DataFrame({"node": f"{declaration['kind']}:" + value.astype(object)})
-        nodes["name"] = (
-            _text(table[source["name"]]).to_numpy() if source.get("name") in table else ""
-        )
-        for attribute in source.get("attributes", []):
-            if attribute in table.columns:
-                nodes[attribute] = table[attribute].to_numpy()
-        if source.get("flag"):
-            nodes[source["flag"]] = True
-        nodes = nodes[(value != "").to_numpy()]
-        parts.append(nodes.drop_duplicates("node"))
+        nodes = _source_nodes(declaration["kind"], source, table)
+        if nodes is not None:
+            parts.append(nodes)
     if not parts:
         return pd.DataFrame(columns=["node", "name"])
     nodes = parts[0]
     for more in parts[1:]:
         # later sources add their attributes to nodes already known and add new nodes
-        nodes = nodes.merge(more, on="node", how="outer", suffixes=("", "_extra"))
+        nodes = _outer_join(nodes, more)
         for column in [c for c in nodes.columns if c.endswith("_extra")]:
             base = column[: -len("_extra")]
             nodes[base] = nodes[base].where(
@@ -369,6 +502,38 @@ def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
             nodes = nodes.drop(columns=column)
     nodes["kind"] = declaration["kind"]
     return nodes
+
+
+def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes of string columns in one numbering shared by all of them."""
+    arrays = [_arrow_strings(c.astype("str")).cast(pa.large_string()) for c in columns]
+    chunks = [chunk for array in arrays for chunk in array.chunks]
+    every = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
+    codes = every.dictionary_encode().indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return np.split(codes.astype(np.int64), np.cumsum([len(c) for c in columns])[:-1])
+
+
+def _folded(
+    edges: pd.DataFrame, target: pd.DataFrame, carry: Mapping[str, str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``target`` with the ``carry`` attributes of the ``edges`` that join the same two nodes
+    (either way round), and which ``edges`` those are. Edges are one per pair (aggregated)."""
+    tu, tv, eu, ev = _shared_codes(target["u"], target["v"], edges["u"], edges["v"])
+    width = int(max(tu.max(initial=0), tv.max(initial=0), eu.max(initial=0), ev.max(initial=0)))
+    width += 1
+    forward_keys, backward_keys = tu * width + tv, tv * width + tu
+    edge_keys = eu * width + ev
+    hit = np.isin(edge_keys, np.concatenate([forward_keys, backward_keys]))
+    carried = pd.Index(edge_keys[hit])
+    forward_rows = carried.get_indexer(forward_keys)
+    backward_rows = carried.get_indexer(backward_keys)
+    folded = target.reset_index(drop=True)
+    for attribute, column in carry.items():
+        values = edges[column].array[hit]
+        forward = pd.Series(pd.api.extensions.take(values, forward_rows, allow_fill=True))
+        backward = pd.Series(pd.api.extensions.take(values, backward_rows, allow_fill=True))
+        folded[attribute] = forward.fillna(backward)
+    return folded, hit
 
 
 def _fold_duplicates(frames: list[tuple[Mapping[str, Any], pd.DataFrame]]):
@@ -387,24 +552,8 @@ def _fold_duplicates(frames: list[tuple[Mapping[str, Any], pd.DataFrame]]):
             target_declaration, target = result[target_position]
             if target.empty:
                 continue
-            pairs = (
-                pd.concat(
-                    [target[["u", "v"]], target[["u", "v"]].rename(columns={"u": "v", "v": "u"})]
-                )
-                .assign(_hit=True)
-                .drop_duplicates(["u", "v"])
-            )
-            marked = edges.merge(pairs, on=["u", "v"], how="left")
-            hit = marked["_hit"].eq(True).to_numpy()
-            carried = marked.loc[hit, ["u", "v", *fold.get("carry", {}).values()]]
-            carried = carried.rename(columns={v: k for k, v in fold.get("carry", {}).items()})
-            forward = target.merge(carried, on=["u", "v"], how="left")
-            backward = target.merge(
-                carried.rename(columns={"u": "v", "v": "u"}), on=["u", "v"], how="left"
-            )
-            for attribute in fold.get("carry", {}):
-                forward[attribute] = forward[attribute].fillna(backward[attribute])
-            result[target_position] = (target_declaration, forward)
+            folded, hit = _folded(edges, target, fold.get("carry", {}))
+            result[target_position] = (target_declaration, folded)
             edges = edges[~hit]
         result[position] = (declaration, edges)
     return result

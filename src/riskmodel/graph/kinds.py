@@ -452,6 +452,8 @@ def validate_kinds(
                     f"edge kind {name!r}: aggregate {attribute!r} has unknown {spec[1]!r}; "
                     f"known: {sorted(AGGREGATIONS)}"
                 )
+        if edge.get("fold_into") and "aggregate" not in edge:
+            raise KindError(f"edge kind {name!r}: fold_into needs aggregate (one edge per pair)")
         where = edge.get("where")
         if where and not ({"column"} <= set(where) and {"contains", "not_contains"} & set(where)):
             raise KindError(f"edge kind {name!r}: where needs column and contains/not_contains")
