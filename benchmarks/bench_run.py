@@ -44,6 +44,7 @@ class MemorySampler(threading.Thread):
         self.peak_rss = 0
         self.peak_pss = 0
         self.peak_at = 0.0  # seconds after the start when the PSS peaked
+        self.samples: list[tuple[float, int]] = []  # (seconds after the start, PSS bytes)
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -61,6 +62,7 @@ class MemorySampler(threading.Thread):
                 rss += info.rss
                 pss += getattr(info, "pss", info.rss)
             self.peak_rss = max(self.peak_rss, rss)
+            self.samples.append((time.perf_counter() - start, pss))
             if pss > self.peak_pss:
                 self.peak_pss, self.peak_at = pss, time.perf_counter() - start
 
@@ -118,13 +120,15 @@ def main(argv: list[str] | None = None) -> int:
         f"all processes together (sampled each second): {sampler.peak_pss / 2**20:,.0f} MiB "
         f"proportional (PSS), {sampler.peak_rss / 2**20:,.0f} MiB resident (RSS)"
     )
-    running = [
-        stage["name"]
-        for stage in manifest["stages"]
-        if stage.get("started_after", 0)
-        <= sampler.peak_at
-        <= stage.get("started_after", 0) + stage["seconds"] + 2
-    ]
+    running = []
+    print("peak PSS of all processes while each stage ran:")
+    for stage in manifest["stages"]:
+        begin = stage.get("started_after", 0.0)
+        end = begin + stage["seconds"]
+        window = [pss for at, pss in sampler.samples if begin <= at <= end + 1]
+        print(f"  {stage['name']:<14}{max(window, default=0) / 2**20:>10,.0f} MiB")
+        if begin <= sampler.peak_at <= end + 2:
+            running.append(stage["name"])
     print(f"PSS peaked {sampler.peak_at:.0f} s after the start, during {', '.join(running)}")
     if args.baseline:
         from riskmodel.io import load_folder

@@ -298,6 +298,18 @@ def test_a_rewritten_table_never_changes_under_a_reader(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "tables").iterdir()] == ["leads.arrow"]
 
 
+def test_a_table_keeps_its_index_when_asked(tmp_path: Path) -> None:
+    ranged = pd.DataFrame({"a": [1, 2]})
+    named = pd.DataFrame({"a": [1, 2]}, index=pd.Index(["x", "y"], name="person_id"))
+    save_table(tmp_path, "ranged", ranged, keep_index=True)
+    save_table(tmp_path, "named", named, keep_index=True)
+    pd.testing.assert_frame_equal(load_table(tmp_path, "ranged"), ranged, check_index_type=True)
+    back = load_table(tmp_path, "named")
+    assert back.index.name == "person_id" and back.index.tolist() == ["x", "y"]
+    save_table(tmp_path, "dropped", named)
+    assert load_table(tmp_path, "dropped").index.tolist() == [0, 1]
+
+
 def test_fingerprints_detect_changes_and_skip_truth(tmp_path: Path) -> None:
     (tmp_path / "payments.csv").write_text("a")
     (tmp_path / "_truth").mkdir()

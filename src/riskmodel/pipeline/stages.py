@@ -310,6 +310,20 @@ def rule_versions() -> dict[str, Any]:
 
 
 RULE_PARTS = ("tables", "graph")
+# derived tables the ``tables`` part hands to the ``graph`` part (riskmodel.rules.common's
+# cached builders those rules use: the enriched payments above all); any other is rebuilt
+SHARED_RULE_CACHE = (
+    "payments",
+    "means_tested_payments",
+    "residents",
+    "resident_index",
+    "household_map",
+    "program_table",
+    "officials",
+    "ledger",
+    "projects",
+    "village_towns",
+)
 
 
 def rule_part(rule: Any) -> str:
@@ -342,6 +356,7 @@ def rules_stage(
         official_links=None if part == "tables" else load_table(work_dir, "official_links"),
         as_of=period["as_of"] if period else None,
         period=period["label"] if period else None,
+        _cache=_shared_rule_cache(work_dir) if part == "graph" else {},
     )
     versions = rule_versions()
     chosen = get_theme(config, theme or None)
@@ -357,6 +372,7 @@ def rules_stage(
     if part == "tables":
         save_table(work_dir, "rules_part.evidence", run.evidence)
         save_table(work_dir, "rules_part.status", run.status)
+        _save_shared_rule_cache(work_dir, context)
         return run.status
     evidence, status = run.evidence, run.status
     if part == "graph":
@@ -367,6 +383,49 @@ def rules_stage(
     save_table(work_dir, "rule_status", status)
     save_json(work_dir, "rule_versions", versions)
     return status
+
+
+_UNNAMED = "__unnamed__"
+_INDEX = "__index__"
+
+
+def _save_shared_rule_cache(work_dir: str, context: Any) -> None:
+    """Write the :data:`SHARED_RULE_CACHE` entries the rules built (index kept; which
+    columns held Python objects is recorded, Arrow would read them back as ``str``)."""
+    objects: dict[str, list[str]] = {}
+    for key in SHARED_RULE_CACHE:
+        value = context._cache.get(key)
+        if isinstance(value, pd.Series):
+            value = value.to_frame(_UNNAMED if value.name is None else value.name)
+            kind = "series"
+        elif isinstance(value, pd.DataFrame):
+            kind = "frame"
+        else:
+            continue
+        objects[key] = [str(c) for c in value.columns if value[c].dtype == object]
+        if value.index.dtype == object:
+            objects[key].append(_INDEX)
+        save_table(work_dir, f"rules_cache.{kind}.{key}", value, keep_index=True)
+    save_json(work_dir, "rules_cache_objects", objects)
+
+
+def _shared_rule_cache(work_dir: str) -> dict[str, Any]:
+    """The entries :func:`_save_shared_rule_cache` wrote, as the rules' cache held them."""
+    objects = load_json(work_dir, "rules_cache_objects", {})
+    cache: dict[str, Any] = {}
+    for kind in ("frame", "series"):
+        for name, frame in load_tables(work_dir, f"rules_cache.{kind}").items():
+            columns = [c for c in objects.get(name, []) if c in frame.columns]
+            if columns:
+                frame = frame.astype(dict.fromkeys(columns, object))
+            if _INDEX in objects.get(name, []):
+                frame.index = frame.index.astype(object)
+            if kind == "series":
+                series = frame.iloc[:, 0]
+                cache[name] = series.rename(None) if series.name == _UNNAMED else series
+            else:
+                cache[name] = frame
+    return cache
 
 
 def _merge_rule_parts(

@@ -29,28 +29,33 @@ def _table_path(work_dir: Path, name: str) -> Path:
     return Path(work_dir) / "tables" / f"{name}{SUFFIX}"
 
 
-def _arrow_table(table: pd.DataFrame) -> pa.Table:
-    """``table`` without its index as Arrow; object columns of mixed values as strings."""
+def _arrow_table(table: pd.DataFrame, keep_index: bool = False) -> pa.Table:
+    """``table`` as Arrow (its index too with ``keep_index``); object columns of mixed
+    values as strings."""
+    preserve = None if keep_index else False  # None: a RangeIndex as metadata, others as data
     try:
-        return pa.Table.from_pandas(table, preserve_index=False)
+        return pa.Table.from_pandas(table, preserve_index=preserve)
     except (pa.ArrowException, TypeError, ValueError):
         safe = table.copy()
         for column in safe.columns:
             if safe[column].dtype == object:
                 safe[column] = safe[column].map(lambda v: None if v is None else str(v))
-        return pa.Table.from_pandas(safe, preserve_index=False)
+        return pa.Table.from_pandas(safe, preserve_index=preserve)
 
 
-def save_table(work_dir: str | Path, name: str, table: pd.DataFrame) -> Path:
+def save_table(
+    work_dir: str | Path, name: str, table: pd.DataFrame, *, keep_index: bool = False
+) -> Path:
     """Write ``table`` as ``work_dir/tables/<name>.arrow``; return the path.
 
-    Object columns holding mixed Python values are written as strings.
+    Object columns holding mixed Python values are written as strings. The index is dropped
+    unless ``keep_index`` (then :func:`load_table` gives it back).
     """
     path = _table_path(Path(work_dir), name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     feather.write_feather(
-        _arrow_table(table), partial, compression="uncompressed", chunksize=BATCH_ROWS
+        _arrow_table(table, keep_index), partial, compression="uncompressed", chunksize=BATCH_ROWS
     )
     os.replace(partial, path)
     return path
