@@ -369,6 +369,17 @@ def test_masked_quarantine_and_data_quality_hide_every_spelling(runs: dict, tmp_
     assert mask_id(runs["messy"]["ends_in_x"]) in ours[4]
 
 
+def test_validate_out_writes_the_loader_files_masked(runs: dict, tmp_path: Path) -> None:
+    from riskmodel.cli import main
+
+    secrets: set[str] = runs["id_numbers"] | runs["accounts"]
+    out = tmp_path / "checked"
+    main(["validate", str(runs["data"]), "--out", str(out)])
+    assert (out / "quarantine" / "payments.csv").exists()
+    assert leaked(out, secrets, joined=True) == {}
+    assert scan_folder(out) == []
+
+
 def test_the_pseudonym_key_is_never_written(runs: dict) -> None:
     run: Path = runs["pseudonymised"]
     for path in output_files(run):

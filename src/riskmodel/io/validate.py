@@ -3,7 +3,8 @@
 Prints one line per table (rows read, accepted, quarantined, the commonest reasons) and
 exits 1 when the folder cannot be scored (a required table or column missing, a file that
 cannot be read), with the clear message and no traceback. No identifier is ever printed:
-reasons and notes name columns and lines, never values.
+reasons and notes name columns and lines, never values. With ``--out``, the quarantined rows
+and suspect values it writes are protected by the privacy setting, as in a run folder.
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ def validate_command(args: argparse.Namespace) -> int:
     render_summary(result, console)
     out = getattr(args, "out", None)
     if out:
+        from riskmodel.pipeline.stages import protect_validation
+
         try:
             folder = write_validation(result, out)
+            protect_validation(folder, config)
         except OSError as exc:
             errors.print(
                 f"[bold red]error:[/bold red] cannot write to {escape(str(out))}: {exc.strerror}"
