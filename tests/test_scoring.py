@@ -157,6 +157,24 @@ def test_rollups_persons_household_village_town_and_program():
     assert programs.loc["TK", "score"] == 0
 
 
+def test_villages_towns_and_programs_carry_their_own_names():
+    # a village-level finding whose evidence names a payee must not name the village
+    evidence = pd.DataFrame([row("RX01", V1, entity_type="village"), row("RX02", P1)]).assign(
+        entity_name=["未注明收款方", "张三"]
+    )
+    more = tables()
+    more["villages"] = more["villages"].assign(town_name=["甲镇", "甲镇", "乙镇"])
+    more["payments"] = more["payments"].assign(program_name=["低保", "特困"])
+    scores = score_all(evidence, None, more, CONFIG)
+    villages = scores["village"].set_index("entity_id")["entity_name"]
+    assert villages.to_dict() == {V1: "甲镇 甲村", V2: "甲镇 乙村", V3: "乙镇 丙村"}
+    towns = scores["town"].set_index("entity_id")["entity_name"]
+    assert towns.to_dict() == {"T1": "甲镇", "T2": "乙镇"}
+    programs = scores["program"].set_index("entity_id")["entity_name"]
+    assert programs.to_dict() == {"DB": "低保", "TK": "特困"}
+    assert scores["person"].set_index("entity_id").loc[P1, "entity_name"] == "张三"
+
+
 def test_detector_findings_score_with_their_precision():
     findings = pd.DataFrame(
         {

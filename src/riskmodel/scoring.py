@@ -820,8 +820,45 @@ def score_all(
     for kind, frame in frames.items():
         if kind not in ("village", "program") and not len(frame):
             continue
-        results[kind] = _finish(frame, settings)
+        results[kind] = _finish(_with_place_names(frame, kind, tables), settings)
     return results
+
+
+def _place_names(tables: dict[str, pd.DataFrame], kind: str) -> dict[str, str]:
+    """Code → name of the villages (``乡镇 村名``), towns or programs of the input tables."""
+    if kind == "program":
+        for name in ("programs", "payments"):
+            frame = tables.get(name)
+            if frame is not None and {"program_code", "program_name"} <= set(frame.columns):
+                named = frame[["program_code", "program_name"]].dropna().astype(str)
+                return dict(zip(named["program_code"], named["program_name"], strict=True))
+        return {}
+    villages = tables.get("villages")
+    if villages is None or "village_code" not in villages.columns:
+        return {}
+    villages = villages.astype({"village_code": str})
+    if kind == "village" and "village_name" in villages.columns:
+        town = villages.get("town_name", pd.Series("", index=villages.index)).fillna("")
+        village = villages["village_name"].fillna("").astype(str)
+        full = (town.astype(str) + " " + village).str.strip()
+        return dict(zip(villages["village_code"], full, strict=True))
+    if kind == "town" and "town_name" in villages.columns:
+        code = villages["town_code"] if "town_code" in villages.columns else None
+        codes = code.astype(str) if code is not None else villages["village_code"].str[:9]
+        return dict(zip(codes, villages["town_name"].fillna("").astype(str), strict=True))
+    return {}
+
+
+def _with_place_names(
+    frame: pd.DataFrame, kind: str, tables: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """A village, town or program is named by the input's own tables, never by the name on
+    one of its evidence rows (a village found by a ledger rule was named after a payee)."""
+    if kind not in ("village", "town", "program") or not len(frame):
+        return frame
+    names = _place_names(tables, kind)
+    found = frame["entity_id"].astype(str).map(names)
+    return frame.assign(entity_name=found.where(found.notna(), "").astype(str))
 
 
 def _all_villages(tables, villages: pd.DataFrame) -> list[str]:
