@@ -17,6 +17,19 @@ Config = dict[str, Any]
 DISABILITY_FAMILIES = ("disability", "disability_care")
 
 
+GROUP_COLUMNS = (
+    "person_id",
+    "amount",
+    "pay_date",
+    "_key",
+    "name",
+    "village_code",
+    "program_name",
+    "match_score",
+)
+"""The payment columns ``_group_payments`` reads (besides its group keys and extras)."""
+
+
 def _group_payments(rows: pd.DataFrame, by: list[str], extra: dict[str, Any]) -> pd.DataFrame:
     """Aggregate payment rows to one finding per group (keys, sums, first/last date)."""
     spec: dict[str, Any] = {
@@ -72,7 +85,9 @@ def _deaths(context: RuleContext) -> pd.DataFrame:
 def _paid_after_death(context: RuleContext, config: Config, grace_days: int) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
-        rows = paid.merge(_deaths(context), on="person_id")
+        deaths = _deaths(context)
+        # only the payments of the dead are joined (not the millions of the living)
+        rows = paid[isin(paid["person_id"], deaths["person_id"])].merge(deaths, on="person_id")
         rows = rows[rows["pay_date"] > rows["death_date"]].copy()
         death_month_end = common.month_start(rows["death_date"])
         covered_known = rows["covered_end"].notna()
@@ -514,9 +529,11 @@ def company_owner_on_aid(context: RuleContext, config: Config, params: Params) -
 def _relative_payments(context: RuleContext, config: Config, same_village: bool) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
-        paid = paid[paid["means_tested"] | paid["family"].isin(DISABILITY_FAMILIES)]
         relatives = common.cadre_relatives(context, config)
-        rows = paid.merge(relatives, on="person_id")
+        chosen = (paid["means_tested"] | paid["family"].isin(DISABILITY_FAMILIES)) & isin(
+            paid["person_id"], relatives["person_id"]
+        )
+        rows = paid[chosen].merge(relatives, on="person_id")
         rows = rows[rows["person_id"] != rows["cadre_id"]]
         active = common.active_on(rows["cadre_start"], rows["cadre_end"], rows["pay_date"])
         rows = rows[active]

@@ -10,7 +10,7 @@ import pandas as pd
 from riskmodel.frames import isin, positions
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
-from riskmodel.rules.eligibility import _group_payments
+from riskmodel.rules.eligibility import GROUP_COLUMNS, _group_payments
 from riskmodel.rules.evidence import build_evidence, empty_evidence
 
 Params = dict[str, Any]
@@ -279,7 +279,8 @@ def above_standard(context: RuleContext, config: Config, params: Params) -> pd.D
 def _village_ratios(context: RuleContext, config: Config) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         paid = _with_ratio(context, config)
-        paid = paid[paid["standard_kind"] == "fixed"]
+        columns = ["village_code", "program_key", "pay_month", "ratio", "amount", "base", "_key"]
+        paid = paid[[*columns, "program_name"]][paid["standard_kind"] == "fixed"]
         grouped = paid.groupby(["village_code", "program_key", "pay_month"], as_index=False).agg(
             ratio=("ratio", "median"),
             amount=("amount", "sum"),
@@ -446,17 +447,20 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         rows = paid[[c for c in columns if c in paid]][with_account]
         position = positions(rows["account_no"], holders["account_no"])
         found = position >= 0
-        for column, empty in (
-            ("holder_id", ""),
-            ("holder_name", ""),
-            ("holder_phone", ""),
-            ("holder_is_institution", False),
+        # the holder's household is looked up once per account, not once per payment
+        holder_household = common.household_of(context, holders["holder_id"]).to_numpy()
+        no_holder = common.household_of(context, pd.Series([""], dtype=object)).iloc[0]
+        for column, values, empty in (
+            ("holder_id", holders["holder_id"].to_numpy(dtype=object), ""),
+            ("holder_name", holders["holder_name"].to_numpy(dtype=object), ""),
+            ("holder_phone", holders["holder_phone"].to_numpy(dtype=object), ""),
+            ("holder_is_institution", holders["holder_is_institution"].to_numpy(object), False),
+            ("holder_household", holder_household, no_holder),
         ):
-            values = np.full(len(rows), empty, dtype=object)
-            values[found] = holders[column].to_numpy(dtype=object)[position[found]]
-            rows[column] = pd.Series(values, index=rows.index, dtype=object)
+            taken = np.full(len(rows), empty, dtype=object)
+            taken[found] = values[position[found]]
+            rows[column] = pd.Series(taken, index=rows.index, dtype=object)
         rows["holder_is_institution"] = rows["holder_is_institution"].astype(bool)
-        rows["holder_household"] = common.household_of(context, rows["holder_id"])
         rows["same_household"] = (
             (rows["holder_id"] == "")
             | (rows["holder_household"] == rows["household"])
@@ -469,7 +473,13 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
 
 def _shared_accounts(context: RuleContext, config: Config, min_households: int) -> pd.DataFrame:
     """Rows of accounts paying ``min_households`` or more households (holder's counted)."""
-    rows = _account_rows(context, config)
+    return context.cached(
+        f"shared_accounts:{min_households}",
+        lambda: _find_shared_accounts(_account_rows(context, config), min_households),
+    )
+
+
+def _find_shared_accounts(rows: pd.DataFrame, min_households: int) -> pd.DataFrame:
     if rows.empty:
         return rows
     size = len(rows)
@@ -845,13 +855,16 @@ def peer_outlier_amount(context: RuleContext, config: Config, params: Params) ->
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    paid = paid[~paid["wage"]]
     keys = ["program_key", "pay_month"]
-    stats = paid.groupby(keys)["amount"].agg(
-        size="size",
-        q1=lambda v: v.quantile(0.25),
-        q3=lambda v: v.quantile(0.75),
-        median="median",
+    paid = paid[[*keys, *GROUP_COLUMNS]][~paid["wage"]]  # the columns first: paid is wide
+    amounts = paid.groupby(keys)["amount"]
+    stats = pd.DataFrame(
+        {
+            "size": amounts.size(),
+            "q1": amounts.quantile(0.25),
+            "q3": amounts.quantile(0.75),
+            "median": amounts.median(),
+        }
     )
     joined = paid[keys].join(stats, on=keys)
     size, q1, q3, median = (joined[c] for c in ("size", "q1", "q3", "median"))
