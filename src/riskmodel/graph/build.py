@@ -217,8 +217,12 @@ def _native_column(values: pd.Series) -> list[Any]:
     if pd.api.types.is_float_dtype(values):
         array = values.to_numpy(dtype=float)
         return [None if v != v else v for v in array.tolist()]
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    shared = [_scalar(u) for u in uniques] + [None]
+    if _arrow_strings(values) is not None:  # codes straight from Arrow, no object column
+        codes, distinct = _encoded(values)
+        uniques = distinct.to_pylist()
+    else:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    shared = [_scalar(u) for u in uniques] + [None]  # code -1 (missing) is the last
     return [shared[c] for c in codes.tolist()]
 
 

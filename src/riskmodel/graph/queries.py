@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin
+from riskmodel.frames import isin, mapped
 from riskmodel.graph.build import _text, graph_settings, paused_gc
 from riskmodel.graph.tables import TableGraph
 from riskmodel.ids import mask_account, mask_id, mask_phone
@@ -66,9 +66,19 @@ def display_name(graph: nx.MultiGraph, node: str) -> str:
     return f"{label}{value}"
 
 
+# the edge attributes a label is read from
+_LABEL_ATTRIBUTES = ("relation", "label_zh", "label_zh_reverse", "from_node")
+
+
+def _label_data(graph: nx.MultiGraph | TableGraph, a: str, b: str, kind: str) -> dict[str, Any]:
+    if isinstance(graph, TableGraph):  # read only the columns labels need
+        return graph.get_edge_data(a, b, key=kind, columns=_LABEL_ATTRIBUTES) or {}
+    return graph.get_edge_data(a, b, key=kind) or {}
+
+
 def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:
     """The Chinese label of the edge ``kind`` read from ``a`` to ``b``."""
-    data = graph.get_edge_data(a, b, key=kind) or {}
+    data = _label_data(graph, a, b, kind)
     if kind == "relative_of":
         relation = str(data.get("relation", "亲属"))
         # stored as "what the larger node id is to the smaller one"
@@ -204,21 +214,26 @@ def paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> set[s
     (the ``receives`` sources of the graph, without mapping every payment row)."""
     if "id_number" not in payments.columns:
         return set()
-    own = payments["id_number"].astype(object).where(payments["id_number"].notna(), "")
+    own = payments["id_number"]
     people: set[str] = set()
     if crosswalk is not None and not crosswalk.empty and "_key" in payments.columns:
-        links = crosswalk[
-            (crosswalk["source_table"] == "payments") & (crosswalk["column"] == "id_number")
-        ]
+        chosen = (crosswalk["source_table"] == "payments") & (crosswalk["column"] == "id_number")
+        links = crosswalk.loc[chosen.to_numpy(dtype=bool), ["source_key", "person_id"]]
         links = links.drop_duplicates("source_key")
-        person = links["person_id"].astype(object).where(links["person_id"].notna(), "")
-        resolved = links[person.to_numpy() != ""]
+        resolved = links[links["person_id"].fillna("").astype(str).to_numpy() != ""]
         people.update(resolved["person_id"].astype(str).unique().tolist())
         linked = isin(payments["_key"].astype(str), resolved["source_key"].astype(str))
         own = own[~linked]
-    people.update(_text(pd.Series(pd.unique(own.to_numpy()), dtype=object)).tolist())
+    people.update(_text(_distinct(own)).tolist())
     people.discard("")
     return {f"person:{value}" for value in people}
+
+
+def _distinct(values: pd.Series) -> pd.Series:
+    """The distinct values of a column (missing as ''), Arrow strings kept as such."""
+    if pd.api.types.is_string_dtype(values.dtype) and not isinstance(values.dtype, np.dtype):
+        return pd.Series(values.fillna("").unique())
+    return pd.Series(pd.unique(values.astype(object).where(values.notna(), "").to_numpy()))
 
 
 def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | None) -> pd.DataFrame:
@@ -227,12 +242,10 @@ def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | Non
         return pd.DataFrame(columns=["person", "village_code", "position", "name"])
     ids = officials["id_number"].astype(object).where(officials["id_number"].notna(), "")
     if crosswalk is not None and "_key" in officials.columns and not crosswalk.empty:
-        links = crosswalk[
-            (crosswalk["source_table"] == "officials") & (crosswalk["column"] == "id_number")
-        ]
+        chosen = (crosswalk["source_table"] == "officials") & (crosswalk["column"] == "id_number")
+        links = crosswalk.loc[chosen.to_numpy(dtype=bool), ["source_key", "person_id"]]
         mapping = pd.Series(links["person_id"].to_numpy(), index=links["source_key"].to_numpy())
-        mapping = mapping[~mapping.index.duplicated()]
-        resolved = officials["_key"].astype(str).map(mapping)
+        resolved = mapped(officials["_key"].astype(str), mapping)  # the first link wins
         ids = resolved.where(resolved.notna(), ids)
     frame = pd.DataFrame(
         {

@@ -130,6 +130,7 @@ class TableGraph:
         self._index_nodes()
         self._index_edges()
         self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self._names: dict[tuple[str, tuple[str, ...] | None], list[str]] = {}
         self.nodes = _NodeView(self)
         self.adj = _AdjView(self)
 
@@ -232,9 +233,15 @@ class TableGraph:
         return self._columns[key]
 
     def get_edge_data(
-        self, a: str, b: str, key: str | None = None, default: Any = None
+        self,
+        a: str,
+        b: str,
+        key: str | None = None,
+        default: Any = None,
+        columns: Iterable[str] | None = None,
     ) -> dict[str, Any] | None:
-        """The attributes of the ``key`` edge between ``a`` and ``b`` (any kind if None)."""
+        """The attributes of the ``key`` edge between ``a`` and ``b`` (any kind if None);
+        only those named in ``columns`` if given (the others are not read)."""
         code_a, code_b = self.code(a), self.code(b)
         if code_a < 0 or code_b < 0:
             return default
@@ -249,16 +256,25 @@ class TableGraph:
             if wanted is None or kind_code == wanted:
                 kind = self.edge_kinds[kind_code]
                 row = int(rows[start + hit])
-                columns = [c for c in self._edge_frames[kind].columns if c not in _BULKY]
                 data = {}
-                for column in columns:
-                    if column in ("u", "v"):
-                        continue
+                for column in self._attribute_names(kind, columns):
                     value = self._column(kind, column)[row]
                     if value is not None:
                         data[column] = value
                 return data
         return default
+
+    def _attribute_names(self, kind: str, columns: Iterable[str] | None) -> list[str]:
+        """The edge attributes of ``kind`` read by :meth:`get_edge_data` (of ``columns``)."""
+        key = (kind, None if columns is None else tuple(columns))
+        if key not in self._names:
+            wanted = None if columns is None else set(columns)
+            self._names[key] = [
+                c
+                for c in self._edge_frames[kind].columns
+                if c not in _BULKY and c not in ("u", "v") and (wanted is None or c in wanted)
+            ]
+        return self._names[key]
 
     def has_node(self, node: str) -> bool:
         return node in self
@@ -316,7 +332,7 @@ class TableGraph:
             villages, parties = self._ends("paid_to", "village:")
             pairs = pd.DataFrame({"party": parties, "village": villages}).drop_duplicates()
             values = pairs["village"].str.split(":", n=1).str[1]
-            for party, village in zip(pairs["party"], values, strict=True):
+            for party, village in zip(pairs["party"].tolist(), values.tolist(), strict=True):
                 payees.setdefault(party, set()).add(village)
         if "contracted" in self._edge_frames:
             companies, projects = self._ends("contracted", "company:")
