@@ -133,8 +133,9 @@ def _convert(
     """Clean, map and type the cells of ``raw``: (frame, checks, notes, original names)."""
     cleaned = {position: coerce.clean_text(raw.cells[position]) for position in raw.cells.columns}
     width = len(raw.headers)
+    empty_cells = {position: rows.empty_cells(text) for position, text in cleaned.items()}
     blank_columns = {
-        p for p in range(width) if not normalise_header(raw.headers[p]) and (cleaned[p] == "").all()
+        p for p in range(width) if not normalise_header(raw.headers[p]) and empty_cells[p].all()
     }
     header_map = map_headers(table, raw.headers, blank_columns)
     notes = list(header_map.notes)
@@ -146,7 +147,7 @@ def _convert(
     checks = _Checks(count)
     kept = [p for p in range(width) if p not in blank_columns]
     if count:
-        empty_columns = [header_map.names[p] for p in kept if (cleaned[p] == "").all()]
+        empty_columns = [header_map.names[p] for p in kept if empty_cells[p].all()]
         if empty_columns:
             notes.append(f"column(s) empty in every row: {', '.join(empty_columns)}")
     cells = pd.DataFrame({p: cleaned[p] for p in kept})
@@ -176,7 +177,7 @@ def _convert(
         if name not in header_map.canonical:
             continue
         text = present[name]
-        empty = (text == "").to_numpy(dtype=bool)
+        empty = empty_cells[header_map.canonical[name]]
         required = name in required_single
         kind = column.kind
         if required and kind in CODE_KINDS:
@@ -242,19 +243,19 @@ def _convert(
                     text.iloc[where].reset_index(drop=True), kind, name
                 )
                 checks.note_rows(where, name, masked, _problem_texts(checked.problem[where]))
-            output[name] = _blank_to_missing(values)
+            output[name] = rows.blank_to_missing(values)
             if checked.is_valid is not None:
-                output[f"is_valid_{name}"] = checked.is_valid & ~(values == "").to_numpy(bool)
+                output[f"is_valid_{name}"] = checked.is_valid & ~rows.empty_cells(values)
         else:
             if required:
                 checks.note(empty, name, text, "missing value")
-            output[name] = _blank_to_missing(text)
+            output[name] = rows.blank_to_missing(text)
     any_specs = [spec for spec in required_any if len(spec) > 1]
     for spec in any_specs:
         empty = np.ones(count, dtype=bool)
         for name in spec:
             if name in present:
-                empty &= (present[name] == "").to_numpy(dtype=bool)
+                empty &= empty_cells[header_map.canonical[name]]
         checks.quarantine(f"missing value: {' or '.join(spec)}", empty & ~unusable)
 
     frame = pd.DataFrame(
@@ -272,15 +273,9 @@ def _convert(
             continue
         if name in frame.columns:
             continue
-        frame[name] = _blank_to_missing(cleaned[position])
+        frame[name] = rows.blank_to_missing(cleaned[position])
     frame.index = pd.RangeIndex(count)
     return frame, checks, notes, header_map.names
-
-
-def _blank_to_missing(text: pd.Series) -> pd.Series:
-    """'' -> missing; the column itself when it has no empty cell (no copy)."""
-    empty = text == ""
-    return text.mask(empty, None) if empty.any() else text
 
 
 def _problem_texts(codes: np.ndarray) -> np.ndarray:
