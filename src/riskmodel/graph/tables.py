@@ -17,9 +17,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskmodel.frames import isin
-from riskmodel.graph.build import _native_column, graph_from_tables, graph_meta
+from riskmodel.graph.build import _native_column, factorized, graph_from_tables, graph_meta
 from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS
 
 # edge columns that never become path labels (read lazily, only for subgraphs)
@@ -141,9 +142,8 @@ class TableGraph:
         for frame in self._edge_frames.values():
             pieces += [frame["u"], frame["v"]]
         if pieces:
-            every = pd.concat(pieces, ignore_index=True).astype("str")
-            codes, uniques = pd.factorize(every)
-            self.node_ids = np.asarray(uniques, dtype=object)
+            codes, uniques = factorized(pieces)
+            self.node_ids = uniques.to_numpy(zero_copy_only=False).astype(object)
         else:
             codes = np.array([], dtype=np.int64)
             self.node_ids = np.asarray([], dtype=object)
@@ -162,8 +162,7 @@ class TableGraph:
             self._node_row[own] = np.arange(len(frame))
             self.node_kind[own] = kind
             if "name" in frame:
-                names = frame["name"].astype(object).where(frame["name"].notna(), "")
-                self.node_name[own] = names.astype(str).to_numpy(dtype=object)
+                self.node_name[own] = _names(frame["name"])
         self._edge_codes = {}
         for kind, frame in self._edge_frames.items():
             size_of = len(frame)
@@ -176,25 +175,17 @@ class TableGraph:
             self.node_kind[code] = self.node_ids[code].split(":", 1)[0]
 
     def _index_edges(self) -> None:
-        parts = []
+        size = len(self.node_ids)
+        parts: list[tuple[np.ndarray, ...]] = [(np.array([], dtype=np.int64),) * 4]
         for kind_code, kind in enumerate(self.edge_kinds):
             u, v = self._edge_codes.pop(kind)
             low, high = np.minimum(u, v), np.maximum(u, v)
-            rows = pd.DataFrame(
-                {"low": low, "high": high, "kind": kind_code, "row": np.arange(len(u))}
-            )
             # one edge per node pair and kind, the last row's attributes (networkx updates)
-            parts.append(rows.drop_duplicates(["low", "high"], keep="last"))
-        if parts:
-            table = pd.concat(parts, ignore_index=True)
-        else:
-            table = pd.DataFrame({c: np.array([], dtype=np.int64) for c in ("low", "high")})
-            table["kind"] = table["row"] = np.array([], dtype=np.int64)
-        low = table["low"].to_numpy(dtype=np.int64)
-        high = table["high"].to_numpy(dtype=np.int64)
-        kinds = table["kind"].to_numpy(dtype=np.int64)
-        rows = table["row"].to_numpy(dtype=np.int64)
-        size = len(self.node_ids)
+            pair = pd.Series(low * (size + 1) + high)
+            rows = np.flatnonzero(~pair.duplicated(keep="last").to_numpy())
+            parts.append((low[rows], high[rows], np.full(len(rows), kind_code), rows))
+        columns = zip(*parts, strict=True)
+        low, high, kinds, rows = (np.concatenate(c).astype(np.int64) for c in columns)
         self._edge_ends = (low, high, kinds, rows)
         self.all_edges = _Adjacency(
             size,
@@ -351,6 +342,14 @@ class TableGraph:
         v = frame["v"].astype(object).to_numpy()
         first = frame["u"].astype(str).str.startswith(prefix).to_numpy(dtype=bool)
         return np.where(first, u, v), np.where(first, v, u)
+
+
+def _names(names: pd.Series) -> np.ndarray:
+    """Node names as Python strings, '' where missing."""
+    if isinstance(names.dtype, pd.StringDtype) and names.dtype.storage == "pyarrow":
+        text = pa.chunked_array(pa.array(names.array)).fill_null("")
+        return text.to_numpy(zero_copy_only=False).astype(object)
+    return names.astype(object).where(names.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def neighbourhood(
