@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel import ids
 from riskmodel.config import load_config
@@ -364,12 +366,6 @@ def load_table(
     quarantined = np.zeros(count, dtype=bool)
     for _key, mask, _text in checks.masks:
         quarantined |= mask
-    # provenance
-    lines = pd.Series(raw.lines, dtype="int64")
-    frame["_file"] = pd.Series(relative, index=frame.index, dtype="str")
-    frame["_line"] = lines
-    frame["_key"] = (relative + ":" + lines.astype("str")).astype("str")
-
     original = _unique_names([str(h) for h in raw.headers])
     rows_out = np.flatnonzero(quarantined)
     quarantine = pd.DataFrame(
@@ -397,6 +393,7 @@ def load_table(
     raw.cells = raw.cells.iloc[:0]  # free the raw text before copying the accepted rows
     accepted = frame[~quarantined].reset_index(drop=True) if len(rows_out) else frame
     del frame
+    _add_provenance(accepted, relative, raw.lines[~quarantined])
 
     reasons: dict[str, int] = {}
     for key, mask, _text in checks.masks:
@@ -425,6 +422,16 @@ def load_table(
 
 
 QUARANTINE_RESERVED = ("file", "line", "reason")
+
+
+def _add_provenance(frame: pd.DataFrame, relative: str, lines: np.ndarray) -> None:
+    """Add ``_file``, ``_line`` and ``_key`` (``"<_file>:<_line>"``), built in Arrow."""
+    name = pa.scalar(relative, pa.large_string())
+    line_text = pc.cast(pa.array(lines, pa.int64()), pa.large_string())
+    key = pc.binary_join_element_wise(name, line_text, pa.scalar(":", pa.large_string()))
+    frame["_file"] = rows.text_series(pa.repeat(name, len(lines)), frame.index)
+    frame["_line"] = pd.Series(lines, index=frame.index, dtype="int64")
+    frame["_key"] = rows.text_series(key, frame.index)
 
 
 def _data_quality(
