@@ -185,8 +185,10 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
         found = positions(payments["program_key"], catalogue[key])
         standard = _taken(catalogue["standard_amount"], found, payments.index).astype(float)
         if "unit" in catalogue.columns:
-            unit = _taken(catalogue["unit"], found, payments.index).fillna("").astype(str)
-            per_area = unit.str.contains("亩")
+            by_area = catalogue["unit"].fillna("").astype(str).str.contains("亩").to_numpy(bool)
+            per_area = pd.Series(
+                np.where(found >= 0, by_area[np.maximum(found, 0)], False), index=payments.index
+            )
             if "quantity" in payments.columns:
                 quantity = pd.to_numeric(payments["quantity"], errors="coerce")
                 standard = standard.where(~per_area, standard * quantity)
@@ -620,7 +622,10 @@ def peer_limits(
     counts = established.groupby("village_code").size()
     by_village = established.groupby("village_code")[metrics].quantile(quantile)
     by_village = by_village[counts.reindex(by_village.index).fillna(0) >= int(min_peers)]
+    found = positions(windows["village_code"], by_village.index)
+    hit = found >= 0
     for metric in metrics:
-        village_limit = windows["village_code"].map(by_village[metric])
+        village_limit = pd.Series(np.nan, index=windows.index)
+        village_limit[hit] = by_village[metric].to_numpy(dtype=float)[found[hit]]
         limits[metric] = village_limit.fillna(county[metric]).astype(float)
     return limits
