@@ -197,6 +197,40 @@ def collapse(values: pd.Series, limit: int = 200) -> str:
     return join_ids(values, limit)
 
 
+# --------------------------------------------------------------------------- groups
+def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Integer group of each row by ``columns`` (-1 where a key is missing, as ``groupby``
+    drops such rows)."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    missing = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        codes, unique = pd.factorize(frame[column])
+        missing |= codes < 0
+        key, _ = pd.factorize(key * (len(unique) + 1) + codes)
+    return np.where(missing, -1, key)
+
+
+def group_sizes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Rows in each row's group (``groupby(columns).transform("size")``; 0 where a key is
+    missing), on integer codes instead of hashing the string keys again."""
+    codes = group_codes(frame, columns)
+    counts = np.bincount(codes[codes >= 0], minlength=int(codes.max(initial=-1)) + 1)
+    return np.where(codes >= 0, counts[np.maximum(codes, 0)], 0)
+
+
+def group_nunique(frame: pd.DataFrame, columns: list[str], value: str) -> np.ndarray:
+    """Distinct non-missing ``value`` per group of ``columns``
+    (``groupby(columns)[value].transform("nunique")``; 0 where a key is missing)."""
+    groups = group_codes(frame, columns)
+    values, unique = pd.factorize(frame[value])
+    counted = (groups >= 0) & (values >= 0)
+    pairs = np.unique(groups[counted] * np.int64(len(unique) + 1) + values[counted])
+    per_group = np.bincount(
+        pairs // np.int64(len(unique) + 1), minlength=int(groups.max(initial=-1)) + 1
+    )
+    return np.where(groups >= 0, per_group[np.maximum(groups, 0)], 0)
+
+
 # --------------------------------------------------------------------------- people
 def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Resolved person of ``frame[column]``: columns ``person_id``, ``method``, ``score``.

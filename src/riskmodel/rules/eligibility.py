@@ -1021,7 +1021,7 @@ def disability_subsidy_without_disability(
     One row per person and program with the amount paid.
     """
     paid = common.payments(context, config)
-    paid = paid[paid["family"].isin(DISABILITY_FAMILIES)]
+    paid = paid[[*GROUP_COLUMNS, "program_key"]][paid["family"].isin(DISABILITY_FAMILIES)]
     grade = mapped(paid["person_id"], common.resident_index(context)["disability"].astype("str"))
     known = isin(paid["person_id"], common.resident_index(context).index)
     none_words = grade.fillna("").isin(["", "无", "否", "nan", "None"])

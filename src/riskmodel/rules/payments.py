@@ -68,8 +68,7 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     if paid.empty:
         return empty_evidence()
     rows = paid.assign(period_key=_period_key(paid))
-    sizes = rows.groupby(["person_id", "program_key", "period_key"])["amount"].transform("size")
-    rows = rows[sizes > 1]
+    rows = rows[common.group_sizes(rows, ["person_id", "program_key", "period_key"]) > 1]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(period_label=_period_label(rows))
@@ -151,7 +150,9 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
     if paid.empty:
         return empty_evidence()
     families = {f for pair in params["programs.exclusive.pairs"] for f in pair[:2]}
-    paid = _expand_months(paid[paid["family"].isin(families)])
+    needed = [*EXPAND_COLUMNS, "covered_start", "pay_month", "covered_months"]
+    paid = paid[[c for c in needed if c in paid]][paid["family"].isin(families)]
+    paid = _expand_months(paid)
     findings = []
     for first, second, scope in params["programs.exclusive.pairs"]:
         key = "person_id" if scope == "person" else "household"
@@ -716,12 +717,12 @@ def household_paid_many(context: RuleContext, config: Config, params: Params) ->
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    rows = paid[paid["by_household"].fillna(False).astype(bool)]
+    columns = [*GROUP_COLUMNS, "household", "program_key", "pay_month", "period_months"]
+    columns += ["covered_period"] if "covered_period" in paid else []
+    rows = paid[columns][paid["by_household"].fillna(False).astype(bool)]  # columns first
     rows = rows.assign(period_key=_period_key(rows))
-    people = rows.groupby(["household", "program_key", "period_key"])["person_id"].transform(
-        "nunique"
-    )
-    rows = rows[people > 1]
+    keys = ["household", "program_key", "period_key"]
+    rows = rows[common.group_nunique(rows, keys, "person_id") > 1]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(period_label=_period_label(rows))
@@ -921,9 +922,11 @@ def many_accounts(context: RuleContext, config: Config, params: Params) -> pd.Da
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
+    paid = paid[[*GROUP_COLUMNS, "account_no"]]  # the columns first: paid is wide
     paid = paid[paid["account_no"].astype("str").fillna("") != ""]
-    counts = paid.groupby("person_id")["account_no"].transform("nunique")
-    rows = paid[counts >= int(params["min_accounts"])]
+    rows = paid[
+        common.group_nunique(paid, ["person_id"], "account_no") >= int(params["min_accounts"])
+    ]
     if rows.empty:
         return empty_evidence()
     found = _group_payments(
