@@ -265,18 +265,17 @@ def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | Non
         }
     )
     frame = frame[ids.astype(str).to_numpy() != ""]
-    # one search per person; several posts are joined for the path text
-    return (
-        frame.groupby("person", sort=False)
-        .agg(
-            {
-                "village_code": "first",
-                "position": lambda p: "、".join(dict.fromkeys(p)),
-                "name": "first",
-            }
-        )
-        .reset_index()
-    )
+    # one search per person (in order of first appearance): the first row's village and
+    # name, the distinct posts joined for the path text
+    people: dict[str, tuple[str, dict[str, None], str]] = {}
+    columns = [frame[c].tolist() for c in ("person", "village_code", "position", "name")]
+    for person, village, position, name in zip(*columns, strict=True):
+        if person in people:
+            people[person][1][position] = None
+        else:
+            people[person] = (village, {position: None}, name)
+    rows = [(p, v, "、".join(posts), n) for p, (v, posts, n) in people.items()]
+    return pd.DataFrame(rows, columns=["person", "village_code", "position", "name"])
 
 
 def official_links(

@@ -40,6 +40,16 @@ class _Adjacency:
     def span(self, code: int) -> tuple[int, int]:
         return int(self.start[code]), int(self.start[code + 1])
 
+    def subset(self, keep: np.ndarray, *payload: np.ndarray) -> _Adjacency:
+        """The entries where ``keep``, in their order (what building the adjacency of those
+        entries alone gives, without sorting again), with ``payload`` of the kept entries."""
+        part = object.__new__(_Adjacency)
+        kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+        part.start = kept_before[self.start]
+        part.target = self.target[keep]
+        part.payload = list(payload)
+        return part
+
 
 class _NodeView(Mapping[str, dict[str, Any]]):
     """``graph.nodes[node]`` → ``{"kind": …, "name": …}`` (the attributes paths print)."""
@@ -299,16 +309,10 @@ class TableGraph:
         """Node → ``[(neighbour, kind)]`` restricted to ``edge_kinds`` (as networkx's scan)."""
         wanted = [k for k in self.edge_kinds if k in set(edge_kinds)]
         codes = np.asarray([self.edge_kinds.index(k) for k in wanted], dtype=np.int64)
-        low, high, kinds, _ = self._edge_ends
+        kinds = self.all_edges.payload[0]
         keep = np.isin(kinds, codes)
         local = np.searchsorted(codes, kinds[keep])  # codes ascend with self.edge_kinds
-        adjacency = _Adjacency(
-            len(self.node_ids),
-            np.concatenate([low[keep], high[keep]]),
-            np.concatenate([high[keep], low[keep]]),
-            np.concatenate([local, local]),
-        )
-        return PathAdjacency(self, adjacency, wanted)
+        return PathAdjacency(self, self.all_edges.subset(keep, local), wanted)
 
     def targets(self) -> tuple[set[str], dict[str, set[str]], dict[str, list[str]], dict[str, str]]:
         """Beneficiaries, payees by village, contractors' projects, project villages."""
