@@ -101,6 +101,14 @@ def _drop_float_suffix(values: pd.Series) -> pd.Series:
     return values
 
 
+def _matching(values: pd.Series, among: np.ndarray, pattern: str) -> np.ndarray:
+    """Rows in ``among`` whose value fully matches ``pattern`` (only those are matched)."""
+    found = among.copy()
+    if found.any():
+        found[found] = values[found].str.fullmatch(pattern).to_numpy(dtype=bool)
+    return found
+
+
 def _check_distinct_ids(
     uniques: pd.Series, repair_lost_x: bool
 ) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
@@ -111,14 +119,14 @@ def _check_distinct_ids(
     problem = checked["problem"].fillna("").to_numpy(dtype=object).copy()
     problem[problem == "missing"] = ""
     if repair_lost_x:
-        short = (problem == "bad_length") & normal.str.fullmatch(r"[0-9]{17}").to_numpy(bool)
+        short = _matching(normal, problem == "bad_length", r"[0-9]{17}")
         for position in np.flatnonzero(short):
             first17 = normal.iat[position]
             if ids.check_id(first17 + "X").is_valid:
                 normal.iat[position] = first17 + "X"
                 valid[position] = True
                 problem[position] = "lost_final_x"
-    lost = (problem == "bad_check_digit") & normal.str.fullmatch(r"[0-9]{15}000").to_numpy(bool)
+    lost = _matching(normal, problem == "bad_check_digit", r"[0-9]{15}000")
     problem[lost] = "excel_digits_lost"
     valid[lost] = False
     return normal, valid, problem, np.isin(problem, DAMAGE_PROBLEMS)

@@ -159,7 +159,9 @@ def _convert(
     totals &= ~blank
     checks.quarantine("blank row", blank)
     if totals.any():
-        checks.quarantine("totals row", totals, np.array([f"totals row ({w})" for w in words]))
+        text = np.full(count, "", dtype=object)
+        text[totals] = [f"totals row ({w})" for w in words[totals]]
+        checks.quarantine("totals row", totals, text)
     unusable = blank | totals
     duplicate, first_line = rows.duplicate_rows(cells, raw.lines, unusable)
     if duplicate.any():
