@@ -377,10 +377,11 @@ def load_table(
             "reason": pd.Series(_reason_texts(checks, rows_out), dtype="str"),
         }
     )
+    picked = pa.array(quarantined)
     for position, name in enumerate(original):
         if name in QUARANTINE_RESERVED:
             name = f"{name}.original"
-        quarantine[name] = raw.cells[position].iloc[rows_out].to_numpy(dtype=object)
+        quarantine[name] = _picked(raw.cells[position], picked, rows_out)
     if raw.rejected:
         rejected = pd.DataFrame(
             [
@@ -393,7 +394,7 @@ def load_table(
         quarantine = quarantine.sort_values("line", kind="stable").reset_index(drop=True)
     quarantine = quarantine.astype({c: "str" for c in quarantine.columns if c != "line"})
     raw.cells = raw.cells.iloc[:0]  # free the raw text before copying the accepted rows
-    accepted = frame[~quarantined].reset_index(drop=True) if len(rows_out) else frame
+    accepted = rows.keep_rows(frame, ~quarantined) if len(rows_out) else frame
     del frame
     _add_provenance(accepted, relative, raw.lines[~quarantined])
 
@@ -424,6 +425,14 @@ def load_table(
 
 
 QUARANTINE_RESERVED = ("file", "line", "reason")
+
+
+def _picked(cells: pd.Series, picked: pa.BooleanArray, rows_out: np.ndarray) -> np.ndarray:
+    """The raw text of the quarantined rows (an Arrow filter: no copy of the column)."""
+    arrow = rows.arrow_column(cells)
+    if arrow is None:
+        return cells.iloc[rows_out].to_numpy(dtype=object)
+    return arrow.filter(picked).to_numpy(zero_copy_only=False)
 
 
 def _add_provenance(frame: pd.DataFrame, relative: str, lines: np.ndarray) -> None:

@@ -33,6 +33,40 @@ def text_series(chunks: pa.Array | pa.ChunkedArray | list, index: pd.Index | Non
     return pd.Series(ArrowStringArray(chunks, dtype=TEXT_DTYPE), index=index, copy=False)
 
 
+def arrow_column(values: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow column behind a ``str`` Series (no copy); None for any other dtype."""
+    chunks = arrow_chunks(values)
+    if chunks is None:
+        return None
+    return pa.chunked_array(chunks, type=chunks[0].type if chunks else pa.large_string())
+
+
+MAX_SLICES = 256
+"""Most runs of kept rows :func:`keep_rows` cuts as slices instead of copying."""
+
+
+def keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` with a fresh RangeIndex.
+
+    When the dropped rows are few (a handful quarantined out of millions), each ``str``
+    column is made of zero-copy slices around them instead of a copy of its text.
+    """
+    bounds = np.flatnonzero(np.diff(np.concatenate([[False], keep, [False]]).astype(np.int8)))
+    if len(bounds) // 2 > MAX_SLICES:
+        return frame[keep].reset_index(drop=True)
+    runs = list(zip(bounds[::2].tolist(), bounds[1::2].tolist(), strict=True))
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        arrow = arrow_column(column)
+        if arrow is None:
+            columns[name] = column[keep].reset_index(drop=True)
+            continue
+        pieces = [chunk for start, end in runs for chunk in arrow.slice(start, end - start).chunks]
+        columns[name] = text_series(pa.chunked_array(pieces, type=arrow.type))
+    return pd.DataFrame(columns, index=pd.RangeIndex(int(keep.sum())))
+
+
 def _offsets(chunk: pa.Array) -> np.ndarray:
     """The ``len(chunk) + 1`` value offsets of a string chunk."""
     kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
