@@ -148,7 +148,8 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     from riskmodel.ids import check_ids, is_valid_credit_code
 
     text = clean_ids(values)
-    unique = pd.Series(text.unique())
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    unique = pd.Series(distinct.to_numpy(dtype=object))
     pattern = config["programs"]["institution_holder_pattern"]
     shaped = pd.Series(unique, dtype="str").str.match(pattern).fillna(False).astype(bool)
     shaped &= ~(valid_ids(unique).to_numpy() & plausible_birth(unique))  # a person's ID
@@ -157,7 +158,7 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     if credit.any():
         resident = check_ids(unique[credit].reset_index(drop=True))["is_valid"].to_numpy(bool)
         credit.loc[credit] = ~resident
-    return text.map(dict(zip(unique, credit, strict=True))).astype(bool)
+    return pd.Series(credit.to_numpy(dtype=bool)[codes], index=text.index, name=text.name)
 
 
 def is_round(amounts: pd.Series, unit: float) -> pd.Series:
@@ -195,6 +196,15 @@ def collapse(values: pd.Series, limit: int = 200) -> str:
     from riskmodel.rules.evidence import join_ids
 
     return join_ids(values, limit)
+
+
+# --------------------------------------------------------------------------- joins
+def inner_join(left: pd.DataFrame, right: pd.DataFrame, **keys: Any) -> pd.DataFrame:
+    """``left.merge(right, **keys)`` (inner) copying only the left rows whose key occurs in
+    ``right``: the same rows in the same order, without copying a wide payments frame."""
+    left_on = keys.get("on", keys.get("left_on"))
+    right_on = keys.get("on", keys.get("right_on"))
+    return left[isin(left[left_on], right[right_on])].merge(right, **keys)
 
 
 # --------------------------------------------------------------------------- groups

@@ -206,7 +206,9 @@ def _official_matches(context: RuleContext, config: Config, by: str) -> pd.DataF
     if "org" in officials:
         columns.append("org")
     if by == "person":
-        rows = paid.merge(officials[columns], left_on="person_id", right_on="official_id")
+        rows = common.inner_join(
+            paid, officials[columns], left_on="person_id", right_on="official_id"
+        )
     else:
         households = common.household_map(context)
         members = (
@@ -214,7 +216,7 @@ def _official_matches(context: RuleContext, config: Config, by: str) -> pd.DataF
             .assign(official_household=officials["official_id"].map(households))
             .dropna(subset=["official_household"])
         )
-        rows = paid.merge(members, left_on="household", right_on="official_household")
+        rows = common.inner_join(paid, members, left_on="household", right_on="official_household")
         rows = rows[rows["official_id"] != rows["person_id"]]
     active = common.active_on(rows["start_date"], rows["end_date"], rows["pay_date"])
     return rows[active]
@@ -440,7 +442,7 @@ def _assets_at_payment(
     paid = common.means_tested_payments(context, config) if paid is None else paid
     assets = _household_assets(context, config)
     assets = assets[assets["asset_kind"] == kind]
-    rows = paid.merge(assets, on="household")
+    rows = common.inner_join(paid, assets, on="household")
     held = (rows["since"].isna() | (rows["since"] <= rows["pay_date"])) & (
         rows["until"].isna() | (rows["until"] > rows["pay_date"])
     )
