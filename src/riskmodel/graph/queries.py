@@ -22,9 +22,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from riskmodel.frames import isin, mapped
-from riskmodel.graph.build import _text, graph_settings, paused_gc
+from riskmodel.frames import mapped
+from riskmodel.graph.build import _arrow_strings, _text, graph_settings, paused_gc
 from riskmodel.graph.tables import TableGraph
 from riskmodel.ids import mask_account, mask_id, mask_phone
 from riskmodel.kinship import INVERSE
@@ -217,16 +219,29 @@ def paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> set[s
     own = payments["id_number"]
     people: set[str] = set()
     if crosswalk is not None and not crosswalk.empty and "_key" in payments.columns:
-        chosen = (crosswalk["source_table"] == "payments") & (crosswalk["column"] == "id_number")
-        links = crosswalk.loc[chosen.to_numpy(dtype=bool), ["source_key", "person_id"]]
-        links = links.drop_duplicates("source_key")
-        resolved = links[links["person_id"].fillna("").astype(str).to_numpy() != ""]
-        people.update(resolved["person_id"].astype(str).unique().tolist())
-        linked = isin(payments["_key"].astype(str), resolved["source_key"].astype(str))
-        own = own[~linked]
+        keys, ids = _first_links(crosswalk, "payments", "id_number")
+        people.update(pc.unique(ids).to_pylist())
+        paid_keys = _arrow_strings(payments["_key"].astype("str"))
+        linked = pc.is_in(paid_keys, value_set=keys.combine_chunks().cast(paid_keys.type))
+        own = own[~linked.to_numpy(zero_copy_only=False)]
     people.update(_text(_distinct(own)).tolist())
     people.discard("")
     return {f"person:{value}" for value in people}
+
+
+def _first_links(
+    crosswalk: pd.DataFrame, table: str, column: str
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Source keys and person ids of the records of ``table.column`` resolved to a person
+    (the first crosswalk row of each record, where its person id is not empty)."""
+    chosen = (crosswalk["source_table"] == table) & (crosswalk["column"] == column)
+    chosen = pa.array(chosen.to_numpy(dtype=bool))
+    keys = _arrow_strings(crosswalk["source_key"].astype("str")).filter(chosen)
+    ids = _arrow_strings(crosswalk["person_id"].astype("str")).filter(chosen)
+    codes = keys.combine_chunks().dictionary_encode().indices.fill_null(-1)
+    first = ~pd.Series(codes.to_numpy(zero_copy_only=False)).duplicated().to_numpy()
+    resolved = pc.and_(pa.array(first), pc.fill_null(pc.not_equal(ids, ""), False))
+    return keys.filter(resolved), ids.filter(resolved)
 
 
 def _distinct(values: pd.Series) -> pd.Series:
