@@ -699,8 +699,13 @@ def cadre_relative_with_assets(
 
 # --------------------------------------------------------------------------- identity
 def _identity(context: RuleContext, config: Config) -> pd.DataFrame:
+    """Payments not matched exactly to a resident, with the paid ID (``raw_id``) and whether
+    it passes the check digit (``raw_valid``)."""
+
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
+        # the identity rules read only unmatched and fuzzy payees: the rest is not checked
+        paid = paid[(paid["method"] != "exact_id").to_numpy(dtype=bool)]
         raw = common.clean_ids(paid["id_number"])
         valid_column = "is_valid_id_number"
         valid = paid[valid_column].astype(bool) if valid_column in paid else common.valid_ids(raw)
