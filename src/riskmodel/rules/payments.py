@@ -483,22 +483,21 @@ def _shared_accounts(context: RuleContext, config: Config, min_households: int) 
 def _find_shared_accounts(rows: pd.DataFrame, min_households: int) -> pd.DataFrame:
     if rows.empty:
         return rows
-    size = len(rows)
     account, _ = pd.factorize(rows["account_no"])
-    both, _ = pd.factorize(
-        pd.concat([rows["household"], rows["holder_household"]], ignore_index=True)
-    )
-    household, holder_household = both[:size], both[size:]
-    width = np.int64(both.max() + 1)
+    household, households = pd.factorize(rows["household"])
+    width = np.int64(len(households) + 1)
     pairs = np.unique(account.astype(np.int64) * width + household)
     accounts = int(account.max()) + 1
     beneficiary_households = np.bincount(pairs // width, minlength=accounts)
-    has_holder = np.zeros(accounts, dtype=bool)
-    has_holder[account] = (rows["holder_id"] != "").to_numpy()
-    first_holder_household = np.zeros(accounts, dtype=np.int64)
-    first_holder_household[account] = holder_household
-    holder_pairs = np.arange(accounts, dtype=np.int64) * width + first_holder_household
-    holder_among = np.isin(holder_pairs, pairs)
+    # the holder is the same on every row of an account: read him from one row of each
+    row_of = np.zeros(accounts, dtype=np.int64)
+    row_of[account] = np.arange(len(rows), dtype=np.int64)
+    has_holder = rows["holder_id"].to_numpy(dtype=object)[row_of] != ""
+    holder_household = pd.Index(households).get_indexer(
+        rows["holder_household"].to_numpy(dtype=object)[row_of]
+    )
+    holder_pairs = np.arange(accounts, dtype=np.int64) * width + holder_household
+    holder_among = (holder_household >= 0) & np.isin(holder_pairs, pairs)
     counts = beneficiary_households + (has_holder & ~holder_among)
     outsiders = np.bincount(account[~rows["same_household"].to_numpy()], minlength=accounts)
     chosen = (counts >= min_households) & ((outsiders > 0) | ~has_holder)
