@@ -225,7 +225,7 @@ def check_plain_codes(text: pd.Series, is_account: bool = False) -> IdentifierCo
 
 def _scientific(values: pd.Series) -> np.ndarray:
     """Values in scientific notation (screened by a literal 'E' first)."""
-    screened = rows.contains(values, "E") | rows.contains(values, "e")
+    screened = rows.contains(values, "E", "e")
     damaged = np.zeros(len(values), dtype=bool)
     if screened.any():
         damaged[screened] = values[screened].str.fullmatch(SCIENTIFIC).to_numpy(dtype=bool)

@@ -86,14 +86,18 @@ def _value_bytes(chunk: pa.Array) -> bytes:
     return memoryview(data)[int(bounds[0]) : int(bounds[-1])].tobytes()
 
 
-def may_contain(values: pd.Series, needle: str) -> bool:
-    """False when no value contains ``needle``; True may be a false alarm (a non-string
-    column, or bytes of two values that only together spell an ASCII ``needle``)."""
+def may_contain(values: pd.Series, *needles: str) -> bool:
+    """False when no value contains any of ``needles``; True may be a false alarm (a
+    non-string column, or bytes of two values that only together spell an ASCII needle)."""
     chunks = arrow_chunks(values)
     if chunks is None:
         return True
-    encoded = needle.encode("utf-8")
-    return any(encoded in _value_bytes(chunk) for chunk in chunks)
+    encoded = [needle.encode("utf-8") for needle in needles]
+    for chunk in chunks:
+        data = _value_bytes(chunk)
+        if any(needle in data for needle in encoded):
+            return True
+    return False
 
 
 def all_ascii(values: pd.Series) -> bool:
@@ -128,11 +132,15 @@ def empty_cells(values: pd.Series) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
-def contains(values: pd.Series, needle: str) -> np.ndarray:
-    """Values containing the literal ``needle`` (bool array), screened by :func:`may_contain`."""
-    if not may_contain(values, needle):
-        return np.zeros(len(values), dtype=bool)
-    return values.str.contains(needle, regex=False).to_numpy(dtype=bool, na_value=False)
+def contains(values: pd.Series, *needles: str) -> np.ndarray:
+    """Values containing any of the literal ``needles`` (bool array), screened by
+    :func:`may_contain` first."""
+    found = np.zeros(len(values), dtype=bool)
+    if not may_contain(values, *needles):
+        return found
+    for needle in needles:
+        found |= values.str.contains(needle, regex=False).to_numpy(dtype=bool, na_value=False)
+    return found
 
 
 def blank_to_missing(text: pd.Series) -> pd.Series:
@@ -199,9 +207,7 @@ def totals_rows(
     finals = sorted({w[-1] for w in words})
     for position in cells.columns:
         column = cells[position]
-        screened = np.zeros(len(cells), dtype=bool)
-        for final in finals:
-            screened |= contains(column, final)
+        screened = contains(column, *finals)
         if not screened.any():
             continue
         where = np.flatnonzero(screened)
