@@ -290,8 +290,8 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
                 != clean_ids(chosen["raw_value"]).to_numpy()
             )
         ].drop_duplicates("source_key")
-        keys = keys_of(frame)
-        position = positions(keys, special["source_key"])
+        # the keys as Arrow text: positions() would convert Python objects back to Arrow
+        position = positions(frame["_key"].astype("str"), special["source_key"])
         hit = position >= 0
         if hit.any():
             rows = special.iloc[position[hit]]
@@ -788,7 +788,11 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         if "household_id" in frame:
             household = household.fillna(frame["household_id"].astype("str"))
         household = as_object(household)
-        frame["household"] = household.where(household != "", "P:" + frame["person_id"])
+        missing = (household == "").to_numpy(dtype=bool)
+        if missing.any():  # only the few outside the register get their own pseudo-household
+            household = household.copy()
+            household[missing] = ("P:" + frame["person_id"][missing]).to_numpy(dtype=object)
+        frame["household"] = household
         if "village_code" not in frame:
             people = residents(context)
             frame["village_code"] = (
@@ -808,7 +812,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         frame["wage"] = frame["wage"].fillna(False).astype(bool)
         frame["pay_month"] = month_start(frame["pay_date"])
         if "covered_period" in frame:
-            codes, unique = pd.factorize(as_object(frame["covered_period"]))
+            codes, unique = pd.factorize(frame["covered_period"])  # missing: -1, i.e. NaT
             parsed = [parse_period(value) for value in unique]
             starts = pd.to_datetime([p[0] for p in parsed] + [pd.NaT]).to_numpy("datetime64[ns]")
             ends = pd.to_datetime([p[1] for p in parsed] + [pd.NaT]).to_numpy("datetime64[ns]")
@@ -832,8 +836,9 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         expected = frame["standard"] * units * periods
         frame["expected"] = expected.where(frame["standard"] > 0)
         names = program_table(context, config).set_index("program_key")["program_name"]
-        declared = as_object(frame["program_name"]) if "program_name" in frame else None
-        if declared is None or (declared == "").any():
+        declared = frame.get("program_name")
+        if declared is None or (declared.fillna("") == "").any():  # tested before converting
+            declared = None if declared is None else as_object(declared)
             named = as_object(frame["program_key"].map(names))
             frame["program_name"] = (
                 named if declared is None else declared.where(declared != "", named)
