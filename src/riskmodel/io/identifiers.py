@@ -215,12 +215,18 @@ def check_plain_codes(text: pd.Series, is_account: bool = False) -> IdentifierCo
             wide = ~pc.string_is_ascii(pa.array(text)).to_numpy(zero_copy_only=False)
             if wide.any():
                 normal = text.copy()
-                normal[wide] = text[wide].str.translate(FULLWIDTH).str.strip()
+                normal[wide] = _halfwidth_distinct(text[wide])
         normal = _drop_float_suffix(normal)
     damaged = _scientific(normal)
     problem = np.full(len(normal), "", dtype=object)
     problem[damaged] = "scientific_notation"
     return IdentifierColumn(values=normal, is_valid=None, problem=problem, damaged=damaged)
+
+
+def _halfwidth_distinct(values: pd.Series) -> np.ndarray:
+    """Half-width, stripped ``values`` (each distinct value translated once)."""
+    codes, uniques = _distinct(values)
+    return uniques.str.translate(FULLWIDTH).str.strip().to_numpy(dtype=object)[codes]
 
 
 def _scientific(values: pd.Series) -> np.ndarray:
