@@ -462,14 +462,24 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
             taken[found] = values[position[found]]
             rows[column] = pd.Series(taken, index=rows.index, dtype=object)
         rows["holder_is_institution"] = rows["holder_is_institution"].astype(bool)
-        rows["same_household"] = (
-            (rows["holder_id"] == "")
-            | (rows["holder_household"] == rows["household"])
-            | (rows["holder_id"] == rows["person_id"])
-        )
+        rows["same_household"] = _same_household(rows)
         return rows
 
     return context.cached("account_rows", build)
+
+
+def _same_household(rows: pd.DataFrame) -> pd.Series:
+    """No holder, the holder is the beneficiary, or the holder lives in his household; each
+    test only on the rows the earlier ones left open (most people hold their own card)."""
+    holder = rows["holder_id"].to_numpy(dtype=object)
+    same = holder == ""
+    for mine, theirs in (("holder_id", "person_id"), ("holder_household", "household")):
+        open_rows = ~same
+        same[open_rows] = (
+            rows[mine].to_numpy(dtype=object)[open_rows]
+            == rows[theirs].to_numpy(dtype=object)[open_rows]
+        )
+    return pd.Series(same, index=rows.index)
 
 
 def _shared_accounts(context: RuleContext, config: Config, min_households: int) -> pd.DataFrame:
