@@ -393,7 +393,7 @@ def load_table(
         quarantine = pd.concat([quarantine, rejected], ignore_index=True)
         quarantine = quarantine.sort_values("line", kind="stable").reset_index(drop=True)
     quarantine = quarantine.astype({c: "str" for c in quarantine.columns if c != "line"})
-    raw.cells = raw.cells.iloc[:0]  # free the raw text before copying the accepted rows
+    raw.cells = raw.cells.iloc[:0]  # the accepted rows keep only the cleaned columns
     accepted = rows.keep_rows(frame, ~quarantined) if len(rows_out) else frame
     del frame
     _add_provenance(accepted, relative, raw.lines[~quarantined])
