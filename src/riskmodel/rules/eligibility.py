@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin, mapped
+from riskmodel.frames import isin, mapped, positions
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import build_evidence, empty_evidence
@@ -852,6 +852,28 @@ def invalid_id_unresolved(context: RuleContext, config: Config, params: Params) 
     )
 
 
+def _paid_outside_home(context: RuleContext, paid: pd.DataFrame) -> pd.DataFrame:
+    """Payments whose village differs from the payee's register village (both known), with
+    ``home_village``; compared as village codes, only the rows found are copied."""
+    homes = common.resident_index(context)["village_code"].astype("str")
+    home_text = homes.fillna("").to_numpy(dtype=object)
+    position = positions(paid["person_id"], homes.index)
+    found = position >= 0
+    paid_village, villages = pd.factorize(paid["village_code"])
+    paid_known = np.append(villages.to_numpy(dtype=object) != "", False)[paid_village]
+    # a register village no payment names gets -2: it differs from every payment village
+    resident_village = pd.Index(villages).get_indexer(home_text)
+    resident_village = np.where(resident_village >= 0, resident_village, -2)
+    home_village = np.full(len(paid), -2, dtype=np.int64)
+    home_village[found] = resident_village[position[found]]
+    has_home = np.zeros(len(paid), dtype=bool)
+    has_home[found] = home_text[position[found]] != ""
+    differs = has_home & paid_known & (home_village != paid_village)
+    rows = paid[differs]
+    home = pd.Series(home_text[position[differs]], index=rows.index, dtype="str")
+    return rows.assign(home_village=home)
+
+
 def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
     """A beneficiary paid through a village other than the one of his household registration.
 
@@ -875,13 +897,7 @@ def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.Data
     people = common.residents(context)
     if "village_code" not in people or paid.empty:
         return empty_evidence()
-    home = mapped(paid["person_id"], common.resident_index(context)["village_code"].astype("str"))
-    rows = paid.assign(home_village=home.fillna("").to_numpy())
-    rows = rows[
-        (rows["home_village"] != "")
-        & (rows["village_code"] != "")
-        & (rows["home_village"] != rows["village_code"])
-    ]
+    rows = _paid_outside_home(context, paid)
     if rows.empty:
         return empty_evidence()
     found = _group_payments(

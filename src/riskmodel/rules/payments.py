@@ -866,8 +866,10 @@ def peer_outlier_amount(context: RuleContext, config: Config, params: Params) ->
     if paid.empty:
         return empty_evidence()
     keys = ["program_key", "pay_month"]
-    paid = paid[[*keys, *GROUP_COLUMNS]][~paid["wage"]]  # the columns first: paid is wide
-    amounts = paid.groupby(keys)["amount"]
+    # peer statistics on integer group codes; only the flagged rows are copied
+    group = common.group_codes(paid, keys)
+    peers = ~paid["wage"].to_numpy(dtype=bool) & (group >= 0)
+    amounts = pd.Series(paid["amount"].to_numpy()[peers]).groupby(group[peers])
     stats = pd.DataFrame(
         {
             "size": amounts.size(),
@@ -875,14 +877,14 @@ def peer_outlier_amount(context: RuleContext, config: Config, params: Params) ->
             "q3": amounts.quantile(0.75),
             "median": amounts.median(),
         }
-    )
-    joined = paid[keys].join(stats, on=keys)
-    size, q1, q3, median = (joined[c] for c in ("size", "q1", "q3", "median"))
+    ).reindex(np.where(peers, group, -1))
+    size, q1, q3, median = (stats[c].to_numpy() for c in ("size", "q1", "q3", "median"))
     limit = np.maximum(
         q3 + float(params["iqr_factor"]) * (q3 - q1), median * float(params["min_ratio"])
     )
-    rows = paid[(size >= int(params["min_peers"])) & (paid["amount"] > limit)]
-    rows = rows.assign(median=median[rows.index], surplus=rows["amount"] - median[rows.index])
+    flagged = (size >= int(params["min_peers"])) & (paid["amount"].to_numpy() > limit)
+    rows = paid[[*keys, *GROUP_COLUMNS]][flagged]
+    rows = rows.assign(median=median[flagged], surplus=rows["amount"] - median[flagged])
     if rows.empty:
         return empty_evidence()
     found = _group_payments(
