@@ -337,6 +337,10 @@ def test_group_helpers_match_pandas_groupby_with_missing_keys():
     distinct = grouped["v"].transform("nunique").fillna(0).astype(int)
     assert group_sizes(frame, ["a", "b"]).tolist() == sizes.tolist() == [2, 0, 2, 0, 1, 1]
     assert group_nunique(frame, ["a", "b"], "v").tolist() == distinct.tolist()
+    where = np.array([True, True, False, True, True, True])
+    cut = frame[where].groupby(["a", "b"])["v"].transform("nunique")
+    expected = cut.reindex(frame.index).fillna(0).astype(int).tolist()
+    assert group_nunique(frame, ["a", "b"], "v", where=where).tolist() == expected
 
 
 def test_inner_join_keeps_the_rows_and_order_of_merge():

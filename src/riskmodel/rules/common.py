@@ -228,10 +228,15 @@ def group_sizes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return np.where(codes >= 0, counts[np.maximum(codes, 0)], 0)
 
 
-def group_nunique(frame: pd.DataFrame, columns: list[str], value: str) -> np.ndarray:
+def group_nunique(
+    frame: pd.DataFrame, columns: list[str], value: str, where: np.ndarray | None = None
+) -> np.ndarray:
     """Distinct non-missing ``value`` per group of ``columns``
-    (``groupby(columns)[value].transform("nunique")``; 0 where a key is missing)."""
+    (``groupby(columns)[value].transform("nunique")``; 0 where a key is missing). With
+    ``where``: as if the frame were cut to those rows first (0 on the others)."""
     groups = group_codes(frame, columns)
+    if where is not None:
+        groups = np.where(where, groups, -1)
     values, unique = pd.factorize(frame[value])
     counted = (groups >= 0) & (values >= 0)
     pairs = np.unique(groups[counted] * np.int64(len(unique) + 1) + values[counted])

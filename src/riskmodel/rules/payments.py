@@ -933,10 +933,10 @@ def many_accounts(context: RuleContext, config: Config, params: Params) -> pd.Da
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    paid = paid[[*GROUP_COLUMNS, "account_no"]]  # the columns first: paid is wide
-    paid = paid[paid["account_no"].astype("str").fillna("") != ""]
-    rows = paid[
-        common.group_nunique(paid, ["person_id"], "account_no") >= int(params["min_accounts"])
+    with_account = (paid["account_no"].astype("str").fillna("") != "").to_numpy()
+    accounts = common.group_nunique(paid, ["person_id"], "account_no", where=with_account)
+    rows = paid[[*GROUP_COLUMNS, "account_no"]][
+        with_account & (accounts >= int(params["min_accounts"]))
     ]
     if rows.empty:
         return empty_evidence()
