@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from riskmodel.config import load_config
-from riskmodel.detectors import DETECTORS, FINDING_COLUMNS, detector_status, run_detectors
+from riskmodel.detectors import DETECTORS, FINDING_COLUMNS, detector_status, features, run_detectors
 from riskmodel.detectors.catalogue import (
     detect_account_concentration,
     detect_amount_over_standard,
@@ -30,6 +30,7 @@ from riskmodel.detectors.estimators import (
     mad_from_counts,
     nigrini_conformity,
 )
+from riskmodel.detectors.features import group_first, group_nunique, group_sum, key_codes
 
 BENFORD_DIR = Path("/work/shared/external/benford")
 CONFIG = load_config()
@@ -550,3 +551,32 @@ def test_a_supplier_long_paid_by_another_village_is_not_new_in_this_one():
     )
     findings = detect_new_payees(_ledger_tables(extra), None, settings("D_NEW_PAYEE"))
     assert findings["entity_id"].tolist() == ["新公司"]
+
+
+def test_group_helpers_match_pandas_groupby_with_missing_values():
+    rng = np.random.default_rng(7)
+    groups = rng.integers(0, 40, 2000)
+    raw = pd.Series(rng.integers(0, 25, 2000).astype(str), dtype="str")
+    raw[rng.random(2000) < 0.2] = np.nan
+    codes, uniques = key_codes(raw)
+    amounts = rng.normal(100.0, 30.0, 2000)
+    by_group = pd.DataFrame({"g": groups, "v": raw, "a": amounts}).groupby("g")
+    assert group_nunique(groups, codes, 41).tolist() == [*by_group["v"].nunique().tolist(), 0]
+    first = group_first(groups, codes, 40)
+    assert [uniques[c] if c >= 0 else None for c in first] == by_group["v"].first().tolist()
+    assert group_sum(groups, amounts, 40).tolist() == by_group["a"].sum().tolist()
+
+
+def test_run_detectors_builds_the_shared_feature_frames_once(monkeypatch):
+    _, tables = _county(2)
+    built = []
+    original = features._village_program_ratios
+    monkeypatch.setattr(
+        features,
+        "_village_program_ratios",
+        lambda *args: built.append(args[1]) or original(*args),
+    )
+    findings = run_detectors(tables, None, CONFIG)
+    assert built == [True]
+    status = detector_status(findings).set_index("detector_id")["status"]
+    assert status["D_SHORTFALL"] == status["D_VILLAGE"] == "ran"

@@ -8,6 +8,7 @@ from riskmodel.config import load_config, override
 from riskmodel.entities import (
     Comparison,
     attach_person_ids,
+    candidate_pairs,
     data_quality_findings,
     link_records,
     normalise_name,
@@ -286,3 +287,26 @@ def test_engine_is_generic_over_declared_comparisons():
     assert chosen == {0: 0, 1: 1}
     assert {"w_ssn", "w_surname", "level_ssn", "match_weight"} <= set(links.columns)
     assert np.isclose(links.loc[links.left == 0, "match_weight"].item(), -5 + 8 + 5)
+
+
+def test_candidate_pairs_block_on_non_empty_columns_in_merge_order():
+    left = pd.DataFrame({"pinyin": ["li", "wang", "", "li"], "village": ["A", "B", "A", "A"]})
+    right = pd.DataFrame(
+        {"pinyin": ["li", "li", "wang", "", "li"], "village": ["A", "B", "B", "A", "A"]}
+    )
+    pairs = candidate_pairs(left, right, [{"columns": ["pinyin", "village"]}])
+    assert list(zip(pairs["left"], pairs["right"], strict=True)) == [
+        (0, 0),
+        (0, 4),
+        (1, 2),
+        (3, 0),
+        (3, 4),
+    ]
+    capped = candidate_pairs(left, right, [{"columns": ["pinyin"], "max_block": 2}])
+    assert list(zip(capped["left"], capped["right"], strict=True)) == [(1, 2)]  # 3 × li
+    typo = candidate_pairs(
+        pd.DataFrame({"id": ["12345", "99"]}),
+        pd.DataFrame({"id": ["12354", "12345", "02345", "1234X"]}),
+        [{"variants": "id"}],
+    )
+    assert sorted(zip(typo["left"], typo["right"], strict=True)) == [(0, 0), (0, 1), (0, 2)]

@@ -403,6 +403,10 @@ def test_bad_declarations_are_rejected():
     bad[0]["aggregate"] = {"amount": ["amount", "median"]}
     with pytest.raises(KindError, match="median"):
         validate_kinds(edge_kinds=bad)
+    del bad[0]["aggregate"]
+    bad[0]["fold_into"] = {"kind": "holds_account", "carry": {}}
+    with pytest.raises(KindError, match="fold_into needs aggregate"):
+        validate_kinds(edge_kinds=bad)
 
 
 def test_missing_optional_tables_build_a_smaller_graph(county):

@@ -1,14 +1,25 @@
 """The graph as tables (graph_tables, graph_from_tables, TableGraph) answers as the
 networkx graph does: same nodes, edges, attributes, paths and ego networks."""
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from riskmodel.cli import main
 from riskmodel.config import load_config
 from riskmodel.entities import resolve_people
 from riskmodel.graph import build_graph, ego_network, official_links
-from riskmodel.graph.build import graph_from_tables, graph_tables, job_edge_kinds
+from riskmodel.graph.build import (
+    _joined_keys,
+    _native_column,
+    _text,
+    edge_frame,
+    graph_from_tables,
+    graph_tables,
+    job_edge_kinds,
+    node_frame,
+)
 from riskmodel.graph.tables import TableGraph, neighbourhood
 from riskmodel.io import load_folder
 from riskmodel.kinship import derive_kinship
@@ -166,3 +177,88 @@ def test_neighbourhood_cut_gives_the_same_ego_networks(county):
     village = next(n for n in graph.nodes if n.startswith("village:"))
     assert neighbourhood(edges, [village], radius=1, stop_kinds=stop)[0] >= {village}
     assert neighbourhood(edges, [], radius=2, stop_kinds=stop) == (set(), {})
+
+
+def test_text_strips_and_blanks_missing_spellings_of_arrow_and_object_columns():
+    values = [" a ", None, "nan", "None", "<NA>", "NaT", "\u3000x\u3000", "", "b\t"]
+    expected = ["a", "", "", "", "", "", "x", "", "b"]
+    for dtype in ("str", object, "string[pyarrow]"):
+        text = _text(pd.Series(values, index=range(10, 19), dtype=dtype))
+        assert text.tolist() == expected
+        assert list(text.index) == list(range(10, 19))
+    assert _text(pd.Series([1.5, None])).tolist() == ["1.5", ""]
+
+
+def test_native_column_shares_strings_and_blanks_missing():
+    assert _native_column(pd.Series(["a", None, "", "b", "a"], dtype="str")) == [
+        "a",
+        None,
+        None,
+        "b",
+        "a",
+    ]
+    assert _native_column(pd.Series(pd.to_datetime(["2020-01-02", None]))) == ["2020-01-02", None]
+
+
+def test_joined_keys_keep_the_first_keys_of_each_group_in_row_order():
+    keys = pa.chunked_array([pa.array(["k0", "k1", "k2", "k3", "k4"])])
+    # rows 4, 3, 2, 0 of the keys fall in groups 1, 0, 1, 1
+    joined = _joined_keys(np.array([1, 0, 1, 1]), keys, np.array([4, 3, 2, 0]), 2, 2)
+    assert joined.to_pylist() == ["k3", "k4;k2"]
+    empty = np.array([], dtype=np.int64)
+    assert _joined_keys(empty, keys, empty, 0, 2).to_pylist() == []
+
+
+LEDGER_PAID = {
+    "kind": "paid_to",
+    "label_zh": "村账支付",
+    "label_en": "paid to (ledger)",
+    "table": "ledger",
+    "where": {"column": "direction", "contains": ["支出"]},
+    "source": {"kind": "village", "columns": ["village_code"]},
+    "target": {"kind": "party", "columns": ["counterparty_id"]},
+    "aggregate": {"amount": ["amount", "sum"], "vouchers": ["amount", "size"]},
+}
+
+
+def test_aggregated_edges_of_filtered_rows_sum_and_keep_their_own_keys():
+    ledger = pd.DataFrame(
+        {
+            "village_code": ["V1", "V1", "V1", "V2", "V1"],
+            "direction": ["支出", "收入", "支出", "支出", "支出"],
+            "counterparty_id": ["C9", "C9", "C9", "", "C8"],
+            "amount": [10.0, 99.0, 5.0, 7.0, 1.0],
+            "_key": ["l:2", "l:3", "l:4", "l:5", "l:6"],
+        }
+    ).astype({"village_code": "str", "direction": "str", "counterparty_id": "str", "_key": "str"})
+    settings = {"max_source_keys": 20}
+    edges = edge_frame(LEDGER_PAID, {"ledger": ledger}, None, settings)
+    assert edges[["u", "v", "rows", "amount", "vouchers", "source_keys"]].values.tolist() == [
+        ["village:V1", "company:C9", 2, 15.0, 2, "l:2;l:4"],
+        ["village:V1", "company:C8", 1, 1.0, 1, "l:6"],
+    ]
+    nothing = ledger.assign(direction="收入")
+    assert edge_frame(LEDGER_PAID, {"ledger": nothing}, None, settings).empty
+
+
+def test_node_frame_joins_later_sources_onto_known_nodes():
+    declaration = {
+        "kind": "person",
+        "sources": [
+            {"table": "residents", "key": ["id_number"], "name": "name", "attributes": ["age"]},
+            {"table": "officials", "key": ["id_number"], "name": "name", "flag": "is_official"},
+        ],
+    }
+    residents = pd.DataFrame(
+        {"id_number": ["B", "A", "B", ""], "name": ["乙", "", "乙2", "无"], "age": [3, 4, 5, 6]}
+    )
+    officials = pd.DataFrame({"id_number": ["C", "A"], "name": ["丙", "甲"]})
+    nodes = node_frame(declaration, {"residents": residents, "officials": officials})
+    assert nodes["node"].tolist() == ["person:A", "person:B", "person:C"]  # sorted union
+    assert nodes["name"].tolist() == ["甲", "乙", "丙"]  # the first source's name unless empty
+    assert nodes["age"].tolist()[:2] == [4.0, 3.0] and np.isnan(nodes["age"].iloc[2])
+    assert nodes["is_official"].tolist()[0] is True and nodes["is_official"].isna().tolist() == [
+        False,
+        True,
+        False,
+    ]

@@ -35,6 +35,11 @@ def amounts(*values):
         ("0", 0.0),
         (".5", 0.5),
         ("1.5E+03", 1500.0),
+        ("-￥1,234.50", -1234.5),
+        ("1,234.50-", -1234.5),
+        ("1234.50元整", 1234.5),
+        ("1234.5元/人/月", 1234.5),
+        ("1,2345", 12345.0),
     ],
 )
 def test_amount_spellings(text, expected):
@@ -43,7 +48,9 @@ def test_amount_spellings(text, expected):
     assert not bad[0]
 
 
-@pytest.mark.parametrize("text", ["abc", "12.3.4", "1,2a", "inf", "nan元", "--5x", "1/2"])
+@pytest.mark.parametrize(
+    "text", ["abc", "12.3.4", "1,2a", "inf", "nan元", "--5x", "1/2", "12,50", "1,20", "壹佰元整"]
+)
 def test_unreadable_amounts_are_bad_not_zero(text):
     values, bad = amounts(text)
     assert np.isnan(values[0]) and bad[0]
@@ -73,6 +80,8 @@ def dates(*values):
         "45356",
         "2024-03-05 00:00:00",
         "2024-03-05T00:00:00",
+        "2024-03-05 星期二",
+        "2024年3月5日（周二）",
     ],
 )
 def test_date_spellings(text):
@@ -178,3 +187,18 @@ def test_every_date_spelling_round_trips(day):
     values, bad, _ = dates(*spellings)
     assert not bad.any()
     assert (values == np.datetime64(day)).all()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024年03月05日 08时30分", "20240305083000", "20240305 08:30", "2024/3/5 8:30"],
+)
+def test_date_and_time_spellings(text):
+    values, bad, _month_only = dates(text)
+    assert values[0] == np.datetime64("2024-03-05T08:30") and not bad[0]
+
+
+def test_compact_year_month_is_a_month():
+    values, bad, month_only = dates("202403", "202413")
+    assert values[0] == np.datetime64("2024-03-01") and month_only[0]
+    assert bad[1] and not month_only[1]

@@ -29,13 +29,25 @@ PAYMENTS = get_table("payments")
         ("发放时间", "pay_date", ""),
         ("补贴项目", "program_name", ""),
         ("流水号", "payment_id", ""),
+        ("金额/元", "amount", "元"),
+        ("金额（千元）", "amount", "千元"),
+        ("补贴标准（元/人/月）", None, ""),
+        ("发放金额（元/人/月）", "amount", "元"),
+        ("身份证号码（18位）", "id_number", ""),
+        ("【姓名】", "name", ""),
+        ("姓名[必填]", "name", ""),
+        ("银行卡号", "account_no", ""),
+        ("id number", "id_number", ""),
     ],
 )
 def test_header_spellings(header, column, unit):
     assert match_header(header, alias_index(PAYMENTS)) == (column, unit)
 
 
-@pytest.mark.parametrize("header", ["备注", "金额2", "", "身份证号码核对", "金额（美元）"])
+@pytest.mark.parametrize(
+    "header",
+    ["备注", "金额2", "", "身份证号码核对", "金额（美元）", "身份证号（户主）", "户主姓名"],
+)
 def test_unknown_headers_match_nothing(header):
     assert match_header(header, alias_index(PAYMENTS))[0] is None
 

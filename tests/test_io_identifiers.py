@@ -72,3 +72,14 @@ def test_accounts_are_cleaned_like_ids():
     checked = check_plain_codes(series("6228 4800 1234 5678", "'6228480012345678"), True)
     assert checked.values.tolist() == ["6228480012345678", "6228480012345678"]
     assert not np.any(checked.damaged)
+
+
+def test_mixed_columns_normalise_only_the_rows_that_need_it():
+    accounts = check_plain_codes(series("6228480012345678", "'6228480012345679", "", "62.0"), True)
+    assert accounts.values.tolist() == ["6228480012345678", "6228480012345679", "", "62"]
+    codes = check_plain_codes(series("记-001", "ｐ01", "记-001", "ｐ01", "1.0e+3"))
+    assert codes.values.tolist() == ["记-001", "p01", "记-001", "p01", "1.0e+3"]
+    assert codes.problem.tolist() == [""] * 4 + ["scientific_notation"]
+    unchanged = check_resident_ids(series(ID_OK, ID_BAD, ID_OK))
+    assert unchanged.values.tolist() == [ID_OK, ID_BAD, ID_OK]
+    assert unchanged.is_valid.tolist() == [True, False, True]

@@ -106,3 +106,29 @@ def test_write_validation_from_a_non_strict_result(tmp_path):
     summary = json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))
     assert summary["can_score"] is False
     assert any("死亡人员.csv: the file is empty" in e for e in summary["errors"])
+
+
+def test_accepted_rows_around_quarantined_ones_keep_values_lines_and_keys(tmp_path):
+    folder = make_folder(tmp_path / "data")
+    (folder / "户籍人口.csv").write_text(
+        "身份证号,姓名,户编号,联系电话\n"
+        f"{ID_A},张三,H1,\n"
+        ",,,\n"
+        f"{ID_B},李四,H1,13800000000\n"
+        f"{ID_B},李四,H1,13800000000\n"
+        f"{WRONG},王五,H2,\n",
+        encoding="utf-8",
+    )
+    result = load_folder(folder)
+    residents = result.tables["residents"]
+    assert residents["_line"].tolist() == [2, 4, 6]
+    assert residents["_key"].tolist() == ["户籍人口.csv:2", "户籍人口.csv:4", "户籍人口.csv:6"]
+    assert residents["_file"].tolist() == ["户籍人口.csv"] * 3
+    assert residents["name"].tolist() == ["张三", "李四", "王五"]
+    assert residents["phone"].isna().tolist() == [True, False, True]  # '' -> missing
+    assert residents["is_valid_id_number"].tolist() == [True, True, False]
+    assert list(residents.index) == [0, 1, 2]
+    quarantine = result.quarantine["residents"]
+    assert quarantine["line"].tolist() == [3, 5]
+    assert quarantine["reason"].tolist() == ["blank row", "exact duplicate of line 4"]
+    assert quarantine["姓名"].tolist() == ["", "李四"]

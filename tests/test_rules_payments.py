@@ -317,3 +317,52 @@ def test_r032_many_accounts():
 
 
 _ = V2
+
+
+def test_group_helpers_match_pandas_groupby_with_missing_keys():
+    """``group_sizes``/``group_nunique`` give groupby's transform, 0 where a key is missing."""
+    import numpy as np
+
+    from riskmodel.rules.common import group_nunique, group_sizes
+
+    frame = pd.DataFrame(
+        {
+            "a": pd.Series(["x", None, "x", "y", "y", "x"], dtype="str"),
+            "b": [1.0, 1.0, 1.0, np.nan, 2.0, 2.0],
+            "v": pd.Series(["p", "q", None, "r", "r", "p"], dtype=object),
+        }
+    )
+    grouped = frame.groupby(["a", "b"])
+    sizes = grouped["v"].transform("size").fillna(0).astype(int)
+    distinct = grouped["v"].transform("nunique").fillna(0).astype(int)
+    assert group_sizes(frame, ["a", "b"]).tolist() == sizes.tolist() == [2, 0, 2, 0, 1, 1]
+    assert group_nunique(frame, ["a", "b"], "v").tolist() == distinct.tolist()
+    where = np.array([True, True, False, True, True, True])
+    cut = frame[where].groupby(["a", "b"])["v"].transform("nunique")
+    expected = cut.reindex(frame.index).fillna(0).astype(int).tolist()
+    assert group_nunique(frame, ["a", "b"], "v", where=where).tolist() == expected
+
+
+def test_inner_join_keeps_the_rows_and_order_of_merge():
+    from riskmodel.rules.common import inner_join
+
+    left = pd.DataFrame({"k": ["b", "a", "c", "b", ""], "n": range(5)})
+    right = pd.DataFrame({"key": ["b", "b", "a", ""], "m": [1, 2, 3, 4]})
+    expected = left.merge(right, left_on="k", right_on="key")
+    pd.testing.assert_frame_equal(inner_join(left, right, left_on="k", right_on="key"), expected)
+    same = right.rename(columns={"key": "k"})
+    pd.testing.assert_frame_equal(inner_join(left, same, on="k"), left.merge(same, on="k"))
+
+
+def test_id_cleaning_per_distinct_value_matches_row_by_row():
+    """Repeated IDs take the cached path of ``clean_ids``/``valid_ids``: same values."""
+    from riskmodel.rules.common import clean_ids, valid_ids
+
+    values = pd.Series([f" {pid(1).lower()}", pid(1), None, pid(2), "12345", pid(2)], dtype="str")
+    once = pd.Series(values.unique(), dtype="str")  # distinct: the row-by-row path
+    cleaned = clean_ids(values)
+    assert cleaned.dtype == object and cleaned.name == values.name
+    assert cleaned.tolist() == [pid(1), pid(1), "", pid(2), "12345", pid(2)]
+    assert clean_ids(once).tolist() == [pid(1), pid(1), "", pid(2), "12345"]
+    assert valid_ids(values).tolist() == [True, True, False, True, False, True]
+    assert valid_ids(values).tolist() == valid_ids(values.astype(object)).tolist()

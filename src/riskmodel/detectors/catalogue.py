@@ -35,7 +35,7 @@ from riskmodel.detectors.features import (
     village_features,
     village_program_ratios,
 )
-from riskmodel.frames import positions
+from riskmodel.frames import isin, positions
 
 Tables = dict[str, pd.DataFrame]
 
@@ -755,7 +755,7 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
     if has_columns(tables, "residents", "id_number", "household_id"):
         wanted = set(mine["person"].dropna().astype(str)) | set(holders.values())
         residents = tables["residents"].dropna(subset=["household_id"])
-        residents = residents[residents["id_number"].astype(object).isin(wanted)]
+        residents = residents[isin(residents["id_number"], list(wanted))]
         household_of = dict(
             zip(
                 residents["id_number"].astype(str),

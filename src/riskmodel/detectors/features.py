@@ -185,8 +185,10 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
         found = positions(payments["program_key"], catalogue[key])
         standard = _taken(catalogue["standard_amount"], found, payments.index).astype(float)
         if "unit" in catalogue.columns:
-            unit = _taken(catalogue["unit"], found, payments.index).fillna("").astype(str)
-            per_area = unit.str.contains("亩")
+            by_area = catalogue["unit"].fillna("").astype(str).str.contains("亩").to_numpy(bool)
+            per_area = pd.Series(
+                np.where(found >= 0, by_area[np.maximum(found, 0)], False), index=payments.index
+            )
             if "quantity" in payments.columns:
                 quantity = pd.to_numeric(payments["quantity"], errors="coerce")
                 standard = standard.where(~per_area, standard * quantity)
@@ -408,7 +410,7 @@ def village_features(
         relatives = cadre_relative_ids(tables)
         if len(relatives):
             same_village = relatives.drop_duplicates("relative_id")
-            to_relatives = payments["id_number"].isin(same_village["relative_id"])
+            to_relatives = isin(payments["id_number"], same_village["relative_id"])
             share = payments.assign(x=payments["amount"].where(to_relatives, 0.0)).groupby(
                 "village_code"
             )["x"].sum() / paid.replace(0, np.nan)
@@ -482,19 +484,18 @@ def _village_towns(tables: Tables, villages: pd.Index) -> pd.Series:
 
 
 def _shared_account_share(payments: pd.DataFrame, tables: Tables) -> pd.Series:
-    usable = payments[payments["account_no"].notna() & (payments["account_no"] != "")]
-    household = (
-        usable["household_id"]
-        .astype(object)
-        .where(usable["household_id"].notna(), usable["id_number"])
-    )
-    households = household.groupby(usable["account_no"]).nunique()
-    shared = households[households >= 2].index
+    usable = payments.loc[
+        payments["account_no"].notna() & (payments["account_no"] != ""),
+        ["account_no", "household_id", "id_number", "amount", "village_code"],
+    ]
+    household = usable["household_id"].where(usable["household_id"].notna(), usable["id_number"])
+    account, accounts = key_codes(usable["account_no"])
+    shared = group_nunique(account, key_codes(household)[0], len(accounts)) >= 2
     if has_columns(tables, "accounts", "account_no", "holder_id_number"):
-        accounts = tables["accounts"]
-        institutions = accounts.loc[is_institution(accounts["holder_id_number"]), "account_no"]
-        shared = shared.difference(pd.Index(institutions))
-    in_shared = usable["amount"].where(usable["account_no"].isin(shared), 0.0)
+        listed = tables["accounts"]
+        institutions = listed.loc[is_institution(listed["holder_id_number"]), "account_no"]
+        shared &= ~isin(pd.Series(accounts, dtype=object), institutions)
+    in_shared = usable["amount"].where(shared[account], 0.0)
     total = usable.groupby("village_code")["amount"].sum().replace(0, np.nan)
     return in_shared.groupby(usable["village_code"]).sum() / total
 
@@ -621,7 +622,10 @@ def peer_limits(
     counts = established.groupby("village_code").size()
     by_village = established.groupby("village_code")[metrics].quantile(quantile)
     by_village = by_village[counts.reindex(by_village.index).fillna(0) >= int(min_peers)]
+    found = positions(windows["village_code"], by_village.index)
+    hit = found >= 0
     for metric in metrics:
-        village_limit = windows["village_code"].map(by_village[metric])
+        village_limit = pd.Series(np.nan, index=windows.index)
+        village_limit[hit] = by_village[metric].to_numpy(dtype=float)[found[hit]]
         limits[metric] = village_limit.fillna(county[metric]).astype(float)
     return limits

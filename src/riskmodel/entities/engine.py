@@ -22,33 +22,62 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.entities.comparisons import Comparison, get_comparator
 
 
-def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
-    array = frame[column].astype(object).to_numpy(dtype=object)
+def _text(frame: pd.DataFrame, column: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """``column`` (only ``rows`` when given) as a numpy string array, missing → ''."""
+    values = frame[column] if rows is None else frame[column].iloc[rows]
+    array = values.astype(object).to_numpy(dtype=object)
     return np.where(pd.isna(array), "", array).astype(str)
 
 
-def _digit_bodies(values: np.ndarray, width: int, body: int) -> tuple[np.ndarray, np.ndarray]:
+def _arrow_text(frame: pd.DataFrame, column: str) -> pa.Array:
+    """``column`` as Arrow strings, missing → '' (other types through ``str``)."""
+    values = frame[column]
+    if not (pd.api.types.is_string_dtype(values.dtype) and values.dtype != object):
+        values = pd.Series(_text(frame, column), dtype="str")
+    array = pa.array(values.array)
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return array.fill_null("")
+
+
+def _join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inner equi-join of two int64 key arrays: positions (left, right) of the equal pairs,
+    ordered by left position, then right position (the order of ``DataFrame.merge``)."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    start = np.searchsorted(ordered, left, side="left")
+    counts = np.searchsorted(ordered, left, side="right") - start
+    total = int(counts.sum())
+    left_rows = np.repeat(np.arange(len(left)), counts)
+    shift = np.repeat(start - (np.cumsum(counts) - counts), counts)
+    return left_rows, order[np.arange(total) + shift]
+
+
+def _digit_bodies(values: pa.Array, width: int, body: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``values`` with ``width`` characters whose first ``body`` are digits, and
     those bodies as int64."""
-    text = pd.Series(values, dtype="str")
-    prefix = text.str.slice(0, body)
-    usable = (text.str.len() == width) & prefix.str.fullmatch(r"[0-9]+").fillna(False)
-    rows = np.flatnonzero(usable.to_numpy(dtype=bool))
-    return rows, prefix.iloc[rows].astype(np.int64).to_numpy()
+    prefix = pc.utf8_slice_codeunits(values, 0, body)
+    usable = pc.and_(
+        pc.equal(pc.utf8_length(values), width), pc.match_substring_regex(prefix, "^[0-9]+$")
+    )
+    rows = np.flatnonzero(usable.to_numpy(zero_copy_only=False))
+    bodies = pc.cast(prefix.take(rows), pa.int64()).to_numpy(zero_copy_only=False)
+    return rows, bodies
 
 
 def _variant_pairs(
     left: pd.DataFrame, right: pd.DataFrame, column: str, check_char: bool
 ) -> pd.DataFrame:
     """Pairs whose ``column`` bodies differ by one adjacent transposition or one digit."""
-    a = _text(left, column)
-    b = _text(right, column)
+    a = _arrow_text(left, column)
+    b = _arrow_text(right, column)
     pairs = []
-    for width in np.unique(np.char.str_len(a)):
+    for width in np.unique(pc.utf8_length(a).to_numpy(zero_copy_only=False)):
         width = int(width)
         body = width - 1 if check_char else width
         if body < 2 or body > 18:
@@ -75,13 +104,70 @@ def _variant_pairs(
                 owners.append(rows_a[keep])
         variants.append(value_a)  # same body (with a check character: the other one)
         owners.append(rows_a)
-        variant = pd.DataFrame({"left": np.concatenate(owners), "value": np.concatenate(variants)})
-        register = pd.DataFrame({"right": rows_b, "value": value_b})
-        found = variant.merge(register, on="value")[["left", "right"]]
-        pairs.append(found)
+        variant_rows, register_rows = _join(np.concatenate(variants), value_b)
+        found = {"left": np.concatenate(owners)[variant_rows], "right": rows_b[register_rows]}
+        pairs.append(pd.DataFrame(found))
     if not pairs:
         return pd.DataFrame({"left": [], "right": []}, dtype=np.int64)
     return pd.concat(pairs, ignore_index=True)
+
+
+def _codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Shared integer codes of the values of two columns; -1 where missing or empty, and on
+    the right where the value does not occur on the left."""
+    if all(pd.api.types.is_string_dtype(s.dtype) and s.dtype != object for s in (left, right)):
+        a, b = (_arrow_text(pd.DataFrame({"v": s}), "v") for s in (left, right))
+        if a.type != b.type:
+            b = b.cast(a.type)
+        present = pc.unique(a)
+        codes_a = pc.index_in(a, value_set=present).to_numpy(zero_copy_only=False)
+        codes_b = pc.index_in(b, value_set=present).fill_null(-1).to_numpy(zero_copy_only=False)
+        empty = pc.index_in(pa.scalar("", a.type), value_set=present).as_py()
+        empty = -1 if empty is None else empty
+        codes_a, codes_b = codes_a.astype(np.int64), codes_b.astype(np.int64)
+        codes_a[codes_a == empty] = -1
+        codes_b[codes_b == empty] = -1
+        return codes_a, codes_b
+    values = pd.concat([left, right], ignore_index=True).astype(object)
+    missing = (values.isna() | (values == "")).to_numpy(dtype=bool)
+    codes, _ = pd.factorize(values.where(~missing, None))
+    codes = np.where(missing, -1, codes).astype(np.int64)
+    return codes[: len(left)], codes[len(left) :]
+
+
+def _combined_codes(
+    left: pd.DataFrame, right: pd.DataFrame, columns: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 key per row over ``columns`` (equal keys ⇔ equal values); -1 where a
+    value is missing or empty."""
+    key_a = np.zeros(len(left), dtype=np.int64)
+    key_b = np.zeros(len(right), dtype=np.int64)
+    for column in columns:
+        codes_a, codes_b = _codes(left[column], right[column])
+        size = int(max(codes_a.max(initial=-1), codes_b.max(initial=-1))) + 1
+        key_a = np.where((key_a < 0) | (codes_a < 0), -1, key_a * size + codes_a)
+        key_b = np.where((key_b < 0) | (codes_b < 0), -1, key_b * size + codes_b)
+        # renumber densely so that the mixed-radix key cannot overflow
+        joint, dense = np.unique(np.concatenate([key_a, key_b]), return_inverse=True)
+        dense = dense - 1 if len(joint) and joint[0] < 0 else dense
+        key_a = np.where(key_a < 0, -1, dense[: len(key_a)])
+        key_b = np.where(key_b < 0, -1, dense[len(key_a) :])
+    return key_a, key_b
+
+
+def _column_pairs(
+    left: pd.DataFrame, right: pd.DataFrame, columns: list[str], max_block: int | None
+) -> pd.DataFrame:
+    """Pairs that agree on every one of ``columns`` (none empty), skipping right blocks
+    larger than ``max_block``."""
+    key_a, key_b = _combined_codes(left, right, columns)
+    rows_a = np.flatnonzero(key_a >= 0)
+    rows_b = np.flatnonzero(key_b >= 0)
+    if max_block:
+        sizes = np.bincount(key_b[rows_b], minlength=1)
+        rows_b = rows_b[sizes[key_b[rows_b]] <= max_block]
+    found_a, found_b = _join(key_a[rows_a], key_b[rows_b])
+    return pd.DataFrame({"left": rows_a[found_a], "right": rows_b[found_b]})
 
 
 def candidate_pairs(
@@ -97,15 +183,7 @@ def candidate_pairs(
             columns = list(rule["columns"])
             if not set(columns) <= set(left.columns) or not set(columns) <= set(right.columns):
                 continue
-            keys_a = left[columns].astype(object).assign(left=np.arange(len(left)))
-            keys_b = right[columns].astype(object).assign(right=np.arange(len(right)))
-            for column in columns:
-                keys_a = keys_a[keys_a[column].notna() & (keys_a[column] != "")]
-                keys_b = keys_b[keys_b[column].notna() & (keys_b[column] != "")]
-            if rule.get("max_block"):
-                sizes = keys_b.groupby(columns)["right"].transform("size")
-                keys_b = keys_b[sizes <= int(rule["max_block"])]
-            found.append(keys_a.merge(keys_b, on=columns)[["left", "right"]])
+            found.append(_column_pairs(left, right, columns, int(rule.get("max_block") or 0)))
         elif "variants" in rule:
             column = rule["variants"]
             if column in left.columns and column in right.columns:
@@ -148,8 +226,8 @@ def score_pairs(
                 f"comparison {comparison.name!r}: unknown levels {sorted(unknown)}; "
                 f"{comparison.comparator} has {list(comparator.levels)}"
             )
-        a = _text(left, comparison.left)[left_index]
-        b = _text(right, comparison.right_column)[right_index]
+        a = _text(left, comparison.left, left_index)
+        b = _text(right, comparison.right_column, right_index)
         level = comparator.function(a, b)
         level_weight = np.array([float(table.get(n, 0.0)) for n in comparator.levels])
         weight = level_weight[level]

@@ -217,8 +217,12 @@ def _native_column(values: pd.Series) -> list[Any]:
     if pd.api.types.is_float_dtype(values):
         array = values.to_numpy(dtype=float)
         return [None if v != v else v for v in array.tolist()]
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    shared = [_scalar(u) for u in uniques] + [None]
+    if _arrow_strings(values) is not None:  # codes straight from Arrow, no object column
+        codes, distinct = _encoded(values)
+        uniques = distinct.to_pylist()
+    else:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    shared = [_scalar(u) for u in uniques] + [None]  # code -1 (missing) is the last
     return [shared[c] for c in codes.tolist()]
 
 
@@ -504,13 +508,21 @@ def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
     return nodes
 
 
-def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:
-    """Integer codes of string columns in one numbering shared by all of them."""
+def factorized(columns: Sequence[pd.Series]) -> tuple[np.ndarray, pa.Array]:
+    """One factorisation of string columns laid end to end: codes in order of first
+    appearance (-1 where missing) and the distinct values, hashed once in Arrow."""
     arrays = [_arrow_strings(c.astype("str")).cast(pa.large_string()) for c in columns]
     chunks = [chunk for array in arrays for chunk in array.chunks]
     every = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
-    codes = every.dictionary_encode().indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return np.split(codes.astype(np.int64), np.cumsum([len(c) for c in columns])[:-1])
+    encoded = every.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64), encoded.dictionary
+
+
+def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes of string columns in one numbering shared by all of them."""
+    codes, _ = factorized(columns)
+    return np.split(codes, np.cumsum([len(c) for c in columns])[:-1])
 
 
 def _folded(

@@ -22,9 +22,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from riskmodel.frames import isin
-from riskmodel.graph.build import _text, graph_settings, paused_gc
+from riskmodel.frames import mapped
+from riskmodel.graph.build import _arrow_strings, _text, graph_settings, paused_gc
 from riskmodel.graph.tables import TableGraph
 from riskmodel.ids import mask_account, mask_id, mask_phone
 from riskmodel.kinship import INVERSE
@@ -66,9 +68,19 @@ def display_name(graph: nx.MultiGraph, node: str) -> str:
     return f"{label}{value}"
 
 
+# the edge attributes a label is read from
+_LABEL_ATTRIBUTES = ("relation", "label_zh", "label_zh_reverse", "from_node")
+
+
+def _label_data(graph: nx.MultiGraph | TableGraph, a: str, b: str, kind: str) -> dict[str, Any]:
+    if isinstance(graph, TableGraph):  # read only the columns labels need
+        return graph.get_edge_data(a, b, key=kind, columns=_LABEL_ATTRIBUTES) or {}
+    return graph.get_edge_data(a, b, key=kind) or {}
+
+
 def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:
     """The Chinese label of the edge ``kind`` read from ``a`` to ``b``."""
-    data = graph.get_edge_data(a, b, key=kind) or {}
+    data = _label_data(graph, a, b, kind)
     if kind == "relative_of":
         relation = str(data.get("relation", "亲属"))
         # stored as "what the larger node id is to the smaller one"
@@ -204,21 +216,39 @@ def paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> set[s
     (the ``receives`` sources of the graph, without mapping every payment row)."""
     if "id_number" not in payments.columns:
         return set()
-    own = payments["id_number"].astype(object).where(payments["id_number"].notna(), "")
+    own = payments["id_number"]
     people: set[str] = set()
     if crosswalk is not None and not crosswalk.empty and "_key" in payments.columns:
-        links = crosswalk[
-            (crosswalk["source_table"] == "payments") & (crosswalk["column"] == "id_number")
-        ]
-        links = links.drop_duplicates("source_key")
-        person = links["person_id"].astype(object).where(links["person_id"].notna(), "")
-        resolved = links[person.to_numpy() != ""]
-        people.update(resolved["person_id"].astype(str).unique().tolist())
-        linked = isin(payments["_key"].astype(str), resolved["source_key"].astype(str))
-        own = own[~linked]
-    people.update(_text(pd.Series(pd.unique(own.to_numpy()), dtype=object)).tolist())
+        keys, ids = _first_links(crosswalk, "payments", "id_number")
+        people.update(pc.unique(ids).to_pylist())
+        paid_keys = _arrow_strings(payments["_key"].astype("str"))
+        linked = pc.is_in(paid_keys, value_set=keys.combine_chunks().cast(paid_keys.type))
+        own = own[~linked.to_numpy(zero_copy_only=False)]
+    people.update(_text(_distinct(own)).tolist())
     people.discard("")
     return {f"person:{value}" for value in people}
+
+
+def _first_links(
+    crosswalk: pd.DataFrame, table: str, column: str
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Source keys and person ids of the records of ``table.column`` resolved to a person
+    (the first crosswalk row of each record, where its person id is not empty)."""
+    chosen = (crosswalk["source_table"] == table) & (crosswalk["column"] == column)
+    chosen = pa.array(chosen.to_numpy(dtype=bool))
+    keys = _arrow_strings(crosswalk["source_key"].astype("str")).filter(chosen)
+    ids = _arrow_strings(crosswalk["person_id"].astype("str")).filter(chosen)
+    codes = keys.combine_chunks().dictionary_encode().indices.fill_null(-1)
+    first = ~pd.Series(codes.to_numpy(zero_copy_only=False)).duplicated().to_numpy()
+    resolved = pc.and_(pa.array(first), pc.fill_null(pc.not_equal(ids, ""), False))
+    return keys.filter(resolved), ids.filter(resolved)
+
+
+def _distinct(values: pd.Series) -> pd.Series:
+    """The distinct values of a column (missing as ''), Arrow strings kept as such."""
+    if pd.api.types.is_string_dtype(values.dtype) and not isinstance(values.dtype, np.dtype):
+        return pd.Series(values.fillna("").unique())
+    return pd.Series(pd.unique(values.astype(object).where(values.notna(), "").to_numpy()))
 
 
 def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | None) -> pd.DataFrame:
@@ -227,12 +257,10 @@ def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | Non
         return pd.DataFrame(columns=["person", "village_code", "position", "name"])
     ids = officials["id_number"].astype(object).where(officials["id_number"].notna(), "")
     if crosswalk is not None and "_key" in officials.columns and not crosswalk.empty:
-        links = crosswalk[
-            (crosswalk["source_table"] == "officials") & (crosswalk["column"] == "id_number")
-        ]
+        chosen = (crosswalk["source_table"] == "officials") & (crosswalk["column"] == "id_number")
+        links = crosswalk.loc[chosen.to_numpy(dtype=bool), ["source_key", "person_id"]]
         mapping = pd.Series(links["person_id"].to_numpy(), index=links["source_key"].to_numpy())
-        mapping = mapping[~mapping.index.duplicated()]
-        resolved = officials["_key"].astype(str).map(mapping)
+        resolved = mapped(officials["_key"].astype(str), mapping)  # the first link wins
         ids = resolved.where(resolved.notna(), ids)
     frame = pd.DataFrame(
         {
@@ -252,18 +280,17 @@ def _officials(tables: Mapping[str, pd.DataFrame], crosswalk: pd.DataFrame | Non
         }
     )
     frame = frame[ids.astype(str).to_numpy() != ""]
-    # one search per person; several posts are joined for the path text
-    return (
-        frame.groupby("person", sort=False)
-        .agg(
-            {
-                "village_code": "first",
-                "position": lambda p: "、".join(dict.fromkeys(p)),
-                "name": "first",
-            }
-        )
-        .reset_index()
-    )
+    # one search per person (in order of first appearance): the first row's village and
+    # name, the distinct posts joined for the path text
+    people: dict[str, tuple[str, dict[str, None], str]] = {}
+    columns = [frame[c].tolist() for c in ("person", "village_code", "position", "name")]
+    for person, village, position, name in zip(*columns, strict=True):
+        if person in people:
+            people[person][1][position] = None
+        else:
+            people[person] = (village, {position: None}, name)
+    rows = [(p, v, "、".join(posts), n) for p, (v, posts, n) in people.items()]
+    return pd.DataFrame(rows, columns=["person", "village_code", "position", "name"])
 
 
 def official_links(

@@ -17,9 +17,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskmodel.frames import isin
-from riskmodel.graph.build import _native_column, graph_from_tables, graph_meta
+from riskmodel.graph.build import _native_column, factorized, graph_from_tables, graph_meta
 from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS
 
 # edge columns that never become path labels (read lazily, only for subgraphs)
@@ -38,6 +39,16 @@ class _Adjacency:
 
     def span(self, code: int) -> tuple[int, int]:
         return int(self.start[code]), int(self.start[code + 1])
+
+    def subset(self, keep: np.ndarray, *payload: np.ndarray) -> _Adjacency:
+        """The entries where ``keep``, in their order (what building the adjacency of those
+        entries alone gives, without sorting again), with ``payload`` of the kept entries."""
+        part = object.__new__(_Adjacency)
+        kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+        part.start = kept_before[self.start]
+        part.target = self.target[keep]
+        part.payload = list(payload)
+        return part
 
 
 class _NodeView(Mapping[str, dict[str, Any]]):
@@ -130,6 +141,7 @@ class TableGraph:
         self._index_nodes()
         self._index_edges()
         self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self._names: dict[tuple[str, tuple[str, ...] | None], list[str]] = {}
         self.nodes = _NodeView(self)
         self.adj = _AdjView(self)
 
@@ -140,9 +152,8 @@ class TableGraph:
         for frame in self._edge_frames.values():
             pieces += [frame["u"], frame["v"]]
         if pieces:
-            every = pd.concat(pieces, ignore_index=True).astype("str")
-            codes, uniques = pd.factorize(every)
-            self.node_ids = np.asarray(uniques, dtype=object)
+            codes, uniques = factorized(pieces)
+            self.node_ids = uniques.to_numpy(zero_copy_only=False).astype(object)
         else:
             codes = np.array([], dtype=np.int64)
             self.node_ids = np.asarray([], dtype=object)
@@ -161,8 +172,7 @@ class TableGraph:
             self._node_row[own] = np.arange(len(frame))
             self.node_kind[own] = kind
             if "name" in frame:
-                names = frame["name"].astype(object).where(frame["name"].notna(), "")
-                self.node_name[own] = names.astype(str).to_numpy(dtype=object)
+                self.node_name[own] = _names(frame["name"])
         self._edge_codes = {}
         for kind, frame in self._edge_frames.items():
             size_of = len(frame)
@@ -175,25 +185,17 @@ class TableGraph:
             self.node_kind[code] = self.node_ids[code].split(":", 1)[0]
 
     def _index_edges(self) -> None:
-        parts = []
+        size = len(self.node_ids)
+        parts: list[tuple[np.ndarray, ...]] = [(np.array([], dtype=np.int64),) * 4]
         for kind_code, kind in enumerate(self.edge_kinds):
             u, v = self._edge_codes.pop(kind)
             low, high = np.minimum(u, v), np.maximum(u, v)
-            rows = pd.DataFrame(
-                {"low": low, "high": high, "kind": kind_code, "row": np.arange(len(u))}
-            )
             # one edge per node pair and kind, the last row's attributes (networkx updates)
-            parts.append(rows.drop_duplicates(["low", "high"], keep="last"))
-        if parts:
-            table = pd.concat(parts, ignore_index=True)
-        else:
-            table = pd.DataFrame({c: np.array([], dtype=np.int64) for c in ("low", "high")})
-            table["kind"] = table["row"] = np.array([], dtype=np.int64)
-        low = table["low"].to_numpy(dtype=np.int64)
-        high = table["high"].to_numpy(dtype=np.int64)
-        kinds = table["kind"].to_numpy(dtype=np.int64)
-        rows = table["row"].to_numpy(dtype=np.int64)
-        size = len(self.node_ids)
+            pair = pd.Series(low * (size + 1) + high)
+            rows = np.flatnonzero(~pair.duplicated(keep="last").to_numpy())
+            parts.append((low[rows], high[rows], np.full(len(rows), kind_code), rows))
+        columns = zip(*parts, strict=True)
+        low, high, kinds, rows = (np.concatenate(c).astype(np.int64) for c in columns)
         self._edge_ends = (low, high, kinds, rows)
         self.all_edges = _Adjacency(
             size,
@@ -232,9 +234,15 @@ class TableGraph:
         return self._columns[key]
 
     def get_edge_data(
-        self, a: str, b: str, key: str | None = None, default: Any = None
+        self,
+        a: str,
+        b: str,
+        key: str | None = None,
+        default: Any = None,
+        columns: Iterable[str] | None = None,
     ) -> dict[str, Any] | None:
-        """The attributes of the ``key`` edge between ``a`` and ``b`` (any kind if None)."""
+        """The attributes of the ``key`` edge between ``a`` and ``b`` (any kind if None);
+        only those named in ``columns`` if given (the others are not read)."""
         code_a, code_b = self.code(a), self.code(b)
         if code_a < 0 or code_b < 0:
             return default
@@ -249,16 +257,25 @@ class TableGraph:
             if wanted is None or kind_code == wanted:
                 kind = self.edge_kinds[kind_code]
                 row = int(rows[start + hit])
-                columns = [c for c in self._edge_frames[kind].columns if c not in _BULKY]
                 data = {}
-                for column in columns:
-                    if column in ("u", "v"):
-                        continue
+                for column in self._attribute_names(kind, columns):
                     value = self._column(kind, column)[row]
                     if value is not None:
                         data[column] = value
                 return data
         return default
+
+    def _attribute_names(self, kind: str, columns: Iterable[str] | None) -> list[str]:
+        """The edge attributes of ``kind`` read by :meth:`get_edge_data` (of ``columns``)."""
+        key = (kind, None if columns is None else tuple(columns))
+        if key not in self._names:
+            wanted = None if columns is None else set(columns)
+            self._names[key] = [
+                c
+                for c in self._edge_frames[kind].columns
+                if c not in _BULKY and c not in ("u", "v") and (wanted is None or c in wanted)
+            ]
+        return self._names[key]
 
     def has_node(self, node: str) -> bool:
         return node in self
@@ -292,16 +309,10 @@ class TableGraph:
         """Node → ``[(neighbour, kind)]`` restricted to ``edge_kinds`` (as networkx's scan)."""
         wanted = [k for k in self.edge_kinds if k in set(edge_kinds)]
         codes = np.asarray([self.edge_kinds.index(k) for k in wanted], dtype=np.int64)
-        low, high, kinds, _ = self._edge_ends
+        kinds = self.all_edges.payload[0]
         keep = np.isin(kinds, codes)
         local = np.searchsorted(codes, kinds[keep])  # codes ascend with self.edge_kinds
-        adjacency = _Adjacency(
-            len(self.node_ids),
-            np.concatenate([low[keep], high[keep]]),
-            np.concatenate([high[keep], low[keep]]),
-            np.concatenate([local, local]),
-        )
-        return PathAdjacency(self, adjacency, wanted)
+        return PathAdjacency(self, self.all_edges.subset(keep, local), wanted)
 
     def targets(self) -> tuple[set[str], dict[str, set[str]], dict[str, list[str]], dict[str, str]]:
         """Beneficiaries, payees by village, contractors' projects, project villages."""
@@ -316,7 +327,7 @@ class TableGraph:
             villages, parties = self._ends("paid_to", "village:")
             pairs = pd.DataFrame({"party": parties, "village": villages}).drop_duplicates()
             values = pairs["village"].str.split(":", n=1).str[1]
-            for party, village in zip(pairs["party"], values, strict=True):
+            for party, village in zip(pairs["party"].tolist(), values.tolist(), strict=True):
                 payees.setdefault(party, set()).add(village)
         if "contracted" in self._edge_frames:
             companies, projects = self._ends("contracted", "company:")
@@ -335,6 +346,14 @@ class TableGraph:
         v = frame["v"].astype(object).to_numpy()
         first = frame["u"].astype(str).str.startswith(prefix).to_numpy(dtype=bool)
         return np.where(first, u, v), np.where(first, v, u)
+
+
+def _names(names: pd.Series) -> np.ndarray:
+    """Node names as Python strings, '' where missing."""
+    if isinstance(names.dtype, pd.StringDtype) and names.dtype.storage == "pyarrow":
+        text = pa.chunked_array(pa.array(names.array)).fill_null("")
+        return text.to_numpy(zero_copy_only=False).astype(object)
+    return names.astype(object).where(names.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def neighbourhood(

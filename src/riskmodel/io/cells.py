@@ -4,7 +4,9 @@ Every reader hands text to the rest of the loader, so one set of coercers serves
 format. Numbers are written so that damage stays visible: an integral float below 10^15
 is exact and written as an integer (``430421100201``); a larger one has already lost
 digits (18-digit ID numbers stored as numbers in Excel) and is written in scientific
-notation (``4.30421199001011E+17``), which the ID check then quarantines.
+notation (``4.30421199001011E+17``), which the ID check then quarantines. Other floats
+are written with Excel's 15 significant digits, so that a formula result such as
+``1199.9999999999998`` reads as the ``1200`` the user sees.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 EXACT_LIMIT = 1e15
+SIGNIFICANT = ".15g"
+"""Excel keeps and shows 15 significant digits: a formula's 1199.9999999999998 is 1200."""
 
 
 def float_text(value: float) -> str:
@@ -24,7 +28,7 @@ def float_text(value: float) -> str:
         return ""
     if value.is_integer() and abs(value) < EXACT_LIMIT:
         return str(int(value))
-    return repr(value).upper()
+    return format(value, SIGNIFICANT).upper()
 
 
 def cell_text(value: object) -> str:

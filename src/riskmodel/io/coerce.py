@@ -31,13 +31,21 @@ _NEEDS_CLEANING = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$|{_ZERO_WIDTH_PATTERN}"
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 DATE_DTYPE = "datetime64[ns]"
 
+_TIME = (
+    r"(?P<hour>\d{1,2})\s*[:时]\s*(?P<minute>\d{1,2})"
+    r"(?:\s*[:分]\s*(?P<second>\d{1,2})(?:\.\d+)?\s*秒?)?\s*分?"
+)
+_WEEKDAY = r"(?:\s*[(]?(?:星期|周|礼拜)[一二三四五六日天][)]?)?"
 _YMD = (
     r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*[日号]?"
-    r"(?:[\sT]+(?P<hour>\d{1,2})\s*[:时]\s*(?P<minute>\d{1,2})"
-    r"(?:\s*[:分]\s*(?P<second>\d{1,2})(?:\.\d+)?\s*秒?)?\s*(?:[+-]\d{2}:?\d{2}|Z)?)?$"
+    rf"{_WEEKDAY}(?:[\sT]+{_TIME}\s*(?:[+-]\d{{2}}:?\d{{2}}|Z)?)?$"
 )
-_COMPACT = r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$"
+_COMPACT = (
+    r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"
+    r"(?:[\sT]*(?P<hour>\d{2}):?(?P<minute>\d{2})(?::?(?P<second>\d{2}))?)?$"
+)
 _MONTH_ONLY = r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*月?$"
+_COMPACT_MONTH = r"^(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])$"
 _SERIAL = r"^\d{5}(?:\.\d+)?$"
 
 
@@ -67,15 +75,31 @@ def halfwidth(text: pd.Series) -> pd.Series:
     return text.str.translate(FULLWIDTH)
 
 
+_PLAIN_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
+_CURRENCY = r"^([-+]?)(?:[¥￥$]|RMB|CNY|人民币)"
+_SUFFIX = r"(?:整|/[^/0-9.]+)$"
+_GROUPED = r"[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,4}(?:,[0-9]{4})+)(?:\.[0-9]*)?"
+
+
 def _parse_numbers(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
+    plain = uniques.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool, na_value=False)
+    if plain.all():  # the common case: plain numbers, one conversion
+        values = pd.to_numeric(uniques, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return values, np.isnan(values)
     text = halfwidth(uniques).str.strip()
     missing = (text == "") | text.isin(missing_words)
-    text = text.str.replace(r"[\s,_']", "", regex=True)
-    text = text.str.replace(r"^(?:[¥￥$]|RMB|CNY|人民币)", "", regex=True)
+    text = text.str.replace(r"[\s_']", "", regex=True)
+    text = text.str.replace(_CURRENCY, r"\1", regex=True)
+    text = text.str.replace(_SUFFIX, "", regex=True).str.replace(_SUFFIX, "", regex=True)
     wan = text.str.contains(r"万(?:元)?$", regex=True)
     text = text.str.replace(r"(?:万元|万|元|圆|块)$", "", regex=True)
     text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    text = text.str.replace(r"^([0-9][0-9,.]*)-$", r"-\1", regex=True)
     text = text.str.replace(r"^-+", "-", regex=True)
+    commas = text.str.contains(",", regex=False)
+    if commas.any():  # thousands separators must group digits by three (or by four: 1,2000)
+        grouped = text.str.fullmatch(_GROUPED)
+        text = text.where(~commas | grouped, "?").str.replace(",", "", regex=False)
     shaped = text.str.fullmatch(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
     values = pd.to_numeric(text.where(shaped, None), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
@@ -91,8 +115,10 @@ def _parse_numbers(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
 def coerce_amount(
     text: pd.Series, missing_words: frozenset[str] = frozenset()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Read yuan amounts: ``1,234.50``, ``1234.5元``, ``￥1234``, full-width digits,
-    ``(12.00)`` for a negative, ``1.2万`` for 12,000.
+    """Read yuan amounts: ``1,234.50``, ``1234.5元``, ``￥1234``, ``-￥1234``, full-width
+    digits, ``(12.00)`` or ``12.00-`` for a negative, ``1.2万`` for 12,000, ``1200元整``,
+    ``1200元/月``. Commas that do not group digits by three (``12,00``, a decimal comma)
+    make the value unreadable, never a hundred times larger.
 
     Returns
     -------
@@ -121,7 +147,12 @@ def _parse_dates(
         k: np.full(count, np.nan) for k in ("year", "month", "day", "hour", "minute", "second")
     }
     month_only = np.zeros(count, dtype=bool)
-    for pattern, is_month in ((_YMD, False), (_COMPACT, False), (_MONTH_ONLY, True)):
+    for pattern, is_month in (
+        (_YMD, False),
+        (_COMPACT, False),
+        (_MONTH_ONLY, True),
+        (_COMPACT_MONTH, True),
+    ):
         found = text.str.extract(pattern)
         hit = found["year"].notna().to_numpy(dtype=bool) & np.isnan(parts["year"])
         if not hit.any():

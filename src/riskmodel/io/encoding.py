@@ -1,7 +1,8 @@
 """Detect the text encoding of a CSV file the way Excel and WPS write them.
 
 Order (never the other way round): a byte-order mark (UTF-8 → ``utf-8-sig``, UTF-16 →
-``utf-16``); then strict UTF-8 over the whole file; else GB18030 (a superset of GBK that
+``utf-16``); UTF-16 without one when NUL bytes sit on one side of every byte pair and the
+file decodes; then strict UTF-8 over the whole file; else GB18030 (a superset of GBK that
 also holds rare name characters such as 䶮 and 𠮷). GB18030 is never tried first: it
 decodes UTF-8 bytes silently into mojibake.
 """
@@ -47,14 +48,31 @@ def _decodes(path: Path, encoding: str, chunk_bytes: int) -> tuple[bool, int, in
                 return True, -1, offset
 
 
+def _utf16_without_bom(path: Path, head: bytes, chunk_bytes: int) -> Encoding | None:
+    """UTF-16 text written without a byte-order mark: the NUL bytes of its ASCII
+    characters (digits, separators) all sit on one side of each pair, and the whole file
+    decodes strictly. None when the bytes are not such text."""
+    head = head[: len(head) // 2 * 2]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd and not even:
+        name = "utf-16-le"
+    elif even and not odd:
+        name = "utf-16-be"
+    else:
+        return None
+    ok, _error_at, _size = _decodes(path, name, chunk_bytes)
+    if not ok:
+        return None
+    return Encoding(name, note=f"UTF-16 text without a byte-order mark: read as {name}")
+
+
 def detect_encoding(path: Path, chunk_bytes: int = 8 << 20) -> Encoding:
     """Return the encoding to read CSV file ``path`` with.
 
     Raises
     ------
     DataError
-        If the file holds NUL bytes (binary, or UTF-16 without a byte-order mark) or is
-        neither UTF-8 nor GB18030 text.
+        If the file holds NUL bytes that are not UTF-16 text (a binary file).
     """
     with path.open("rb") as handle:
         head = handle.read(4096)
@@ -70,6 +88,9 @@ def detect_encoding(path: Path, chunk_bytes: int = 8 << 20) -> Encoding:
                 "'\ufffd' — check the export (a truncated file?)",
             )
     if b"\x00" in head:
+        bare = _utf16_without_bom(path, head, chunk_bytes)
+        if bare is not None:
+            return bare
         raise DataError(
             f"{path.name}: not a text CSV file (it holds binary bytes); export the table "
             "again from Excel/WPS as 'CSV UTF-8' or as .xlsx"

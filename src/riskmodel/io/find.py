@@ -1,8 +1,14 @@
-"""Find each table's file in a data folder by its canonical or Chinese name."""
+"""Find each table's file in a data folder by its canonical or Chinese name.
+
+Besides the names of :mod:`riskmodel.schemas`, ``loading.file_names`` lists more names
+offices give their exports (``户籍信息``, ``村干部名单``); the schema's names win a clash.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from riskmodel.io.errors import DataError
@@ -26,22 +32,42 @@ class FoundFiles:
     notes: list[str] = field(default_factory=list)
 
 
-def table_names() -> dict[str, str]:
-    """Normalised file stem (canonical or Chinese table name) -> table name."""
+def table_names(extra: Mapping[str, Iterable[str]] | None = None) -> dict[str, str]:
+    """Normalised file stem (canonical or Chinese table name) -> table name.
+
+    ``extra`` maps a table to more names (default: ``loading.file_names``).
+    """
+    if extra is None:
+        return dict(_default_names())
+    return _build_names(extra)
+
+
+@lru_cache(maxsize=1)
+def _default_names() -> tuple[tuple[str, str], ...]:
+    from riskmodel.config import load_defaults
+
+    configured = load_defaults()["loading"].get("file_names", {})
+    return tuple(_build_names(configured).items())
+
+
+def _build_names(extra: Mapping[str, Iterable[str]]) -> dict[str, str]:
     names: dict[str, str] = {}
     for table in TABLES:
         for name in (table.name, *table.chinese_names):
             names[normalise_header(name)] = table.name
+    for table in TABLES:
+        for name in extra.get(table.name, ()):
+            names.setdefault(normalise_header(name), table.name)
     return names
 
 
-def match_file(path: Path) -> tuple[str | None, str]:
+def match_file(path: Path, names: dict[str, str] | None = None) -> tuple[str | None, str]:
     """Return (table name or None, note) for one file name.
 
     An exact name wins; otherwise a stem that contains exactly one table's Chinese name
     (``2024年补贴发放明细.xlsx``) matches it, with a note.
     """
-    names = table_names()
+    names = table_names() if names is None else names
     stem = normalise_header(path.stem)
     if stem in names:
         return names[stem], ""
@@ -69,6 +95,7 @@ def find_tables(data_dir: str | Path) -> FoundFiles:
     if not folder.is_dir():
         raise DataError(f"{folder}: no such data folder; give the folder holding the exports")
     found = FoundFiles()
+    names = table_names()
     candidates: dict[str, list[Path]] = {}
     exact: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
@@ -77,7 +104,7 @@ def find_tables(data_dir: str | Path) -> FoundFiles:
         if path.suffix.lower() not in SUFFIXES:
             found.unknown.append(path)
             continue
-        table, note = match_file(path)
+        table, note = match_file(path, names)
         if table is None:
             found.unknown.append(path)
             if note:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel import ids
 from riskmodel.config import load_config
@@ -133,8 +135,9 @@ def _convert(
     """Clean, map and type the cells of ``raw``: (frame, checks, notes, original names)."""
     cleaned = {position: coerce.clean_text(raw.cells[position]) for position in raw.cells.columns}
     width = len(raw.headers)
+    empty_cells = {position: rows.empty_cells(text) for position, text in cleaned.items()}
     blank_columns = {
-        p for p in range(width) if not normalise_header(raw.headers[p]) and (cleaned[p] == "").all()
+        p for p in range(width) if not normalise_header(raw.headers[p]) and empty_cells[p].all()
     }
     header_map = map_headers(table, raw.headers, blank_columns)
     notes = list(header_map.notes)
@@ -146,7 +149,7 @@ def _convert(
     checks = _Checks(count)
     kept = [p for p in range(width) if p not in blank_columns]
     if count:
-        empty_columns = [header_map.names[p] for p in kept if (cleaned[p] == "").all()]
+        empty_columns = [header_map.names[p] for p in kept if empty_cells[p].all()]
         if empty_columns:
             notes.append(f"column(s) empty in every row: {', '.join(empty_columns)}")
     cells = pd.DataFrame({p: cleaned[p] for p in kept})
@@ -156,7 +159,9 @@ def _convert(
     totals &= ~blank
     checks.quarantine("blank row", blank)
     if totals.any():
-        checks.quarantine("totals row", totals, np.array([f"totals row ({w})" for w in words]))
+        text = np.full(count, "", dtype=object)
+        text[totals] = [f"totals row ({w})" for w in words[totals]]
+        checks.quarantine("totals row", totals, text)
     unusable = blank | totals
     duplicate, first_line = rows.duplicate_rows(cells, raw.lines, unusable)
     if duplicate.any():
@@ -176,7 +181,7 @@ def _convert(
         if name not in header_map.canonical:
             continue
         text = present[name]
-        empty = (text == "").to_numpy(dtype=bool)
+        empty = empty_cells[header_map.canonical[name]]
         required = name in required_single
         kind = column.kind
         if required and kind in CODE_KINDS:
@@ -242,19 +247,19 @@ def _convert(
                     text.iloc[where].reset_index(drop=True), kind, name
                 )
                 checks.note_rows(where, name, masked, _problem_texts(checked.problem[where]))
-            output[name] = _blank_to_missing(values)
+            output[name] = rows.blank_to_missing(values)
             if checked.is_valid is not None:
-                output[f"is_valid_{name}"] = checked.is_valid & ~(values == "").to_numpy(bool)
+                output[f"is_valid_{name}"] = checked.is_valid & ~rows.empty_cells(values)
         else:
             if required:
                 checks.note(empty, name, text, "missing value")
-            output[name] = _blank_to_missing(text)
+            output[name] = rows.blank_to_missing(text)
     any_specs = [spec for spec in required_any if len(spec) > 1]
     for spec in any_specs:
         empty = np.ones(count, dtype=bool)
         for name in spec:
             if name in present:
-                empty &= (present[name] == "").to_numpy(dtype=bool)
+                empty &= empty_cells[header_map.canonical[name]]
         checks.quarantine(f"missing value: {' or '.join(spec)}", empty & ~unusable)
 
     frame = pd.DataFrame(
@@ -272,15 +277,9 @@ def _convert(
             continue
         if name in frame.columns:
             continue
-        frame[name] = _blank_to_missing(cleaned[position])
+        frame[name] = rows.blank_to_missing(cleaned[position])
     frame.index = pd.RangeIndex(count)
     return frame, checks, notes, header_map.names
-
-
-def _blank_to_missing(text: pd.Series) -> pd.Series:
-    """'' -> missing; the column itself when it has no empty cell (no copy)."""
-    empty = text == ""
-    return text.mask(empty, None) if empty.any() else text
 
 
 def _problem_texts(codes: np.ndarray) -> np.ndarray:
@@ -369,12 +368,6 @@ def load_table(
     quarantined = np.zeros(count, dtype=bool)
     for _key, mask, _text in checks.masks:
         quarantined |= mask
-    # provenance
-    lines = pd.Series(raw.lines, dtype="int64")
-    frame["_file"] = pd.Series(relative, index=frame.index, dtype="str")
-    frame["_line"] = lines
-    frame["_key"] = (relative + ":" + lines.astype("str")).astype("str")
-
     original = _unique_names([str(h) for h in raw.headers])
     rows_out = np.flatnonzero(quarantined)
     quarantine = pd.DataFrame(
@@ -384,10 +377,11 @@ def load_table(
             "reason": pd.Series(_reason_texts(checks, rows_out), dtype="str"),
         }
     )
+    picked = pa.array(quarantined)
     for position, name in enumerate(original):
         if name in QUARANTINE_RESERVED:
             name = f"{name}.original"
-        quarantine[name] = raw.cells[position].iloc[rows_out].to_numpy(dtype=object)
+        quarantine[name] = _picked(raw.cells[position], picked, rows_out)
     if raw.rejected:
         rejected = pd.DataFrame(
             [
@@ -399,9 +393,10 @@ def load_table(
         quarantine = pd.concat([quarantine, rejected], ignore_index=True)
         quarantine = quarantine.sort_values("line", kind="stable").reset_index(drop=True)
     quarantine = quarantine.astype({c: "str" for c in quarantine.columns if c != "line"})
-    raw.cells = raw.cells.iloc[:0]  # free the raw text before copying the accepted rows
-    accepted = frame[~quarantined].reset_index(drop=True) if len(rows_out) else frame
+    raw.cells = raw.cells.iloc[:0]  # the accepted rows keep only the cleaned columns
+    accepted = rows.keep_rows(frame, ~quarantined) if len(rows_out) else frame
     del frame
+    _add_provenance(accepted, relative, raw.lines[~quarantined])
 
     reasons: dict[str, int] = {}
     for key, mask, _text in checks.masks:
@@ -430,6 +425,24 @@ def load_table(
 
 
 QUARANTINE_RESERVED = ("file", "line", "reason")
+
+
+def _picked(cells: pd.Series, picked: pa.BooleanArray, rows_out: np.ndarray) -> np.ndarray:
+    """The raw text of the quarantined rows (an Arrow filter: no copy of the column)."""
+    arrow = rows.arrow_column(cells)
+    if arrow is None:
+        return cells.iloc[rows_out].to_numpy(dtype=object)
+    return arrow.filter(picked).to_numpy(zero_copy_only=False)
+
+
+def _add_provenance(frame: pd.DataFrame, relative: str, lines: np.ndarray) -> None:
+    """Add ``_file``, ``_line`` and ``_key`` (``"<_file>:<_line>"``), built in Arrow."""
+    name = pa.scalar(relative, pa.large_string())
+    line_text = pc.cast(pa.array(lines, pa.int64()), pa.large_string())
+    key = pc.binary_join_element_wise(name, line_text, pa.scalar(":", pa.large_string()))
+    frame["_file"] = rows.text_series(pa.repeat(name, len(lines)), frame.index)
+    frame["_line"] = pd.Series(lines, index=frame.index, dtype="int64")
+    frame["_key"] = rows.text_series(key, frame.index)
 
 
 def _data_quality(

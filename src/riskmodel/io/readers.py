@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from riskmodel.io.cells import column_text, series_text
 from riskmodel.io.encoding import Encoding, detect_encoding
 from riskmodel.io.errors import DataError
 from riskmodel.io.headers import count_matches, normalise_header
+from riskmodel.io.rows import may_contain, text_series
 from riskmodel.schemas import Table
 
 CSV_SUFFIXES = (".csv", ".txt")
@@ -278,7 +278,7 @@ def _read_csv_fast(
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -287,15 +287,10 @@ def _read_csv_fast(
         return None
     if invalid:
         return None
-    for name in names:
-        if pc.any(pc.match_substring(arrow.column(name), "\n")).as_py():
-            return None  # a quoted line break: the slow path keeps physical line numbers
-    cells = pd.DataFrame(
-        {
-            position: arrow.column(name).to_pandas(types_mapper=pd.ArrowDtype).astype("str")
-            for position, name in enumerate(names)
-        }
-    )
+    columns = [text_series(arrow.column(name)) for name in names]
+    if any(may_contain(column, "\n") for column in columns):
+        return None  # a quoted line break: the slow path keeps physical line numbers
+    cells = pd.DataFrame(dict(enumerate(columns)))
     lines = np.arange(header_line + 1, header_line + 1 + len(cells), dtype=np.int64)
     return cells, lines, []
 

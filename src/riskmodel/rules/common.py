@@ -92,12 +92,23 @@ def clean_ids(values: pd.Series) -> pd.Series:
     Identifier columns are kept as Python objects: joins, ``map`` and ``isin`` on millions of
     rows are several times faster on object hash tables than on Arrow-backed strings.
     """
+    codes, unique = pd.factorize(values, use_na_sentinel=False)
+    if len(unique) < len(values):  # clean each distinct value once (IDs repeat monthly)
+        cleaned = clean_ids(pd.Series(unique, dtype=values.dtype)).to_numpy(dtype=object)
+        return pd.Series(cleaned[codes], index=values.index, dtype=object, name=values.name)
     text = values.astype("str").fillna("").str.strip().str.upper()
     return text.astype("object")
 
 
 def valid_ids(values: pd.Series) -> pd.Series:
-    """GB 11643 check-digit validity of 18-character ID numbers (vectorised)."""
+    """GB 11643 check-digit validity of 18-character ID numbers (vectorised).
+
+    Each distinct raw value is cleaned and checked once (a county pays the same IDs monthly).
+    """
+    codes, raw = pd.factorize(values, use_na_sentinel=False)
+    if len(raw) < len(values):
+        checked = valid_ids(pd.Series(raw, dtype=values.dtype)).to_numpy(dtype=bool)
+        return pd.Series(checked[codes], index=values.index, dtype=bool)
     text = clean_ids(values)
     unique = pd.Series(text.unique(), dtype="object")
     shaped = pd.Series(unique, dtype="str").str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
@@ -137,7 +148,8 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     from riskmodel.ids import check_ids, is_valid_credit_code
 
     text = clean_ids(values)
-    unique = pd.Series(text.unique())
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    unique = pd.Series(distinct.to_numpy(dtype=object))
     pattern = config["programs"]["institution_holder_pattern"]
     shaped = pd.Series(unique, dtype="str").str.match(pattern).fillna(False).astype(bool)
     shaped &= ~(valid_ids(unique).to_numpy() & plausible_birth(unique))  # a person's ID
@@ -146,7 +158,7 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     if credit.any():
         resident = check_ids(unique[credit].reset_index(drop=True))["is_valid"].to_numpy(bool)
         credit.loc[credit] = ~resident
-    return text.map(dict(zip(unique, credit, strict=True))).astype(bool)
+    return pd.Series(credit.to_numpy(dtype=bool)[codes], index=text.index, name=text.name)
 
 
 def is_round(amounts: pd.Series, unit: float) -> pd.Series:
@@ -184,6 +196,54 @@ def collapse(values: pd.Series, limit: int = 200) -> str:
     from riskmodel.rules.evidence import join_ids
 
     return join_ids(values, limit)
+
+
+# --------------------------------------------------------------------------- joins
+def inner_join(left: pd.DataFrame, right: pd.DataFrame, **keys: Any) -> pd.DataFrame:
+    """``left.merge(right, **keys)`` (inner) copying only the left rows whose key occurs in
+    ``right``: the same rows in the same order, without copying a wide payments frame."""
+    left_on = keys.get("on", keys.get("left_on"))
+    right_on = keys.get("on", keys.get("right_on"))
+    return left[isin(left[left_on], right[right_on])].merge(right, **keys)
+
+
+# --------------------------------------------------------------------------- groups
+def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Integer group of each row by ``columns`` (-1 where a key is missing, as ``groupby``
+    drops such rows)."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    missing = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        codes, unique = pd.factorize(frame[column])
+        missing |= codes < 0
+        key, _ = pd.factorize(key * (len(unique) + 1) + codes)
+    return np.where(missing, -1, key)
+
+
+def group_sizes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Rows in each row's group (``groupby(columns).transform("size")``; 0 where a key is
+    missing), on integer codes instead of hashing the string keys again."""
+    codes = group_codes(frame, columns)
+    counts = np.bincount(codes[codes >= 0], minlength=int(codes.max(initial=-1)) + 1)
+    return np.where(codes >= 0, counts[np.maximum(codes, 0)], 0)
+
+
+def group_nunique(
+    frame: pd.DataFrame, columns: list[str], value: str, where: np.ndarray | None = None
+) -> np.ndarray:
+    """Distinct non-missing ``value`` per group of ``columns``
+    (``groupby(columns)[value].transform("nunique")``; 0 where a key is missing). With
+    ``where``: as if the frame were cut to those rows first (0 on the others)."""
+    groups = group_codes(frame, columns)
+    if where is not None:
+        groups = np.where(where, groups, -1)
+    values, unique = pd.factorize(frame[value])
+    counted = (groups >= 0) & (values >= 0)
+    pairs = np.unique(groups[counted] * np.int64(len(unique) + 1) + values[counted])
+    per_group = np.bincount(
+        pairs // np.int64(len(unique) + 1), minlength=int(groups.max(initial=-1)) + 1
+    )
+    return np.where(groups >= 0, per_group[np.maximum(groups, 0)], 0)
 
 
 # --------------------------------------------------------------------------- people
@@ -235,8 +295,8 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
                 != clean_ids(chosen["raw_value"]).to_numpy()
             )
         ].drop_duplicates("source_key")
-        keys = keys_of(frame)
-        position = positions(keys, special["source_key"])
+        # the keys as Arrow text: positions() would convert Python objects back to Arrow
+        position = positions(frame["_key"].astype("str"), special["source_key"])
         hit = position >= 0
         if hit.any():
             rows = special.iloc[position[hit]]
@@ -733,7 +793,11 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         if "household_id" in frame:
             household = household.fillna(frame["household_id"].astype("str"))
         household = as_object(household)
-        frame["household"] = household.where(household != "", "P:" + frame["person_id"])
+        missing = (household == "").to_numpy(dtype=bool)
+        if missing.any():  # only the few outside the register get their own pseudo-household
+            household = household.copy()
+            household[missing] = ("P:" + frame["person_id"][missing]).to_numpy(dtype=object)
+        frame["household"] = household
         if "village_code" not in frame:
             people = residents(context)
             frame["village_code"] = (
@@ -753,7 +817,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         frame["wage"] = frame["wage"].fillna(False).astype(bool)
         frame["pay_month"] = month_start(frame["pay_date"])
         if "covered_period" in frame:
-            codes, unique = pd.factorize(as_object(frame["covered_period"]))
+            codes, unique = pd.factorize(frame["covered_period"])  # missing: -1, i.e. NaT
             parsed = [parse_period(value) for value in unique]
             starts = pd.to_datetime([p[0] for p in parsed] + [pd.NaT]).to_numpy("datetime64[ns]")
             ends = pd.to_datetime([p[1] for p in parsed] + [pd.NaT]).to_numpy("datetime64[ns]")
@@ -777,8 +841,9 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         expected = frame["standard"] * units * periods
         frame["expected"] = expected.where(frame["standard"] > 0)
         names = program_table(context, config).set_index("program_key")["program_name"]
-        declared = as_object(frame["program_name"]) if "program_name" in frame else None
-        if declared is None or (declared == "").any():
+        declared = frame.get("program_name")
+        if declared is None or (declared.fillna("") == "").any():  # tested before converting
+            declared = None if declared is None else as_object(declared)
             named = as_object(frame["program_key"].map(names))
             frame["program_name"] = (
                 named if declared is None else declared.where(declared != "", named)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin, mapped
+from riskmodel.frames import isin, mapped, positions
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import build_evidence, empty_evidence
@@ -15,6 +15,19 @@ from riskmodel.rules.evidence import build_evidence, empty_evidence
 Params = dict[str, Any]
 Config = dict[str, Any]
 DISABILITY_FAMILIES = ("disability", "disability_care")
+
+
+GROUP_COLUMNS = (
+    "person_id",
+    "amount",
+    "pay_date",
+    "_key",
+    "name",
+    "village_code",
+    "program_name",
+    "match_score",
+)
+"""The payment columns ``_group_payments`` reads (besides its group keys and extras)."""
 
 
 def _group_payments(rows: pd.DataFrame, by: list[str], extra: dict[str, Any]) -> pd.DataFrame:
@@ -72,7 +85,9 @@ def _deaths(context: RuleContext) -> pd.DataFrame:
 def _paid_after_death(context: RuleContext, config: Config, grace_days: int) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
-        rows = paid.merge(_deaths(context), on="person_id")
+        deaths = _deaths(context)
+        # only the payments of the dead are joined (not the millions of the living)
+        rows = paid[isin(paid["person_id"], deaths["person_id"])].merge(deaths, on="person_id")
         rows = rows[rows["pay_date"] > rows["death_date"]].copy()
         death_month_end = common.month_start(rows["death_date"])
         covered_known = rows["covered_end"].notna()
@@ -191,7 +206,9 @@ def _official_matches(context: RuleContext, config: Config, by: str) -> pd.DataF
     if "org" in officials:
         columns.append("org")
     if by == "person":
-        rows = paid.merge(officials[columns], left_on="person_id", right_on="official_id")
+        rows = common.inner_join(
+            paid, officials[columns], left_on="person_id", right_on="official_id"
+        )
     else:
         households = common.household_map(context)
         members = (
@@ -199,7 +216,7 @@ def _official_matches(context: RuleContext, config: Config, by: str) -> pd.DataF
             .assign(official_household=officials["official_id"].map(households))
             .dropna(subset=["official_household"])
         )
-        rows = paid.merge(members, left_on="household", right_on="official_household")
+        rows = common.inner_join(paid, members, left_on="household", right_on="official_household")
         rows = rows[rows["official_id"] != rows["person_id"]]
     active = common.active_on(rows["start_date"], rows["end_date"], rows["pay_date"])
     return rows[active]
@@ -425,7 +442,7 @@ def _assets_at_payment(
     paid = common.means_tested_payments(context, config) if paid is None else paid
     assets = _household_assets(context, config)
     assets = assets[assets["asset_kind"] == kind]
-    rows = paid.merge(assets, on="household")
+    rows = common.inner_join(paid, assets, on="household")
     held = (rows["since"].isna() | (rows["since"] <= rows["pay_date"])) & (
         rows["until"].isna() | (rows["until"] > rows["pay_date"])
     )
@@ -514,9 +531,11 @@ def company_owner_on_aid(context: RuleContext, config: Config, params: Params) -
 def _relative_payments(context: RuleContext, config: Config, same_village: bool) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
-        paid = paid[paid["means_tested"] | paid["family"].isin(DISABILITY_FAMILIES)]
         relatives = common.cadre_relatives(context, config)
-        rows = paid.merge(relatives, on="person_id")
+        chosen = (paid["means_tested"] | paid["family"].isin(DISABILITY_FAMILIES)) & isin(
+            paid["person_id"], relatives["person_id"]
+        )
+        rows = paid[chosen].merge(relatives, on="person_id")
         rows = rows[rows["person_id"] != rows["cadre_id"]]
         active = common.active_on(rows["cadre_start"], rows["cadre_end"], rows["pay_date"])
         rows = rows[active]
@@ -680,8 +699,13 @@ def cadre_relative_with_assets(
 
 # --------------------------------------------------------------------------- identity
 def _identity(context: RuleContext, config: Config) -> pd.DataFrame:
+    """Payments not matched exactly to a resident, with the paid ID (``raw_id``) and whether
+    it passes the check digit (``raw_valid``)."""
+
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
+        # the identity rules read only unmatched and fuzzy payees: the rest is not checked
+        paid = paid[(paid["method"] != "exact_id").to_numpy(dtype=bool)]
         raw = common.clean_ids(paid["id_number"])
         valid_column = "is_valid_id_number"
         valid = paid[valid_column].astype(bool) if valid_column in paid else common.valid_ids(raw)
@@ -828,6 +852,28 @@ def invalid_id_unresolved(context: RuleContext, config: Config, params: Params) 
     )
 
 
+def _paid_outside_home(context: RuleContext, paid: pd.DataFrame) -> pd.DataFrame:
+    """Payments whose village differs from the payee's register village (both known), with
+    ``home_village``; compared as village codes, only the rows found are copied."""
+    homes = common.resident_index(context)["village_code"].astype("str")
+    home_text = homes.fillna("").to_numpy(dtype=object)
+    position = positions(paid["person_id"], homes.index)
+    found = position >= 0
+    paid_village, villages = pd.factorize(paid["village_code"])
+    paid_known = np.append(villages.to_numpy(dtype=object) != "", False)[paid_village]
+    # a register village no payment names gets -2: it differs from every payment village
+    resident_village = pd.Index(villages).get_indexer(home_text)
+    resident_village = np.where(resident_village >= 0, resident_village, -2)
+    home_village = np.full(len(paid), -2, dtype=np.int64)
+    home_village[found] = resident_village[position[found]]
+    has_home = np.zeros(len(paid), dtype=bool)
+    has_home[found] = home_text[position[found]] != ""
+    differs = has_home & paid_known & (home_village != paid_village)
+    rows = paid[differs]
+    home = pd.Series(home_text[position[differs]], index=rows.index, dtype="str")
+    return rows.assign(home_village=home)
+
+
 def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
     """A beneficiary paid through a village other than the one of his household registration.
 
@@ -851,13 +897,7 @@ def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.Data
     people = common.residents(context)
     if "village_code" not in people or paid.empty:
         return empty_evidence()
-    home = mapped(paid["person_id"], common.resident_index(context)["village_code"].astype("str"))
-    rows = paid.assign(home_village=home.fillna("").to_numpy())
-    rows = rows[
-        (rows["home_village"] != "")
-        & (rows["village_code"] != "")
-        & (rows["home_village"] != rows["village_code"])
-    ]
+    rows = _paid_outside_home(context, paid)
     if rows.empty:
         return empty_evidence()
     found = _group_payments(
@@ -1004,7 +1044,7 @@ def disability_subsidy_without_disability(
     One row per person and program with the amount paid.
     """
     paid = common.payments(context, config)
-    paid = paid[paid["family"].isin(DISABILITY_FAMILIES)]
+    paid = paid[[*GROUP_COLUMNS, "program_key"]][paid["family"].isin(DISABILITY_FAMILIES)]
     grade = mapped(paid["person_id"], common.resident_index(context)["disability"].astype("str"))
     known = isin(paid["person_id"], common.resident_index(context).index)
     none_words = grade.fillna("").isin(["", "无", "否", "nan", "None"])

@@ -10,7 +10,7 @@ import pandas as pd
 from riskmodel.frames import isin, positions
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
-from riskmodel.rules.eligibility import _group_payments
+from riskmodel.rules.eligibility import GROUP_COLUMNS, _group_payments
 from riskmodel.rules.evidence import build_evidence, empty_evidence
 
 Params = dict[str, Any]
@@ -68,8 +68,7 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     if paid.empty:
         return empty_evidence()
     rows = paid.assign(period_key=_period_key(paid))
-    sizes = rows.groupby(["person_id", "program_key", "period_key"])["amount"].transform("size")
-    rows = rows[sizes > 1]
+    rows = rows[common.group_sizes(rows, ["person_id", "program_key", "period_key"]) > 1]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(period_label=_period_label(rows))
@@ -151,7 +150,9 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
     if paid.empty:
         return empty_evidence()
     families = {f for pair in params["programs.exclusive.pairs"] for f in pair[:2]}
-    paid = _expand_months(paid[paid["family"].isin(families)])
+    needed = [*EXPAND_COLUMNS, "covered_start", "pay_month", "covered_months"]
+    paid = paid[[c for c in needed if c in paid]][paid["family"].isin(families)]
+    paid = _expand_months(paid)
     findings = []
     for first, second, scope in params["programs.exclusive.pairs"]:
         key = "person_id" if scope == "person" else "household"
@@ -279,7 +280,8 @@ def above_standard(context: RuleContext, config: Config, params: Params) -> pd.D
 def _village_ratios(context: RuleContext, config: Config) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         paid = _with_ratio(context, config)
-        paid = paid[paid["standard_kind"] == "fixed"]
+        columns = ["village_code", "program_key", "pay_month", "ratio", "amount", "base", "_key"]
+        paid = paid[[*columns, "program_name"]][paid["standard_kind"] == "fixed"]
         grouped = paid.groupby(["village_code", "program_key", "pay_month"], as_index=False).agg(
             ratio=("ratio", "median"),
             amount=("amount", "sum"),
@@ -446,48 +448,66 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         rows = paid[[c for c in columns if c in paid]][with_account]
         position = positions(rows["account_no"], holders["account_no"])
         found = position >= 0
-        for column, empty in (
-            ("holder_id", ""),
-            ("holder_name", ""),
-            ("holder_phone", ""),
-            ("holder_is_institution", False),
+        # the holder's household is looked up once per account, not once per payment
+        holder_household = common.household_of(context, holders["holder_id"]).to_numpy()
+        no_holder = common.household_of(context, pd.Series([""], dtype=object)).iloc[0]
+        for column, values, empty in (
+            ("holder_id", holders["holder_id"].to_numpy(dtype=object), ""),
+            ("holder_name", holders["holder_name"].to_numpy(dtype=object), ""),
+            ("holder_phone", holders["holder_phone"].to_numpy(dtype=object), ""),
+            ("holder_is_institution", holders["holder_is_institution"].to_numpy(object), False),
+            ("holder_household", holder_household, no_holder),
         ):
-            values = np.full(len(rows), empty, dtype=object)
-            values[found] = holders[column].to_numpy(dtype=object)[position[found]]
-            rows[column] = pd.Series(values, index=rows.index, dtype=object)
+            taken = np.full(len(rows), empty, dtype=object)
+            taken[found] = values[position[found]]
+            rows[column] = pd.Series(taken, index=rows.index, dtype=object)
         rows["holder_is_institution"] = rows["holder_is_institution"].astype(bool)
-        rows["holder_household"] = common.household_of(context, rows["holder_id"])
-        rows["same_household"] = (
-            (rows["holder_id"] == "")
-            | (rows["holder_household"] == rows["household"])
-            | (rows["holder_id"] == rows["person_id"])
-        )
+        rows["same_household"] = _same_household(rows)
         return rows
 
     return context.cached("account_rows", build)
 
 
+def _same_household(rows: pd.DataFrame) -> pd.Series:
+    """No holder, the holder is the beneficiary, or the holder lives in his household; each
+    test only on the rows the earlier ones left open (most people hold their own card)."""
+    holder = rows["holder_id"].to_numpy(dtype=object)
+    same = holder == ""
+    for mine, theirs in (("holder_id", "person_id"), ("holder_household", "household")):
+        open_rows = ~same
+        same[open_rows] = (
+            rows[mine].to_numpy(dtype=object)[open_rows]
+            == rows[theirs].to_numpy(dtype=object)[open_rows]
+        )
+    return pd.Series(same, index=rows.index)
+
+
 def _shared_accounts(context: RuleContext, config: Config, min_households: int) -> pd.DataFrame:
     """Rows of accounts paying ``min_households`` or more households (holder's counted)."""
-    rows = _account_rows(context, config)
+    return context.cached(
+        f"shared_accounts:{min_households}",
+        lambda: _find_shared_accounts(_account_rows(context, config), min_households),
+    )
+
+
+def _find_shared_accounts(rows: pd.DataFrame, min_households: int) -> pd.DataFrame:
     if rows.empty:
         return rows
-    size = len(rows)
     account, _ = pd.factorize(rows["account_no"])
-    both, _ = pd.factorize(
-        pd.concat([rows["household"], rows["holder_household"]], ignore_index=True)
-    )
-    household, holder_household = both[:size], both[size:]
-    width = np.int64(both.max() + 1)
+    household, households = pd.factorize(rows["household"])
+    width = np.int64(len(households) + 1)
     pairs = np.unique(account.astype(np.int64) * width + household)
     accounts = int(account.max()) + 1
     beneficiary_households = np.bincount(pairs // width, minlength=accounts)
-    has_holder = np.zeros(accounts, dtype=bool)
-    has_holder[account] = (rows["holder_id"] != "").to_numpy()
-    first_holder_household = np.zeros(accounts, dtype=np.int64)
-    first_holder_household[account] = holder_household
-    holder_pairs = np.arange(accounts, dtype=np.int64) * width + first_holder_household
-    holder_among = np.isin(holder_pairs, pairs)
+    # the holder is the same on every row of an account: read him from one row of each
+    row_of = np.zeros(accounts, dtype=np.int64)
+    row_of[account] = np.arange(len(rows), dtype=np.int64)
+    has_holder = rows["holder_id"].to_numpy(dtype=object)[row_of] != ""
+    holder_household = pd.Index(households).get_indexer(
+        rows["holder_household"].to_numpy(dtype=object)[row_of]
+    )
+    holder_pairs = np.arange(accounts, dtype=np.int64) * width + holder_household
+    holder_among = (holder_household >= 0) & np.isin(holder_pairs, pairs)
     counts = beneficiary_households + (has_holder & ~holder_among)
     outsiders = np.bincount(account[~rows["same_household"].to_numpy()], minlength=accounts)
     chosen = (counts >= min_households) & ((outsiders > 0) | ~has_holder)
@@ -706,12 +726,12 @@ def household_paid_many(context: RuleContext, config: Config, params: Params) ->
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    rows = paid[paid["by_household"].fillna(False).astype(bool)]
+    columns = [*GROUP_COLUMNS, "household", "program_key", "pay_month", "period_months"]
+    columns += ["covered_period"] if "covered_period" in paid else []
+    rows = paid[columns][paid["by_household"].fillna(False).astype(bool)]  # columns first
     rows = rows.assign(period_key=_period_key(rows))
-    people = rows.groupby(["household", "program_key", "period_key"])["person_id"].transform(
-        "nunique"
-    )
-    rows = rows[people > 1]
+    keys = ["household", "program_key", "period_key"]
+    rows = rows[common.group_nunique(rows, keys, "person_id") > 1]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(period_label=_period_label(rows))
@@ -845,21 +865,26 @@ def peer_outlier_amount(context: RuleContext, config: Config, params: Params) ->
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    paid = paid[~paid["wage"]]
     keys = ["program_key", "pay_month"]
-    stats = paid.groupby(keys)["amount"].agg(
-        size="size",
-        q1=lambda v: v.quantile(0.25),
-        q3=lambda v: v.quantile(0.75),
-        median="median",
-    )
-    joined = paid[keys].join(stats, on=keys)
-    size, q1, q3, median = (joined[c] for c in ("size", "q1", "q3", "median"))
+    # peer statistics on integer group codes; only the flagged rows are copied
+    group = common.group_codes(paid, keys)
+    peers = ~paid["wage"].to_numpy(dtype=bool) & (group >= 0)
+    amounts = pd.Series(paid["amount"].to_numpy()[peers]).groupby(group[peers])
+    stats = pd.DataFrame(
+        {
+            "size": amounts.size(),
+            "q1": amounts.quantile(0.25),
+            "q3": amounts.quantile(0.75),
+            "median": amounts.median(),
+        }
+    ).reindex(np.where(peers, group, -1))
+    size, q1, q3, median = (stats[c].to_numpy() for c in ("size", "q1", "q3", "median"))
     limit = np.maximum(
         q3 + float(params["iqr_factor"]) * (q3 - q1), median * float(params["min_ratio"])
     )
-    rows = paid[(size >= int(params["min_peers"])) & (paid["amount"] > limit)]
-    rows = rows.assign(median=median[rows.index], surplus=rows["amount"] - median[rows.index])
+    flagged = (size >= int(params["min_peers"])) & (paid["amount"].to_numpy() > limit)
+    rows = paid[[*keys, *GROUP_COLUMNS]][flagged]
+    rows = rows.assign(median=median[flagged], surplus=rows["amount"] - median[flagged])
     if rows.empty:
         return empty_evidence()
     found = _group_payments(
@@ -908,9 +933,11 @@ def many_accounts(context: RuleContext, config: Config, params: Params) -> pd.Da
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    paid = paid[paid["account_no"].astype("str").fillna("") != ""]
-    counts = paid.groupby("person_id")["account_no"].transform("nunique")
-    rows = paid[counts >= int(params["min_accounts"])]
+    with_account = (paid["account_no"].astype("str").fillna("") != "").to_numpy()
+    accounts = common.group_nunique(paid, ["person_id"], "account_no", where=with_account)
+    rows = paid[[*GROUP_COLUMNS, "account_no"]][
+        with_account & (accounts >= int(params["min_accounts"]))
+    ]
     if rows.empty:
         return empty_evidence()
     found = _group_payments(

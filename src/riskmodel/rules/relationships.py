@@ -59,7 +59,7 @@ def beneficiary_linked_graph(context: RuleContext, config: Config, params: Param
     """
     links = _links(context, "beneficiary", int(params["programs.thresholds.k_hops"]))
     paid = common.means_tested_payments(context, config)
-    rows = paid.merge(links, left_on="person_id", right_on="target_id")
+    rows = common.inner_join(paid, links, left_on="person_id", right_on="target_id")
     officials = common.officials(context, config).drop_duplicates("official_id")
     village = rows["official_id"].map(officials.set_index("official_id")["village_code"]).fillna("")
     rows = rows[(village == "") | (village == rows["village_code"])]
