@@ -25,9 +25,10 @@ def _period_key(paid: pd.DataFrame) -> pd.Series:
     months = paid["period_months"].to_numpy(dtype="float64")
     fallback = np.where(np.isnan(months), -1, np.where(months <= 1, month, 100_000 + year))
     if "covered_period" in paid:
-        covered = common.as_object(paid["covered_period"])
-        codes, _ = pd.factorize(covered)
-        return pd.Series(np.where(covered != "", 1_000_000 + codes, fallback), index=paid.index)
+        covered = paid["covered_period"]
+        codes, _ = pd.factorize(covered)  # as text (no object copy); only groups, not labels
+        known = (covered.fillna("") != "").to_numpy(dtype=bool)
+        return pd.Series(np.where(known, 1_000_000 + codes, fallback), index=paid.index)
     return pd.Series(fallback, index=paid.index)
 
 
