@@ -43,7 +43,8 @@ def test_default_needs_name_configured_stages_listed_before_them() -> None:
     settings = load_config()["pipeline"]
     declared = {k: v for k, v in settings["needs"].items() if not k.startswith("_")}
     needs = stage_needs(settings["stages"], declared)
-    assert needs["07_detectors"] == ["01_validate"]  # beside the graph and the rules
+    assert set(needs["04_rules"]) == {"02_entities", "03_kinship"}  # beside the graph
+    assert settings["stages"].index("04_rules") < settings["stages"].index("05_graph")
     assert needs["03_kinship"] == ["01_validate"]  # beside entity resolution
     assert set(needs["09_scoring"]) == {"06_graph_rules", "07_detectors"}
     assert settings["parallel_stages"] >= 1
