@@ -11,8 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
+from test_pipeline_faults import write_notebook
 
 from riskmodel.config import load_config
 from riskmodel.pipeline import RunFailed, run_job
@@ -106,24 +106,26 @@ def test_a_failing_stage_stops_the_run_and_later_stages_never_start() -> None:
 
 # --- the job with stand-in notebooks ------------------------------------------------------------
 
-PARAMETERS = (
-    'data_dir = ""\nwork_dir = ""\nout_dir = ""\nperiod = ""\nconfig_path = ""\n'
-    'theme = ""\nprevious_dir = ""'
-)
-
 
 def _notebook(folder: Path, name: str, body: str) -> None:
-    notebook = nbformat.v4.new_notebook()
-    first = nbformat.v4.new_code_cell(PARAMETERS)
-    first.metadata["tags"] = ["parameters"]
+    """A stand-in stage that records when it ran and in which folder."""
     record = (
         "import json, os, time\nfrom pathlib import Path\n"
         f"start = time.time()\n{body}\n"
         f"Path(out_dir, '{name}.json').write_text(json.dumps([start, time.time(), os.getcwd()]))"
     )
-    notebook.cells = [first, nbformat.v4.new_code_cell(record)]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(notebook, folder / f"{name}.ipynb")
+    write_notebook(folder, name, record)
+
+
+def _run(job: dict[str, Path]) -> Path:
+    return run_job(
+        job["data"],
+        job["out"],
+        config_path=job["config"],
+        stages=["first", "main", "side", "last"],
+        source_dir=job["notebooks"],
+        progress=False,
+    )
 
 
 @pytest.fixture
@@ -149,14 +151,7 @@ def test_job_runs_configured_stages_side_by_side(job: dict[str, Path]) -> None:
     here = Path.cwd()
     _notebook(job["notebooks"], "main", "time.sleep(4)")
     _notebook(job["notebooks"], "side", "time.sleep(4)")
-    out = run_job(
-        job["data"],
-        job["out"],
-        config_path=job["config"],
-        stages=["first", "main", "side", "last"],
-        source_dir=job["notebooks"],
-        progress=False,
-    )
+    out = _run(job)
     spans = {n: json.loads((out / f"{n}.json").read_text()) for n in ("main", "side", "last")}
     assert spans["side"][0] < spans["main"][1] and spans["main"][0] < spans["side"][1]
     assert spans["last"][0] >= max(spans["main"][1], spans["side"][1])
@@ -171,27 +166,13 @@ def test_job_runs_configured_stages_side_by_side(job: dict[str, Path]) -> None:
 def test_a_failing_stage_kills_its_sibling_and_keeps_the_last_run(job: dict[str, Path]) -> None:
     _notebook(job["notebooks"], "main", "time.sleep(1)")
     _notebook(job["notebooks"], "side", "")
-    good = run_job(
-        job["data"],
-        job["out"],
-        config_path=job["config"],
-        stages=["first", "main", "side", "last"],
-        source_dir=job["notebooks"],
-        progress=False,
-    )
+    good = _run(job)
     assert (good / "last.json").exists()
     _notebook(job["notebooks"], "main", "time.sleep(120)")
     _notebook(job["notebooks"], "side", "time.sleep(1)\nraise ValueError('side broke')")
     clock = time.perf_counter()
     with pytest.raises(RunFailed, match=r"side\.ipynb failed in cell \d+.*side broke") as caught:
-        run_job(
-            job["data"],
-            job["out"],
-            config_path=job["config"],
-            stages=["first", "main", "side", "last"],
-            source_dir=job["notebooks"],
-            progress=False,
-        )
+        _run(job)
     assert time.perf_counter() - clock < 60, "the sleeping sibling was not stopped"
     assert caught.value.exit_code == 2
     assert (job["out"] / "last.json").exists()  # the good run is still published
