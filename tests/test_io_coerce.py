@@ -146,6 +146,41 @@ def test_clean_text_strips_spaces_and_zero_width():
     assert cleaned.tolist() == ["张三", "", "李四", "王五"]
 
 
+# spaces the cleaner strips, zero-width characters it removes, and look-alike bytes that
+# must not fool its byte screen (— and ， share lead bytes with spaces; 𠮷 is 4 bytes)
+CLEAN_ALPHABET = " \t\n\u3000\u00a0\u2003\u202f\u1680\u200b\u200d\ufeff\u00ad张a1，—。𠮷·"
+ZERO_WIDTH_CHARS = "\u200b\u200d\ufeff\u00ad"
+
+
+def _cleaned(value: str) -> str:
+    return value.translate(dict.fromkeys(map(ord, ZERO_WIDTH_CHARS))).strip()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet=CLEAN_ALPHABET, max_size=6), max_size=12),
+    st.integers(min_value=0, max_value=3),
+)
+def test_clean_text_finds_every_space_and_zero_width(texts, skip):
+    series = pd.Series(["x"] * skip + texts, dtype="str").iloc[skip:]  # a sliced Arrow array
+    assert clean_text(series).tolist() == [_cleaned(value) for value in texts]
+
+
+@pytest.mark.parametrize(
+    "space", list(" \t\r\n\x0b\x0c\x85\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000")
+)
+@pytest.mark.parametrize("word", ["a", "张", "𠮷", "1"])
+def test_clean_text_finds_one_space_at_either_end(space, word):
+    for value in (space + word, word + space):
+        cleaned = clean_text(pd.Series(["张三", value, "李四"], dtype="str"))
+        assert cleaned.tolist() == ["张三", word, "李四"]
+
+
+def test_clean_text_leaves_clean_columns_alone():
+    series = pd.Series(["张三", "", "a b", "—1，", "𠮷。", "·"], dtype="str")
+    assert clean_text(series) is series
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.text(max_size=12), max_size=20))
 def test_coercers_never_raise_and_keep_length(texts):

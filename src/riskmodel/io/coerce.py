@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskmodel.io import rows
 from riskmodel.io.headers import ZERO_WIDTH
 
 # full-width ASCII (U+FF01..U+FF5E) and the ideographic space -> half-width
@@ -28,6 +29,23 @@ _SPACE_CLASS = (
     r"[\s\x0b\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
 _NEEDS_CLEANING = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$|{_ZERO_WIDTH_PATTERN}"
+# every character _SPACE_CLASS matches (and the rest of Python's whitespace): byte screen
+_SPACE_CODES = np.array(
+    sorted(
+        {*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B)}
+        | {0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+    )
+)
+_SPACE_FIRST_BYTE = np.zeros(256, dtype=bool)  # first byte of a space's UTF-8 encoding
+_SPACE_LAST_BYTE = np.zeros(256, dtype=bool)  # last byte of a space's UTF-8 encoding
+_SPACE_BEFORE_LAST_BYTE = np.zeros(256, dtype=bool)  # the byte before it (multi-byte ones)
+for _encoded in (chr(_code).encode() for _code in _SPACE_CODES.tolist()):
+    _SPACE_FIRST_BYTE[_encoded[0]] = True
+    _SPACE_LAST_BYTE[_encoded[-1]] = True
+    if len(_encoded) > 1:
+        _SPACE_BEFORE_LAST_BYTE[_encoded[-2]] = True
+_ZERO_WIDTH_BYTES = tuple(char.encode() for char in ZERO_WIDTH)
+_ZERO_WIDTH_LEADS = tuple(sorted({needle[:1] for needle in _ZERO_WIDTH_BYTES}))
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 DATE_DTYPE = "datetime64[ns]"
 
@@ -56,11 +74,95 @@ def clean_text(text: pd.Series) -> pd.Series:
         text = text.astype("str")
     if text.hasnans:
         text = text.fillna("")
+    if not _may_need_cleaning(text):
+        return text  # a byte screen finds nothing to clean: no copy of a big column
     if not pc.any(pc.match_substring_regex(pa.array(text), _NEEDS_CLEANING)).as_py():
-        return text  # one pass finds nothing to clean: no copy of a big column
+        return text
     if text.str.contains(_ZERO_WIDTH_PATTERN, regex=True).any():
         text = text.str.replace(_ZERO_WIDTH_PATTERN, "", regex=True)
     return text.str.strip()
+
+
+def _may_need_cleaning(text: pd.Series) -> bool:
+    """False when no value starts or ends with whitespace and none holds a zero-width
+    character, read off the Arrow bytes without per-value Python work (the one regex
+    over every value costs more); True may be a false alarm."""
+    chunks = rows.arrow_chunks(text)
+    if chunks is None:
+        return True
+    return any(_edge_space(chunk) or _zero_width(chunk) for chunk in chunks)
+
+
+def _value_offsets(chunk: pa.Array) -> np.ndarray:
+    """The ``len(chunk) + 1`` value offsets of a string chunk (no copy)."""
+    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    buffer = chunk.buffers()[1]
+    if buffer is None:
+        return np.zeros(len(chunk) + 1, dtype=kind)
+    start = chunk.offset * np.dtype(kind).itemsize
+    return np.frombuffer(buffer, dtype=kind, count=len(chunk) + 1, offset=start)
+
+
+def _zero_width(chunk: pa.Array) -> bool:
+    """Whether a value of ``chunk`` holds a zero-width character (exact)."""
+    bounds = _value_offsets(chunk)
+    buffer = chunk.buffers()[2]
+    if buffer is None or bounds[-1] == bounds[0]:
+        return False
+    data = memoryview(buffer)[int(bounds[0]) : int(bounds[-1])].tobytes()
+    if not any(lead in data for lead in _ZERO_WIDTH_LEADS):  # one memchr each
+        return False
+    # a whole UTF-8 character never straddles two valid values
+    return any(needle in data for needle in _ZERO_WIDTH_BYTES)
+
+
+def _edge_space(chunk: pa.Array) -> bool:
+    """Whether a value of ``chunk`` starts or ends with whitespace: the first and last
+    bytes of every value are screened, the few suspects decoded (exact)."""
+    bounds = _value_offsets(chunk)
+    buffer = chunk.buffers()[2]
+    if buffer is None or bounds[-1] == bounds[0]:
+        return False
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    starts, ends = bounds[:-1], bounds[1:]
+    inside = int(np.searchsorted(starts, len(data)))  # later values are empty
+    suspects = np.flatnonzero(_SPACE_FIRST_BYTE[data[starts[:inside]]])
+    suspects = suspects[ends[suspects] > starts[suspects]]
+    if len(suspects) and np.isin(_first_code(data, starts[suspects]), _SPACE_CODES).any():
+        return True
+    suspects = np.flatnonzero(_SPACE_LAST_BYTE[data[ends - 1]])  # ends - 1 may be -1
+    suspects = suspects[ends[suspects] > starts[suspects]]
+    last = ends[suspects]
+    single = data[last - 1] < 0x80
+    suspects = last[single | _SPACE_BEFORE_LAST_BYTE[data[np.maximum(last - 2, 0)]]]
+    return bool(len(suspects)) and bool(np.isin(_last_code(data, suspects), _SPACE_CODES).any())
+
+
+def _first_code(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Code point of the character starting at each of ``starts`` (-1 beyond U+FFFF)."""
+    top = len(data) - 1
+    starts = starts.astype(np.int64)
+    lead = data[starts].astype(np.int64)
+    second = data[np.minimum(starts + 1, top)].astype(np.int64) & 0x3F
+    third = data[np.minimum(starts + 2, top)].astype(np.int64) & 0x3F
+    two = ((lead & 0x1F) << 6) | second
+    three = ((lead & 0x0F) << 12) | (second << 6) | third
+    return np.where(lead < 0x80, lead, np.where(lead < 0xE0, two, np.where(lead < 0xF0, three, -1)))
+
+
+def _last_code(data: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Code point of the character ending just before each of ``ends`` (-1 beyond U+FFFF)."""
+    ends = ends.astype(np.int64)
+    last = data[ends - 1].astype(np.int64)
+    before = data[np.maximum(ends - 2, 0)].astype(np.int64)
+    third = data[np.maximum(ends - 3, 0)].astype(np.int64)
+    two = ((before & 0x1F) << 6) | (last & 0x3F)
+    three = ((third & 0x0F) << 12) | ((before & 0x3F) << 6) | (last & 0x3F)
+    return np.where(
+        last < 0x80,
+        last,
+        np.where((before & 0xE0) == 0xC0, two, np.where((third & 0xF0) == 0xE0, three, -1)),
+    )
 
 
 def _spread(text: pd.Series, parse) -> tuple:
