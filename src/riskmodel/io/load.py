@@ -25,7 +25,13 @@ from riskmodel.config import load_config
 from riskmodel.io import coerce, identifiers, rows
 from riskmodel.io.errors import DataError
 from riskmodel.io.find import find_tables
-from riskmodel.io.headers import describe_column, map_headers, normalise_header
+from riskmodel.io.headers import (
+    configured_aliases,
+    describe_column,
+    map_headers,
+    normalise_header,
+    unit_from_titles,
+)
 from riskmodel.io.readers import RawTable, read_file
 from riskmodel.io.result import (
     DATA_QUALITY_COLUMNS,
@@ -139,7 +145,13 @@ def _convert(
     blank_columns = {
         p for p in range(width) if not normalise_header(raw.headers[p]) and empty_cells[p].all()
     }
-    header_map = map_headers(table, raw.headers, blank_columns)
+    header_map = map_headers(
+        table,
+        raw.headers,
+        blank_columns,
+        configured_aliases(settings),
+        unit_from_titles(raw.titles),
+    )
     notes = list(header_map.notes)
     present = {name: cleaned[p] for name, p in header_map.canonical.items()}
     problems = _required_problems(table, present, display, raw.file_format != "csv")
@@ -370,9 +382,12 @@ def load_table(
         quarantined |= mask
     original = _unique_names([str(h) for h in raw.headers])
     rows_out = np.flatnonzero(quarantined)
+    files = _row_files(raw, relative)
     quarantine = pd.DataFrame(
         {
-            "file": pd.Series([relative] * len(rows_out), dtype="str"),
+            "file": pd.Series(
+                [relative] * len(rows_out) if files is None else files[rows_out], dtype="str"
+            ),
             "line": raw.lines[rows_out],
             "reason": pd.Series(_reason_texts(checks, rows_out), dtype="str"),
         }
@@ -396,7 +411,9 @@ def load_table(
     raw.cells = raw.cells.iloc[:0]  # the accepted rows keep only the cleaned columns
     accepted = rows.keep_rows(frame, ~quarantined) if len(rows_out) else frame
     del frame
-    _add_provenance(accepted, relative, raw.lines[~quarantined])
+    _add_provenance(
+        accepted, relative, raw.lines[~quarantined], None if files is None else files[~quarantined]
+    )
 
     reasons: dict[str, int] = {}
     for key, mask, _text in checks.masks:
@@ -405,7 +422,7 @@ def load_table(
         key = reason.split(":")[0]
         reasons[key] = reasons.get(key, 0) + 1
 
-    data_quality = _data_quality(checks, quarantined, raw.lines, relative, table.name)
+    data_quality = _data_quality(checks, quarantined, raw.lines, relative, table.name, files)
     report = TableReport(
         table=table.name,
         path=relative,
@@ -435,18 +452,38 @@ def _picked(cells: pd.Series, picked: pa.BooleanArray, rows_out: np.ndarray) -> 
     return arrow.filter(picked).to_numpy(zero_copy_only=False)
 
 
-def _add_provenance(frame: pd.DataFrame, relative: str, lines: np.ndarray) -> None:
-    """Add ``_file``, ``_line`` and ``_key`` (``"<_file>:<_line>"``), built in Arrow."""
-    name = pa.scalar(relative, pa.large_string())
+def _row_files(raw: RawTable, relative: str) -> np.ndarray | None:
+    """``<file>#<sheet>`` per row when the rows come from several sheets, else None."""
+    if not raw.sources:
+        return None
+    names = [f"{relative}#{sheet}" for sheet, _ in raw.sources]
+    return np.repeat(np.array(names, dtype=object), [count for _, count in raw.sources])
+
+
+def _add_provenance(
+    frame: pd.DataFrame, relative: str, lines: np.ndarray, files: np.ndarray | None = None
+) -> None:
+    """Add ``_file``, ``_line`` and ``_key`` (``"<_file>:<_line>"``), built in Arrow;
+    ``files`` gives the file of each row (``payments.xlsx#1月``) when they differ."""
+    if files is None:
+        name = pa.scalar(relative, pa.large_string())
+        file_column = pa.repeat(name, len(lines))
+    else:
+        name = file_column = pa.array(files, pa.large_string())
     line_text = pc.cast(pa.array(lines, pa.int64()), pa.large_string())
     key = pc.binary_join_element_wise(name, line_text, pa.scalar(":", pa.large_string()))
-    frame["_file"] = rows.text_series(pa.repeat(name, len(lines)), frame.index)
+    frame["_file"] = rows.text_series(file_column, frame.index)
     frame["_line"] = pd.Series(lines, index=frame.index, dtype="int64")
     frame["_key"] = rows.text_series(key, frame.index)
 
 
 def _data_quality(
-    checks: _Checks, quarantined: np.ndarray, lines: np.ndarray, relative: str, table: str
+    checks: _Checks,
+    quarantined: np.ndarray,
+    lines: np.ndarray,
+    relative: str,
+    table: str,
+    files: np.ndarray | None = None,
 ) -> pd.DataFrame:
     if not checks.findings:
         return empty_data_quality()
@@ -455,7 +492,7 @@ def _data_quality(
     findings = findings.sort_values(["row", "column"], kind="stable")
     result = pd.DataFrame(
         {
-            "file": relative,
+            "file": relative if files is None else files[findings["row"].to_numpy()],
             "line": lines[findings["row"].to_numpy()],
             "table": table,
             "column": findings["column"].to_numpy(dtype=object),
