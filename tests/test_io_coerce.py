@@ -237,3 +237,36 @@ def test_compact_year_month_is_a_month():
     values, bad, month_only = dates("202403", "202413")
     assert values[0] == np.datetime64("2024-03-01") and month_only[0]
     assert bad[1] and not month_only[1]
+
+
+MIXED_DATES = {
+    "2024-03-05": "2024-03-05",
+    "２０２４年３月５日": "2024-03-05",  # full-width digits
+    "2024年3月5日（星期二）": "2024-03-05",  # full-width brackets around the weekday
+    "2024-03-05\u3000": "2024-03-05",
+    "2024-03-05\x0b08:30": "2024-03-05T08:30",  # whitespace only Python's re knows as such
+    "2024-03-05\xa008:30": "2024-03-05T08:30",
+    "2024\u20143\u20145": "2024-03-05",  # em dashes typed as separators
+    "2024-3-5T08:30:00+08:00": "2024-03-05T08:30",
+    "٢٠٢٤-03-05": None,  # Arabic-Indic digits stay unreadable
+}
+
+
+def test_date_spellings_read_the_same_alone_and_mixed():
+    mixed, bad, _ = dates(*MIXED_DATES)
+    for position, (text, expected) in enumerate(MIXED_DATES.items()):
+        alone, alone_bad, _ = dates(text)
+        assert np.array_equal(alone, mixed[position : position + 1], equal_nan=True)
+        assert alone_bad[0] == bad[position] == (expected is None)
+        if expected is not None:
+            assert mixed[position] == np.datetime64(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789２０年月日-/ :T\u3000\xa0（）星期二号", max_size=14)))
+def test_dates_read_each_value_on_its_own(texts):
+    together = coerce_date(pd.Series(texts, dtype="str"), MISSING)
+    for position, text in enumerate(texts):
+        alone = coerce_date(pd.Series([text], dtype="str"), MISSING)
+        for joint, single in zip(together, alone, strict=True):
+            assert np.array_equal(joint[position : position + 1], single, equal_nan=True)

@@ -8,6 +8,8 @@ array ``bad``: a non-empty cell that could not be read (empty cells are missing,
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -65,6 +67,11 @@ _COMPACT = (
 _MONTH_ONLY = r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*月?$"
 _COMPACT_MONTH = r"^(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])$"
 _SERIAL = r"^\d{5}(?:\.\d+)?$"
+_DATE_PATTERNS = ((_YMD, False), (_COMPACT, False), (_MONTH_ONLY, True), (_COMPACT_MONTH, True))
+_DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+_PLAIN_DATE = r"^[\t\n\f\r\x20-\x7e年月日号时分秒星期周礼拜一二三四五六天]*$"
+"""Values of only these characters need no half-width translation, and the date patterns
+read them the same in Arrow (RE2: ``\\d`` and ``\\s`` are ASCII) as in Python's ``re``."""
 
 
 def clean_text(text: pd.Series) -> pd.Series:
@@ -236,34 +243,46 @@ coerce_number = coerce_amount
 """Plain numbers (areas, quantities, counts) are read like amounts."""
 
 
+def _date_parts(text: pd.Series, pattern: str, plain: np.ndarray) -> dict[str, np.ndarray]:
+    """The named groups of ``pattern`` in ``text`` as floats (NaN: no match or group
+    unused), matched in Arrow for the ``plain`` values and by Python's ``re`` for the rest."""
+    names = list(re.compile(pattern).groupindex)
+    parts = {name: np.full(len(text), np.nan) for name in names}
+    if plain.any():
+        found = pc.extract_regex(pa.array(text[plain]), pattern)
+        for name in names:
+            group = pc.struct_field(found, name)  # null where nothing matched
+            group = pc.if_else(pc.equal(group, ""), None, group)  # "" where group unused
+            parts[name][plain] = pc.cast(group, pa.float64()).to_numpy(zero_copy_only=False)
+    if not plain.all():
+        found = text[~plain].str.extract(pattern)
+        for name in names:
+            parts[name][~plain] = pd.to_numeric(found[name], errors="coerce").to_numpy(float)
+    return parts
+
+
 def _parse_dates(
     uniques: pd.Series,
     missing_words: frozenset[str],
     serial_range: tuple[int, int],
     year_range: tuple[int, int],
 ) -> tuple:
-    text = halfwidth(uniques).str.strip()
+    plain = pc.match_substring_regex(pa.array(uniques), _PLAIN_DATE).to_numpy(zero_copy_only=False)
+    if not plain.all():
+        uniques = uniques.mask(~plain, halfwidth(uniques[~plain]))
+    text = uniques.str.strip()
     missing = ((text == "") | text.isin(missing_words)).to_numpy(dtype=bool)
     count = len(text)
-    parts = {
-        k: np.full(count, np.nan) for k in ("year", "month", "day", "hour", "minute", "second")
-    }
+    parts = {k: np.full(count, np.nan) for k in _DATE_PARTS}
     month_only = np.zeros(count, dtype=bool)
-    for pattern, is_month in (
-        (_YMD, False),
-        (_COMPACT, False),
-        (_MONTH_ONLY, True),
-        (_COMPACT_MONTH, True),
-    ):
-        found = text.str.extract(pattern)
-        hit = found["year"].notna().to_numpy(dtype=bool) & np.isnan(parts["year"])
+    for pattern, is_month in _DATE_PATTERNS:
+        found = _date_parts(text, pattern, plain)
+        hit = ~np.isnan(found["year"]) & np.isnan(parts["year"])
         if not hit.any():
             continue
         for name in parts:
             if name in found:
-                parts[name] = np.where(
-                    hit, pd.to_numeric(found[name], errors="coerce").to_numpy(float), parts[name]
-                )
+                parts[name] = np.where(hit, found[name], parts[name])
         if is_month:
             parts["day"] = np.where(hit, 1.0, parts["day"])
             month_only |= hit
