@@ -612,40 +612,40 @@ def test_unit_declared_in_a_title_row_is_read(tmp_path):
     assert any("单位：万元" in note for note in loaded.report.notes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows.py/load._convert: a row whose only filled cells start with 制表人/审核人/"
-    "制表日期/填报单位/单位负责人/注： is a footer: quarantine it as 'footer row (制表人)' "
-    "instead of 'missing value: id_number; unreadable amount: ...'",
-)
 def test_footer_row_is_quarantined_as_a_footer(tmp_path):
     footer = [["制表人：张三", "", "审核人：李四", "", "制表日期：2024年3月5日", ""]]
     loaded = load_payments(write_csv(tmp_path / "payments.csv", cells(), after=footer), 1)
-    assert reasons(loaded)[5].startswith("footer row")
+    assert reasons(loaded) == {5: "footer row (制表人)"}
+    assert loaded.report.reasons == {"footer row": 1}
+    assert_payments(loaded.frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows.totals_pattern: a totals cell with a count or amount after the word "
-    "(合计：3人, 合计(3户)) is a totals row too; today it is quarantined as missing values",
-)
-def test_totals_row_with_a_count(tmp_path):
-    totals = [["合计：3人", "", "", "", "1588.50", ""]]
+def test_a_data_row_with_a_note_is_not_a_footer(tmp_path):
+    rows = [[*row, ""] for row in cells()]
+    rows[1][6] = "注：已核实"
+    rows[2][0] = ""
+    footer = [["", "", "", "", "", "", "注：本表金额单位为元"]]
+    path = write_csv(tmp_path / "payments.csv", rows, [*HEADER, "备注"], after=footer)
+    loaded = load_payments(path, 2)
+    assert reasons(loaded) == {4: "missing value: id_number", 5: "footer row (注)"}
+    assert loaded.frame["备注"].tolist()[1] == "注：已核实"
+
+
+@pytest.mark.parametrize("cell", ["合计：3人", "合计(3户)", "本页小计 3 笔"])
+def test_totals_row_with_a_count(tmp_path, cell):
+    totals = [[cell, "", "", "", "1588.50", ""]]
     loaded = load_payments(write_csv(tmp_path / "payments.csv", cells(), after=totals), 1)
-    assert reasons(loaded)[5].startswith("totals row")
+    assert reasons(loaded)[5] == f"totals row ({cell.replace(' ', '')})"
+    assert_payments(loaded.frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows.py/load._convert: a row equal to the header (monthly exports pasted one "
-    "under another) should be quarantined as 'repeated header row', not as unreadable "
-    "amount and date",
-)
 def test_repeated_header_row(tmp_path):
     rows = cells()
     rows.insert(2, HEADER)
-    loaded = load_payments(write_csv(tmp_path / "payments.csv", rows), 1)
-    assert reasons(loaded) == {4: "repeated header row"}
+    rows.insert(4, HEADER)
+    loaded = load_payments(write_csv(tmp_path / "payments.csv", rows), 2)
+    assert reasons(loaded) == {4: "repeated header row", 6: "repeated header row"}
+    assert_payments(loaded.frame)
 
 
 def test_short_rows_without_trailing_empty_fields(tmp_path):

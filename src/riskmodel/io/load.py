@@ -166,15 +166,20 @@ def _convert(
             notes.append(f"column(s) empty in every row: {', '.join(empty_columns)}")
     cells = pd.DataFrame({p: cleaned[p] for p in kept})
     blank = rows.blank_rows(cells)
-    pattern = rows.totals_pattern(settings["totals_words"], settings["totals_prefixes"])
+    pattern = rows.totals_pattern(
+        settings["totals_words"], settings["totals_prefixes"], settings["totals_count_units"]
+    )
     totals, words = rows.totals_rows(cells, pattern, settings["totals_words"])
     totals &= ~blank
     checks.quarantine("blank row", blank)
-    if totals.any():
-        text = np.full(count, "", dtype=object)
-        text[totals] = [f"totals row ({w})" for w in words[totals]]
-        checks.quarantine("totals row", totals, text)
-    unusable = blank | totals
+    _quarantine_named(checks, "totals row", totals, words)
+    header_text = {
+        p: coerce.clean_text(pd.Series([str(raw.headers[p])], dtype="str")).iat[0]
+        for p in header_map.canonical.values()
+    }
+    repeated = rows.header_rows(cells, header_text) & ~totals
+    checks.quarantine("repeated header row", repeated)
+    unusable = blank | totals | repeated
     duplicate, first_line = rows.duplicate_rows(cells, raw.lines, unusable)
     if duplicate.any():
         text = np.array([f"exact duplicate of line {n}" for n in first_line[duplicate]], object)
@@ -291,7 +296,46 @@ def _convert(
             continue
         frame[name] = rows.blank_to_missing(cleaned[position])
     frame.index = pd.RangeIndex(count)
+    _relabel_footers(checks, cells, settings["footer_words"])
     return frame, checks, notes, header_map.names
+
+
+def _relabel_footers(checks: _Checks, cells: pd.DataFrame, words: list[str]) -> None:
+    """Quarantine a footer row (制表人：…, 审核人：…) under the one reason 'footer row
+    (制表人)' instead of what its cells failed (missing ID, unreadable amount, ...)."""
+    quarantined = np.zeros(checks.count, dtype=bool)
+    for _key, mask, _text in checks.masks:
+        quarantined |= mask
+    for key, mask, _text in checks.masks:
+        if key in ("blank row", "totals row", "repeated header row"):
+            quarantined &= ~mask
+    candidates = np.flatnonzero(quarantined)
+    if not len(candidates):
+        return
+    take = pa.array(candidates)
+    few = [_picked_text(cells[p], take) for p in cells.columns]
+    found_words = np.array(
+        rows.footer_rows([list(row) for row in zip(*few, strict=True)], words), object
+    )
+    found = found_words != ""
+    if not found.any():
+        return
+    footer = np.zeros(checks.count, dtype=bool)
+    footer[candidates[found]] = True
+    word = np.full(checks.count, "", dtype=object)
+    word[candidates] = found_words
+    for _key, mask, _text in checks.masks:
+        mask &= ~footer
+    checks.masks = [entry for entry in checks.masks if entry[1].any()]
+    _quarantine_named(checks, "footer row", footer, word)
+
+
+def _quarantine_named(checks: _Checks, key: str, mask: np.ndarray, words: np.ndarray) -> None:
+    """Quarantine ``mask`` as ``<key> (<word>)``: 'totals row (合计)', 'footer row (制表人)'."""
+    if mask.any():
+        text = np.full(len(mask), "", dtype=object)
+        text[mask] = [f"{key} ({w})" for w in words[mask]]
+        checks.quarantine(key, mask, text)
 
 
 def _problem_texts(codes: np.ndarray) -> np.ndarray:
@@ -442,6 +486,14 @@ def load_table(
 
 
 QUARANTINE_RESERVED = ("file", "line", "reason")
+
+
+def _picked_text(cells: pd.Series, take: pa.Array) -> list[str]:
+    """The text of a few rows (positions ``take``) of a column, '' for missing."""
+    arrow = rows.arrow_column(cells)
+    if arrow is None:
+        return cells.iloc[take.to_numpy()].fillna("").astype(str).tolist()
+    return [value or "" for value in arrow.take(take).to_pylist()]
 
 
 def _picked(cells: pd.Series, picked: pa.BooleanArray, rows_out: np.ndarray) -> np.ndarray:
