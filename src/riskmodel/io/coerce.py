@@ -46,6 +46,7 @@ for _encoded in (chr(_code).encode() for _code in _SPACE_CODES.tolist()):
     _SPACE_LAST_BYTE[_encoded[-1]] = True
     if len(_encoded) > 1:
         _SPACE_BEFORE_LAST_BYTE[_encoded[-2]] = True
+_WIDE_SPACE_LEADS = tuple(bytes([byte]) for byte in np.flatnonzero(_SPACE_FIRST_BYTE[0x80:]) + 0x80)
 _ZERO_WIDTH_BYTES = tuple(char.encode() for char in ZERO_WIDTH)
 _ZERO_WIDTH_LEADS = tuple(sorted({needle[:1] for needle in _ZERO_WIDTH_BYTES}))
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
@@ -97,7 +98,7 @@ def _may_need_cleaning(text: pd.Series) -> bool:
     chunks = rows.arrow_chunks(text)
     if chunks is None:
         return True
-    return any(_edge_space(chunk) or _zero_width(chunk) for chunk in chunks)
+    return any(_chunk_may_need_cleaning(chunk) for chunk in chunks)
 
 
 def _value_offsets(chunk: pa.Array) -> np.ndarray:
@@ -110,27 +111,41 @@ def _value_offsets(chunk: pa.Array) -> np.ndarray:
     return np.frombuffer(buffer, dtype=kind, count=len(chunk) + 1, offset=start)
 
 
-def _zero_width(chunk: pa.Array) -> bool:
-    """Whether a value of ``chunk`` holds a zero-width character (exact)."""
+def _chunk_may_need_cleaning(chunk: pa.Array) -> bool:
+    """:func:`_may_need_cleaning` of one Arrow chunk (exact)."""
     bounds = _value_offsets(chunk)
     buffer = chunk.buffers()[2]
     if buffer is None or bounds[-1] == bounds[0]:
         return False
     data = memoryview(buffer)[int(bounds[0]) : int(bounds[-1])].tobytes()
-    if not any(lead in data for lead in _ZERO_WIDTH_LEADS):  # one memchr each
-        return False
-    # a whole UTF-8 character never straddles two valid values
-    return any(needle in data for needle in _ZERO_WIDTH_BYTES)
+    ascii_only = data.isascii()
+    if not ascii_only and _holds_zero_width(data):
+        return True
+    if not _holds_space(data, ascii_only):
+        return False  # no whitespace anywhere: no value starts or ends with it
+    return _edge_space(np.frombuffer(buffer, dtype=np.uint8), bounds)
 
 
-def _edge_space(chunk: pa.Array) -> bool:
-    """Whether a value of ``chunk`` starts or ends with whitespace: the first and last
-    bytes of every value are screened, the few suspects decoded (exact)."""
-    bounds = _value_offsets(chunk)
-    buffer = chunk.buffers()[2]
-    if buffer is None or bounds[-1] == bounds[0]:
-        return False
-    data = np.frombuffer(buffer, dtype=np.uint8)
+def _holds_zero_width(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a zero-width character: one memchr per lead byte, then
+    the characters (a whole character never straddles two valid values)."""
+    return any(lead in data for lead in _ZERO_WIDTH_LEADS) and any(
+        needle in data for needle in _ZERO_WIDTH_BYTES
+    )
+
+
+def _holds_space(data: bytes, ascii_only: bool) -> bool:
+    """False when UTF-8 ``data`` holds no whitespace character at all (True may be a false
+    alarm: a control byte, or a character sharing a space's first byte)."""
+    if np.frombuffer(data, dtype=np.uint8).min() <= 0x20:
+        return True
+    return not ascii_only and any(lead in data for lead in _WIDE_SPACE_LEADS)
+
+
+def _edge_space(data: np.ndarray, bounds: np.ndarray) -> bool:
+    """Whether a value (``data[bounds[i]:bounds[i + 1]]``) starts or ends with
+    whitespace: the first and last bytes of every value are screened, the few suspects
+    decoded (exact)."""
     starts, ends = bounds[:-1], bounds[1:]
     inside = int(np.searchsorted(starts, len(data)))  # later values are empty
     suspects = np.flatnonzero(_SPACE_FIRST_BYTE[data[starts[:inside]]])
