@@ -694,6 +694,21 @@ def test_quarantined_rows_of_a_month_sheet_name_their_sheet(tmp_path):
     assert_payments(loaded.frame, rows=(0, 1))
 
 
+def test_a_row_repeated_on_the_next_month_sheet_names_the_first_sheet(tmp_path):
+    path = tmp_path / "payments.xlsx"
+    book = xlsxwriter.Workbook(path)
+    for month, part in (("3月", cells()[:2]), ("4月", [cells()[2], cells()[0]])):
+        sheet = book.add_worksheet(month)
+        for number, row in enumerate([HEADER, *part]):
+            sheet.write_row(number, 0, row)
+    book.close()
+    loaded = load_payments(path, expect_quarantined=1)
+    assert loaded.quarantine[["file", "line", "reason"]].values.tolist() == [
+        ["payments.xlsx#4月", 3, "exact duplicate of line 2 (3月)"]
+    ]
+    assert loaded.report.reasons == {"exact duplicate": 1}
+
+
 def test_user_config_adds_a_header_spelling(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[loading.header_aliases]\nid_number = ["受助人证件"]\n', encoding="utf-8")

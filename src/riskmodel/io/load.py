@@ -183,6 +183,10 @@ def _convert(
     duplicate, first_line = rows.duplicate_rows(cells, raw.lines, unusable)
     if duplicate.any():
         text = np.array([f"exact duplicate of line {n}" for n in first_line[duplicate]], object)
+        if raw.sources:  # rows of several sheets: name the sheet of the first copy
+            _, first = rows.duplicate_rows(cells, np.arange(count), unusable)
+            sheets = np.repeat([s for s, _ in raw.sources], [n for _, n in raw.sources])
+            text = text + np.array([f" ({sheets[i]})" for i in first[duplicate]], object)
         full = np.full(count, "", dtype=object)
         full[duplicate] = text
         checks.quarantine("exact duplicate", duplicate, full)
