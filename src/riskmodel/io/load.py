@@ -402,13 +402,13 @@ def load_table(
 ) -> TableLoad:
     """Load one file as ``table``.
 
-    Quarantined (reason): ``blank row``; ``totals row (合计)``; ``exact duplicate of line
-    N``; ``wrong number of fields``; ``missing value: <column>`` (an empty required
-    column; required free-text columns such as a name are accepted and listed in
-    data_quality instead); ``unreadable amount|date|number|ratio: <column>`` in a required
-    column; ``damaged by Excel (scientific notation | digits lost, ends in 000): <column>``
-    in a required identifier (an 18-digit number stored as a number in Excel keeps only 15
-    significant digits).
+    Quarantined (reason): ``blank row``; ``totals row (合计)``; ``footer row (制表人)``;
+    ``repeated header row``; ``exact duplicate of line N``; ``wrong number of fields``;
+    ``missing value: <column>`` (an empty required column; required free-text columns
+    such as a name are accepted and listed in data_quality instead); ``unreadable
+    amount|date|number|ratio: <column>`` in a required column; ``damaged by Excel
+    (scientific notation | digits lost, ends in 000): <column>`` in a required identifier
+    (an 18-digit number stored as a number in Excel keeps only 15 significant digits).
     In optional columns the same problems empty the value and are listed in data_quality.
 
     Raises

@@ -4,8 +4,12 @@ Every reader returns a :class:`RawTable`: the header cells, a frame of text cell
 column per position, ``''`` for empty, never a float: ID numbers must not pass through
 one), the 1-based source line of each row (header = line 1 when it is the first line;
 for XLSX the sheet row), and rows rejected while parsing (a CSV line with the wrong
-number of fields). Title rows above the header are skipped: the header is the row among
-the first ``header_scan_rows`` that names the most columns of the table.
+number of fields). Title rows above the header are skipped (and kept in ``titles``: they
+may declare the unit): the header is the row among the first ``header_scan_rows`` that
+names the most columns of the table. A CSV row missing only its trailing empty cells is
+padded. In a workbook, merged cells are filled from their first cell, a header merged
+down over two rows is read as one, and every visible sheet with the table's header is
+read (one sheet per month; ``sources`` then names the sheet of each row).
 """
 
 from __future__ import annotations
