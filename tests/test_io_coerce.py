@@ -270,3 +270,22 @@ def test_dates_read_each_value_on_its_own(texts):
         alone = coerce_date(pd.Series([text], dtype="str"), MISSING)
         for joint, single in zip(together, alone, strict=True):
             assert np.array_equal(joint[position : position + 1], single, equal_nan=True)
+
+
+def test_plain_numbers_among_other_spellings_keep_the_spelling_rules():
+    words = frozenset({"-", "0"})
+    values, bad = coerce_amount(pd.Series(["12.50", "0", "1" * 400, "1,234元", ""]), words)
+    assert values[0] == 12.5 and values[3] == 1234.0
+    assert np.isnan(values[1]) and not bad[1]  # a missing word, even when it is a number
+    assert np.isnan(values[2]) and bad[2]  # beyond float range: unreadable, never infinite
+    assert np.isnan(values[4]) and not bad[4]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789.,-元万 ￥（）", max_size=10)))
+def test_amounts_read_each_value_on_its_own(texts):
+    together = coerce_amount(pd.Series([*texts, "x"], dtype="str"), MISSING)
+    for position, text in enumerate(texts):
+        alone = coerce_amount(pd.Series([text, "x"], dtype="str"), MISSING)
+        for joint, single in zip(together, alone, strict=True):
+            assert np.array_equal(joint[position : position + 1], single[:1], equal_nan=True)

@@ -210,6 +210,22 @@ def _parse_numbers(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
     if plain.all():  # the common case: plain numbers, one conversion
         values = pd.to_numeric(uniques, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return values, np.isnan(values)
+    # plain numbers among other spellings: the one conversion reads them as the spelling
+    # rules below would (unless a missing word or out of range: those take the rules)
+    quick = plain & ~uniques.isin(missing_words).to_numpy(dtype=bool)
+    values = np.full(len(uniques), np.nan)
+    if quick.any():
+        values[quick] = pd.to_numeric(uniques[quick], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        quick &= np.isfinite(values)
+    bad = np.zeros(len(uniques), dtype=bool)
+    values[~quick], bad[~quick] = _parse_spellings(uniques[~quick], missing_words)
+    return values, bad
+
+
+def _parse_spellings(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
+    """Amounts in any spelling :func:`coerce_amount` reads: (values, bad)."""
     text = halfwidth(uniques).str.strip()
     missing = (text == "") | text.isin(missing_words)
     text = text.str.replace(r"[\s_']", "", regex=True)
