@@ -709,6 +709,23 @@ def test_a_row_repeated_on_the_next_month_sheet_names_the_first_sheet(tmp_path):
     assert loaded.report.reasons == {"exact duplicate": 1}
 
 
+def test_user_config_adds_a_file_name(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[loading.file_names]\npayments = ["低保花名册"]\n', encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(
+        data / "residents.csv",
+        [[i, n, "H1"] for i, n in zip(IDS, NAMES, strict=True)],
+        header=["身份证号", "姓名", "户编号"],
+    )
+    write_csv(data / "2024年3月低保花名册.csv", cells())
+    assert "payments" not in load_folder(data, strict=False).tables
+    result = load_folder(data, config)
+    assert {e["table"]: e["path"] for e in result.inputs}["payments"] == "2024年3月低保花名册.csv"
+    assert_payments(result.tables["payments"])
+
+
 def test_user_config_adds_a_header_spelling(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[loading.header_aliases]\nid_number = ["受助人证件"]\n', encoding="utf-8")

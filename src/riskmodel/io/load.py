@@ -595,7 +595,7 @@ def load_folder(
     """
     folder = Path(data_dir)
     settings = _settings(config)
-    found = find_tables(folder)
+    found = find_tables(folder, settings.get("file_names"))
     errors = list(found.errors)
     for table in TABLES:
         if table.is_required_table and table.name not in found.files:
