@@ -694,6 +694,24 @@ def test_quarantined_rows_of_a_month_sheet_name_their_sheet(tmp_path):
     assert_payments(loaded.frame, rows=(0, 1))
 
 
+def test_data_quality_of_a_month_sheet_names_its_sheet(tmp_path):
+    path = tmp_path / "payments.xlsx"
+    book = xlsxwriter.Workbook(path)
+    rows = cells()
+    rows[2][0] = ID_X[:-1] + "0"  # wrong check character: accepted and listed
+    for month, part in (("3月", rows[:2]), ("4月", rows[2:])):
+        sheet = book.add_worksheet(month)
+        for number, row in enumerate([HEADER, *part]):
+            sheet.write_row(number, 0, row)
+    book.close()
+    loaded = load_payments(path)
+    problems = loaded.data_quality
+    assert problems[["file", "line", "column"]].values.tolist() == [
+        ["payments.xlsx#4月", 2, "id_number"]
+    ]
+    assert loaded.frame["is_valid_id_number"].tolist() == [True, True, False]
+
+
 def test_a_row_repeated_on_the_next_month_sheet_names_the_first_sheet(tmp_path):
     path = tmp_path / "payments.xlsx"
     book = xlsxwriter.Workbook(path)
