@@ -249,6 +249,8 @@ MIXED_DATES = {
     "2024\u20143\u20145": "2024-03-05",  # em dashes typed as separators
     "2024-3-5T08:30:00+08:00": "2024-03-05T08:30",
     "٢٠٢٤-03-05": None,  # Arabic-Indic digits stay unreadable
+    "45356": "2024-03-05",  # Excel serial
+    "４５３５６": "2024-03-05",  # Excel serial in full-width digits
 }
 
 

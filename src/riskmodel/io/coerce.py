@@ -292,6 +292,17 @@ def _date_parts(text: pd.Series, pattern: str, plain: np.ndarray) -> dict[str, n
     return parts
 
 
+def _full_matches(text: pd.Series, pattern: str, plain: np.ndarray) -> np.ndarray:
+    """Whether each value matches ``pattern`` (anchored), in Arrow for the ``plain`` values."""
+    matched = np.zeros(len(text), dtype=bool)
+    if plain.any():
+        found = pc.match_substring_regex(pa.array(text[plain]), pattern)
+        matched[plain] = found.to_numpy(zero_copy_only=False)
+    if not plain.all():
+        matched[~plain] = text[~plain].str.fullmatch(pattern).to_numpy(dtype=bool)
+    return matched
+
+
 def _parse_dates(
     uniques: pd.Series,
     missing_words: frozenset[str],
@@ -329,7 +340,7 @@ def _parse_dates(
         }
     )
     dates = pd.to_datetime(components, errors="coerce").to_numpy(dtype=DATE_DTYPE)
-    serial_text = text.str.fullmatch(_SERIAL).to_numpy(dtype=bool) & np.isnat(dates)
+    serial_text = _full_matches(text, _SERIAL, plain) & np.isnat(dates)
     if serial_text.any():
         serials = pd.to_numeric(text.where(serial_text, None), errors="coerce").to_numpy(float)
         in_range = serial_text & (serials >= serial_range[0]) & (serials <= serial_range[1])
