@@ -146,6 +146,41 @@ def test_clean_text_strips_spaces_and_zero_width():
     assert cleaned.tolist() == ["张三", "", "李四", "王五"]
 
 
+# spaces the cleaner strips, zero-width characters it removes, and look-alike bytes that
+# must not fool its byte screen (— and ， share lead bytes with spaces; 𠮷 is 4 bytes)
+CLEAN_ALPHABET = " \t\n\u3000\u00a0\u2003\u202f\u1680\u200b\u200d\ufeff\u00ad张a1，—。𠮷·"
+ZERO_WIDTH_CHARS = "\u200b\u200d\ufeff\u00ad"
+
+
+def _cleaned(value: str) -> str:
+    return value.translate(dict.fromkeys(map(ord, ZERO_WIDTH_CHARS))).strip()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet=CLEAN_ALPHABET, max_size=6), max_size=12),
+    st.integers(min_value=0, max_value=3),
+)
+def test_clean_text_finds_every_space_and_zero_width(texts, skip):
+    series = pd.Series(["x"] * skip + texts, dtype="str").iloc[skip:]  # a sliced Arrow array
+    assert clean_text(series).tolist() == [_cleaned(value) for value in texts]
+
+
+@pytest.mark.parametrize(
+    "space", list(" \t\r\n\x0b\x0c\x85\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000")
+)
+@pytest.mark.parametrize("word", ["a", "张", "𠮷", "1"])
+def test_clean_text_finds_one_space_at_either_end(space, word):
+    for value in (space + word, word + space):
+        cleaned = clean_text(pd.Series(["张三", value, "李四"], dtype="str"))
+        assert cleaned.tolist() == ["张三", word, "李四"]
+
+
+def test_clean_text_leaves_clean_columns_alone():
+    series = pd.Series(["张三", "", "a b", "—1，", "𠮷。", "·"], dtype="str")
+    assert clean_text(series) is series
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.text(max_size=12), max_size=20))
 def test_coercers_never_raise_and_keep_length(texts):
@@ -202,3 +237,57 @@ def test_compact_year_month_is_a_month():
     values, bad, month_only = dates("202403", "202413")
     assert values[0] == np.datetime64("2024-03-01") and month_only[0]
     assert bad[1] and not month_only[1]
+
+
+MIXED_DATES = {
+    "2024-03-05": "2024-03-05",
+    "２０２４年３月５日": "2024-03-05",  # full-width digits
+    "2024年3月5日（星期二）": "2024-03-05",  # full-width brackets around the weekday
+    "2024-03-05\u3000": "2024-03-05",
+    "2024-03-05\x0b08:30": "2024-03-05T08:30",  # whitespace only Python's re knows as such
+    "2024-03-05\xa008:30": "2024-03-05T08:30",
+    "2024\u20143\u20145": "2024-03-05",  # em dashes typed as separators
+    "2024-3-5T08:30:00+08:00": "2024-03-05T08:30",
+    "٢٠٢٤-03-05": None,  # Arabic-Indic digits stay unreadable
+    "45356": "2024-03-05",  # Excel serial
+    "４５３５６": "2024-03-05",  # Excel serial in full-width digits
+}
+
+
+def test_date_spellings_read_the_same_alone_and_mixed():
+    mixed, bad, _ = dates(*MIXED_DATES)
+    for position, (text, expected) in enumerate(MIXED_DATES.items()):
+        alone, alone_bad, _ = dates(text)
+        assert np.array_equal(alone, mixed[position : position + 1], equal_nan=True)
+        assert alone_bad[0] == bad[position] == (expected is None)
+        if expected is not None:
+            assert mixed[position] == np.datetime64(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789２０年月日-/ :T\u3000\xa0（）星期二号", max_size=14)))
+def test_dates_read_each_value_on_its_own(texts):
+    together = coerce_date(pd.Series(texts, dtype="str"), MISSING)
+    for position, text in enumerate(texts):
+        alone = coerce_date(pd.Series([text], dtype="str"), MISSING)
+        for joint, single in zip(together, alone, strict=True):
+            assert np.array_equal(joint[position : position + 1], single, equal_nan=True)
+
+
+def test_plain_numbers_among_other_spellings_keep_the_spelling_rules():
+    words = frozenset({"-", "0"})
+    values, bad = coerce_amount(pd.Series(["12.50", "0", "1" * 400, "1,234元", ""]), words)
+    assert values[0] == 12.5 and values[3] == 1234.0
+    assert np.isnan(values[1]) and not bad[1]  # a missing word, even when it is a number
+    assert np.isnan(values[2]) and bad[2]  # beyond float range: unreadable, never infinite
+    assert np.isnan(values[4]) and not bad[4]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789.,-元万 ￥（）", max_size=10)))
+def test_amounts_read_each_value_on_its_own(texts):
+    together = coerce_amount(pd.Series([*texts, "x"], dtype="str"), MISSING)
+    for position, text in enumerate(texts):
+        alone = coerce_amount(pd.Series([text, "x"], dtype="str"), MISSING)
+        for joint, single in zip(together, alone, strict=True):
+            assert np.array_equal(joint[position : position + 1], single[:1], equal_nan=True)

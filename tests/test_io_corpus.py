@@ -16,6 +16,7 @@ import xlsxwriter
 
 from riskmodel import ids
 from riskmodel.io import DataError, load_folder, load_table
+from riskmodel.io.encoding import detect_encoding
 
 
 def resident_id(region: str, birth: str, sequence: int) -> str:
@@ -204,6 +205,27 @@ def test_mixed_encodings_in_one_folder(tmp_path):
     assert result.tables["residents"]["name"].tolist() == ["张𠮷", "李四"]
     encodings = {name: report.encoding for name, report in result.reports.items()}
     assert encodings == {"payments": "gb18030", "residents": "utf-8", "deaths": "utf-8-sig"}
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 5, 7, 1 << 20])
+def test_utf8_characters_cut_by_any_chunk_end_are_still_utf8(tmp_path, chunk_bytes):
+    path = tmp_path / "p.csv"
+    path.write_bytes("姓名,金额\n张𠮷,1é\n".encode() * 3)
+    assert detect_encoding(path, chunk_bytes).name == "utf-8"
+    path.write_bytes(b"\xef\xbb\xbf" + "姓名\n张𠮷\n".encode())
+    assert detect_encoding(path, chunk_bytes).name == "utf-8-sig"
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 3, 1 << 20])
+@pytest.mark.parametrize("bad", [b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe5\xbc,"])
+def test_surrogates_overlong_and_cut_characters_are_not_utf8(tmp_path, chunk_bytes, bad):
+    path = tmp_path / "p.csv"
+    path.write_bytes("姓名,金额\n张三,1\n".encode() + bad + b",2\n")
+    assert detect_encoding(path, chunk_bytes).name == "gb18030"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    encoding = detect_encoding(path, chunk_bytes)
+    assert (encoding.name, encoding.errors) == ("utf-8-sig", "replace")
+    assert "are not valid utf-8-sig" in encoding.note
 
 
 def test_csv_that_is_really_xlsx_is_read_as_xlsx_with_a_note(tmp_path):

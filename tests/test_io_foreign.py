@@ -548,12 +548,6 @@ def test_formula_results_read_as_excel_shows_them(tmp_path):
 # --- remaining: need readers.py / rows.py / load.py (owned by another helper) --------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers.read_excel/find_header: a header of two rows (group labels merged across "
-    "the top row, columns merged down over both) must be read as one row: take each "
-    "column's lowest non-empty cell of the header rows and the merged value above it",
-)
 def test_two_row_header_with_cells_merged_down(tmp_path):
     path = tmp_path / "payments.xlsx"
     book = xlsxwriter.Workbook(path)
@@ -570,12 +564,6 @@ def test_two_row_header_with_cells_merged_down(tmp_path):
     assert loaded.frame["_line"].tolist() == [3, 4, 5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers.read_excel: with no sheet named after the table, choose the visible sheet "
-    "whose header (find_header score) names most columns, not the first sheet (a 填表说明 "
-    "cover sheet)",
-)
 def test_cover_sheet_before_the_data_sheet(tmp_path):
     path = tmp_path / "payments.xlsx"
     book = xlsxwriter.Workbook(path)
@@ -584,16 +572,16 @@ def test_cover_sheet_before_the_data_sheet(tmp_path):
     for number, row in enumerate([HEADER, *cells()]):
         data.write_row(number, 0, row)
     book.close()
-    assert_payments(load_payments(path).frame)
+    loaded = load_payments(path)
+    assert_payments(loaded.frame)
+    assert loaded.report.sheet == "2024年3月"
+    assert loaded.frame["_key"].tolist() == [
+        "payments.xlsx:2",
+        "payments.xlsx:3",
+        "payments.xlsx:4",
+    ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers.read_excel: cells merged down a data area (a roster's 户编号 and 村 merged "
-    "over the members of a household) must carry the merged value into every row "
-    "(python_calamine sheet.merged_cell_ranges gives ((row, col), (row, col)) 0-based); "
-    "today those rows are quarantined as 'missing value: household_id'",
-)
 def test_household_cells_merged_over_members(tmp_path):
     path = tmp_path / "residents.xlsx"
     book = xlsxwriter.Workbook(path)
@@ -612,12 +600,6 @@ def test_household_cells_merged_over_members(tmp_path):
     assert loaded.frame["village_name"].tolist() == ["北林村"] * 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers: keep the title rows skipped above the header (RawTable.titles); "
-    "load._convert: pass headers.unit_from_titles(raw.titles) as map_headers(..., "
-    "title_unit=...). Today 单位：万元 above the header is ignored: budgets 10,000x too small",
-)
 def test_unit_declared_in_a_title_row_is_read(tmp_path):
     path = write_csv(
         tmp_path / "projects.csv",
@@ -625,51 +607,47 @@ def test_unit_declared_in_a_title_row_is_read(tmp_path):
         header=["项目编号", "项目名称", "村代码", "预算金额"],
         before=[["2024年衔接资金项目库"], ["", "", "", "单位：万元"]],
     )
-    assert load_table(path, "projects").frame["budget"].tolist() == [81_700.0]
+    loaded = load_table(path, "projects")
+    assert loaded.frame["budget"].tolist() == [81_700.0]
+    assert any("单位：万元" in note for note in loaded.report.notes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows.py/load._convert: a row whose only filled cells start with 制表人/审核人/"
-    "制表日期/填报单位/单位负责人/注： is a footer: quarantine it as 'footer row (制表人)' "
-    "instead of 'missing value: id_number; unreadable amount: ...'",
-)
 def test_footer_row_is_quarantined_as_a_footer(tmp_path):
     footer = [["制表人：张三", "", "审核人：李四", "", "制表日期：2024年3月5日", ""]]
     loaded = load_payments(write_csv(tmp_path / "payments.csv", cells(), after=footer), 1)
-    assert reasons(loaded)[5].startswith("footer row")
+    assert reasons(loaded) == {5: "footer row (制表人)"}
+    assert loaded.report.reasons == {"footer row": 1}
+    assert_payments(loaded.frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows.totals_pattern: a totals cell with a count or amount after the word "
-    "(合计：3人, 合计(3户)) is a totals row too; today it is quarantined as missing values",
-)
-def test_totals_row_with_a_count(tmp_path):
-    totals = [["合计：3人", "", "", "", "1588.50", ""]]
+def test_a_data_row_with_a_note_is_not_a_footer(tmp_path):
+    rows = [[*row, ""] for row in cells()]
+    rows[1][6] = "注：已核实"
+    rows[2][0] = ""
+    footer = [["", "", "", "", "", "", "注：本表金额单位为元"]]
+    path = write_csv(tmp_path / "payments.csv", rows, [*HEADER, "备注"], after=footer)
+    loaded = load_payments(path, 2)
+    assert reasons(loaded) == {4: "missing value: id_number", 5: "footer row (注)"}
+    assert loaded.frame["备注"].tolist()[1] == "注：已核实"
+
+
+@pytest.mark.parametrize("cell", ["合计：3人", "合计(3户)", "本页小计 3 笔"])
+def test_totals_row_with_a_count(tmp_path, cell):
+    totals = [[cell, "", "", "", "1588.50", ""]]
     loaded = load_payments(write_csv(tmp_path / "payments.csv", cells(), after=totals), 1)
-    assert reasons(loaded)[5].startswith("totals row")
+    assert reasons(loaded)[5] == f"totals row ({cell.replace(' ', '')})"
+    assert_payments(loaded.frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rows.py/load._convert: a row equal to the header (monthly exports pasted one "
-    "under another) should be quarantined as 'repeated header row', not as unreadable "
-    "amount and date",
-)
 def test_repeated_header_row(tmp_path):
     rows = cells()
     rows.insert(2, HEADER)
-    loaded = load_payments(write_csv(tmp_path / "payments.csv", rows), 1)
-    assert reasons(loaded) == {4: "repeated header row"}
+    rows.insert(4, HEADER)
+    loaded = load_payments(write_csv(tmp_path / "payments.csv", rows), 2)
+    assert reasons(loaded) == {4: "repeated header row", 6: "repeated header row"}
+    assert_payments(loaded.frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers._read_csv_python: Excel drops the trailing separators of rows whose last "
-    "cells are empty (KB 77295); a short row that is not the file's last line should be "
-    "padded with empty cells, not rejected as 'wrong number of fields ... truncated'",
-)
 def test_short_rows_without_trailing_empty_fields(tmp_path):
     path = tmp_path / "payments.csv"
     lines = [",".join([*HEADER, "备注"]), ",".join([*cells()[0], "核实"])]
@@ -677,15 +655,11 @@ def test_short_rows_without_trailing_empty_fields(tmp_path):
     path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
     loaded = load_payments(path)
     assert_payments(loaded.frame)
-    assert loaded.frame["备注"].tolist() == ["核实", None, None]
+    assert loaded.frame["备注"].iloc[0] == "核实"
+    assert loaded.frame["备注"].iloc[1:].isna().all()
+    assert loaded.frame["_line"].tolist() == [2, 3, 4]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers.read_excel: several visible sheets with the table's header (one per month) "
-    "are all part of the table; today only the first is read and the rest are named in a note "
-    "(_file/_key would need the sheet to stay unique, e.g. 'payments.xlsx#2024年4月')",
-)
 def test_one_sheet_per_month(tmp_path):
     path = tmp_path / "payments.xlsx"
     book = xlsxwriter.Workbook(path)
@@ -696,15 +670,80 @@ def test_one_sheet_per_month(tmp_path):
     book.close()
     loaded = load_payments(path)
     assert loaded.report.read == 3
-    assert loaded.frame["_key"].is_unique
+    assert_payments(loaded.frame)
+    assert loaded.frame["_key"].tolist() == [
+        "payments.xlsx#3月:2",
+        "payments.xlsx#3月:3",
+        "payments.xlsx#4月:2",
+    ]
+    assert loaded.frame["_file"].tolist() == ["payments.xlsx#3月"] * 2 + ["payments.xlsx#4月"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load._convert and readers.find_header: pass settings['header_aliases'] "
-    "(map_headers(..., aliases=...), alias_index(table, aliases)) so that a user config "
-    "can add header spellings; today only the packaged defaults are used",
-)
+def test_quarantined_rows_of_a_month_sheet_name_their_sheet(tmp_path):
+    path = tmp_path / "payments.xlsx"
+    book = xlsxwriter.Workbook(path)
+    rows = cells()
+    rows[2][0] = ""
+    for month, part in (("3月", rows[:2]), ("4月", rows[2:])):
+        sheet = book.add_worksheet(month)
+        for number, row in enumerate([HEADER, *part]):
+            sheet.write_row(number, 0, row)
+    book.close()
+    loaded = load_payments(path, expect_quarantined=1)
+    assert loaded.quarantine[["file", "line"]].values.tolist() == [["payments.xlsx#4月", 2]]
+    assert_payments(loaded.frame, rows=(0, 1))
+
+
+def test_data_quality_of_a_month_sheet_names_its_sheet(tmp_path):
+    path = tmp_path / "payments.xlsx"
+    book = xlsxwriter.Workbook(path)
+    rows = cells()
+    rows[2][0] = ID_X[:-1] + "0"  # wrong check character: accepted and listed
+    for month, part in (("3月", rows[:2]), ("4月", rows[2:])):
+        sheet = book.add_worksheet(month)
+        for number, row in enumerate([HEADER, *part]):
+            sheet.write_row(number, 0, row)
+    book.close()
+    loaded = load_payments(path)
+    problems = loaded.data_quality
+    assert problems[["file", "line", "column"]].values.tolist() == [
+        ["payments.xlsx#4月", 2, "id_number"]
+    ]
+    assert loaded.frame["is_valid_id_number"].tolist() == [True, True, False]
+
+
+def test_a_row_repeated_on_the_next_month_sheet_names_the_first_sheet(tmp_path):
+    path = tmp_path / "payments.xlsx"
+    book = xlsxwriter.Workbook(path)
+    for month, part in (("3月", cells()[:2]), ("4月", [cells()[2], cells()[0]])):
+        sheet = book.add_worksheet(month)
+        for number, row in enumerate([HEADER, *part]):
+            sheet.write_row(number, 0, row)
+    book.close()
+    loaded = load_payments(path, expect_quarantined=1)
+    assert loaded.quarantine[["file", "line", "reason"]].values.tolist() == [
+        ["payments.xlsx#4月", 3, "exact duplicate of line 2 (3月)"]
+    ]
+    assert loaded.report.reasons == {"exact duplicate": 1}
+
+
+def test_user_config_adds_a_file_name(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[loading.file_names]\npayments = ["低保花名册"]\n', encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(
+        data / "residents.csv",
+        [[i, n, "H1"] for i, n in zip(IDS, NAMES, strict=True)],
+        header=["身份证号", "姓名", "户编号"],
+    )
+    write_csv(data / "2024年3月低保花名册.csv", cells())
+    assert "payments" not in load_folder(data, strict=False).tables
+    result = load_folder(data, config)
+    assert {e["table"]: e["path"] for e in result.inputs}["payments"] == "2024年3月低保花名册.csv"
+    assert_payments(result.tables["payments"])
+
+
 def test_user_config_adds_a_header_spelling(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[loading.header_aliases]\nid_number = ["受助人证件"]\n', encoding="utf-8")

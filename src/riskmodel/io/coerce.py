@@ -8,11 +8,14 @@ array ``bad``: a non-empty cell that could not be read (empty cells are missing,
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskmodel.io import rows
 from riskmodel.io.headers import ZERO_WIDTH
 
 # full-width ASCII (U+FF01..U+FF5E) and the ideographic space -> half-width
@@ -28,6 +31,24 @@ _SPACE_CLASS = (
     r"[\s\x0b\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
 _NEEDS_CLEANING = f"^{_SPACE_CLASS}|{_SPACE_CLASS}$|{_ZERO_WIDTH_PATTERN}"
+# every character _SPACE_CLASS matches (and the rest of Python's whitespace): byte screen
+_SPACE_CODES = np.array(
+    sorted(
+        {*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B)}
+        | {0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+    )
+)
+_SPACE_FIRST_BYTE = np.zeros(256, dtype=bool)  # first byte of a space's UTF-8 encoding
+_SPACE_LAST_BYTE = np.zeros(256, dtype=bool)  # last byte of a space's UTF-8 encoding
+_SPACE_BEFORE_LAST_BYTE = np.zeros(256, dtype=bool)  # the byte before it (multi-byte ones)
+for _encoded in (chr(_code).encode() for _code in _SPACE_CODES.tolist()):
+    _SPACE_FIRST_BYTE[_encoded[0]] = True
+    _SPACE_LAST_BYTE[_encoded[-1]] = True
+    if len(_encoded) > 1:
+        _SPACE_BEFORE_LAST_BYTE[_encoded[-2]] = True
+_WIDE_SPACE_LEADS = tuple(bytes([byte]) for byte in np.flatnonzero(_SPACE_FIRST_BYTE[0x80:]) + 0x80)
+_ZERO_WIDTH_BYTES = tuple(char.encode() for char in ZERO_WIDTH)
+_ZERO_WIDTH_LEADS = tuple(sorted({needle[:1] for needle in _ZERO_WIDTH_BYTES}))
 EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
 DATE_DTYPE = "datetime64[ns]"
 
@@ -47,6 +68,11 @@ _COMPACT = (
 _MONTH_ONLY = r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*月?$"
 _COMPACT_MONTH = r"^(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])$"
 _SERIAL = r"^\d{5}(?:\.\d+)?$"
+_DATE_PATTERNS = ((_YMD, False), (_COMPACT, False), (_MONTH_ONLY, True), (_COMPACT_MONTH, True))
+_DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+_PLAIN_DATE = r"^[\t\n\f\r\x20-\x7e年月日号时分秒星期周礼拜一二三四五六天]*$"
+"""Values of only these characters need no half-width translation, and the date patterns
+read them the same in Arrow (RE2: ``\\d`` and ``\\s`` are ASCII) as in Python's ``re``."""
 
 
 def clean_text(text: pd.Series) -> pd.Series:
@@ -56,11 +82,109 @@ def clean_text(text: pd.Series) -> pd.Series:
         text = text.astype("str")
     if text.hasnans:
         text = text.fillna("")
+    if not _may_need_cleaning(text):
+        return text  # a byte screen finds nothing to clean: no copy of a big column
     if not pc.any(pc.match_substring_regex(pa.array(text), _NEEDS_CLEANING)).as_py():
-        return text  # one pass finds nothing to clean: no copy of a big column
+        return text
     if text.str.contains(_ZERO_WIDTH_PATTERN, regex=True).any():
         text = text.str.replace(_ZERO_WIDTH_PATTERN, "", regex=True)
     return text.str.strip()
+
+
+def _may_need_cleaning(text: pd.Series) -> bool:
+    """False when no value starts or ends with whitespace and none holds a zero-width
+    character, read off the Arrow bytes without per-value Python work (the one regex
+    over every value costs more); True may be a false alarm."""
+    chunks = rows.arrow_chunks(text)
+    if chunks is None:
+        return True
+    return any(_chunk_may_need_cleaning(chunk) for chunk in chunks)
+
+
+def _value_offsets(chunk: pa.Array) -> np.ndarray:
+    """The ``len(chunk) + 1`` value offsets of a string chunk (no copy)."""
+    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    buffer = chunk.buffers()[1]
+    if buffer is None:
+        return np.zeros(len(chunk) + 1, dtype=kind)
+    start = chunk.offset * np.dtype(kind).itemsize
+    return np.frombuffer(buffer, dtype=kind, count=len(chunk) + 1, offset=start)
+
+
+def _chunk_may_need_cleaning(chunk: pa.Array) -> bool:
+    """:func:`_may_need_cleaning` of one Arrow chunk (exact)."""
+    bounds = _value_offsets(chunk)
+    buffer = chunk.buffers()[2]
+    if buffer is None or bounds[-1] == bounds[0]:
+        return False
+    data = memoryview(buffer)[int(bounds[0]) : int(bounds[-1])].tobytes()
+    ascii_only = data.isascii()
+    if not ascii_only and _holds_zero_width(data):
+        return True
+    if not _holds_space(data, ascii_only):
+        return False  # no whitespace anywhere: no value starts or ends with it
+    return _edge_space(np.frombuffer(buffer, dtype=np.uint8), bounds)
+
+
+def _holds_zero_width(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a zero-width character: one memchr per lead byte, then
+    the characters (a whole character never straddles two valid values)."""
+    return any(lead in data for lead in _ZERO_WIDTH_LEADS) and any(
+        needle in data for needle in _ZERO_WIDTH_BYTES
+    )
+
+
+def _holds_space(data: bytes, ascii_only: bool) -> bool:
+    """False when UTF-8 ``data`` holds no whitespace character at all (True may be a false
+    alarm: a control byte, or a character sharing a space's first byte)."""
+    if np.frombuffer(data, dtype=np.uint8).min() <= 0x20:
+        return True
+    return not ascii_only and any(lead in data for lead in _WIDE_SPACE_LEADS)
+
+
+def _edge_space(data: np.ndarray, bounds: np.ndarray) -> bool:
+    """Whether a value (``data[bounds[i]:bounds[i + 1]]``) starts or ends with
+    whitespace: the first and last bytes of every value are screened, the few suspects
+    decoded (exact)."""
+    starts, ends = bounds[:-1], bounds[1:]
+    inside = int(np.searchsorted(starts, len(data)))  # later values are empty
+    suspects = np.flatnonzero(_SPACE_FIRST_BYTE[data[starts[:inside]]])
+    suspects = suspects[ends[suspects] > starts[suspects]]
+    if len(suspects) and np.isin(_first_code(data, starts[suspects]), _SPACE_CODES).any():
+        return True
+    suspects = np.flatnonzero(_SPACE_LAST_BYTE[data[ends - 1]])  # ends - 1 may be -1
+    suspects = suspects[ends[suspects] > starts[suspects]]
+    last = ends[suspects]
+    single = data[last - 1] < 0x80
+    suspects = last[single | _SPACE_BEFORE_LAST_BYTE[data[np.maximum(last - 2, 0)]]]
+    return bool(len(suspects)) and bool(np.isin(_last_code(data, suspects), _SPACE_CODES).any())
+
+
+def _first_code(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Code point of the character starting at each of ``starts`` (-1 beyond U+FFFF)."""
+    top = len(data) - 1
+    starts = starts.astype(np.int64)
+    lead = data[starts].astype(np.int64)
+    second = data[np.minimum(starts + 1, top)].astype(np.int64) & 0x3F
+    third = data[np.minimum(starts + 2, top)].astype(np.int64) & 0x3F
+    two = ((lead & 0x1F) << 6) | second
+    three = ((lead & 0x0F) << 12) | (second << 6) | third
+    return np.where(lead < 0x80, lead, np.where(lead < 0xE0, two, np.where(lead < 0xF0, three, -1)))
+
+
+def _last_code(data: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Code point of the character ending just before each of ``ends`` (-1 beyond U+FFFF)."""
+    ends = ends.astype(np.int64)
+    last = data[ends - 1].astype(np.int64)
+    before = data[np.maximum(ends - 2, 0)].astype(np.int64)
+    third = data[np.maximum(ends - 3, 0)].astype(np.int64)
+    two = ((before & 0x1F) << 6) | (last & 0x3F)
+    three = ((third & 0x0F) << 12) | ((before & 0x3F) << 6) | (last & 0x3F)
+    return np.where(
+        last < 0x80,
+        last,
+        np.where((before & 0xE0) == 0xC0, two, np.where((third & 0xF0) == 0xE0, three, -1)),
+    )
 
 
 def _spread(text: pd.Series, parse) -> tuple:
@@ -86,6 +210,22 @@ def _parse_numbers(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
     if plain.all():  # the common case: plain numbers, one conversion
         values = pd.to_numeric(uniques, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return values, np.isnan(values)
+    # plain numbers among other spellings: the one conversion reads them as the spelling
+    # rules below would (unless a missing word or out of range: those take the rules)
+    quick = plain & ~uniques.isin(missing_words).to_numpy(dtype=bool)
+    values = np.full(len(uniques), np.nan)
+    if quick.any():
+        values[quick] = pd.to_numeric(uniques[quick], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        quick &= np.isfinite(values)
+    bad = np.zeros(len(uniques), dtype=bool)
+    values[~quick], bad[~quick] = _parse_spellings(uniques[~quick], missing_words)
+    return values, bad
+
+
+def _parse_spellings(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
+    """Amounts in any spelling :func:`coerce_amount` reads: (values, bad)."""
     text = halfwidth(uniques).str.strip()
     missing = (text == "") | text.isin(missing_words)
     text = text.str.replace(r"[\s_']", "", regex=True)
@@ -134,34 +274,57 @@ coerce_number = coerce_amount
 """Plain numbers (areas, quantities, counts) are read like amounts."""
 
 
+def _date_parts(text: pd.Series, pattern: str, plain: np.ndarray) -> dict[str, np.ndarray]:
+    """The named groups of ``pattern`` in ``text`` as floats (NaN: no match or group
+    unused), matched in Arrow for the ``plain`` values and by Python's ``re`` for the rest."""
+    names = list(re.compile(pattern).groupindex)
+    parts = {name: np.full(len(text), np.nan) for name in names}
+    if plain.any():
+        found = pc.extract_regex(pa.array(text[plain]), pattern)
+        for name in names:
+            group = pc.struct_field(found, name)  # null where nothing matched
+            group = pc.if_else(pc.equal(group, ""), None, group)  # "" where group unused
+            parts[name][plain] = pc.cast(group, pa.float64()).to_numpy(zero_copy_only=False)
+    if not plain.all():
+        found = text[~plain].str.extract(pattern)
+        for name in names:
+            parts[name][~plain] = pd.to_numeric(found[name], errors="coerce").to_numpy(float)
+    return parts
+
+
+def _full_matches(text: pd.Series, pattern: str, plain: np.ndarray) -> np.ndarray:
+    """Whether each value matches ``pattern`` (anchored), in Arrow for the ``plain`` values."""
+    matched = np.zeros(len(text), dtype=bool)
+    if plain.any():
+        found = pc.match_substring_regex(pa.array(text[plain]), pattern)
+        matched[plain] = found.to_numpy(zero_copy_only=False)
+    if not plain.all():
+        matched[~plain] = text[~plain].str.fullmatch(pattern).to_numpy(dtype=bool)
+    return matched
+
+
 def _parse_dates(
     uniques: pd.Series,
     missing_words: frozenset[str],
     serial_range: tuple[int, int],
     year_range: tuple[int, int],
 ) -> tuple:
-    text = halfwidth(uniques).str.strip()
+    plain = pc.match_substring_regex(pa.array(uniques), _PLAIN_DATE).to_numpy(zero_copy_only=False)
+    if not plain.all():
+        uniques = uniques.mask(~plain, halfwidth(uniques[~plain]))
+    text = uniques.str.strip()
     missing = ((text == "") | text.isin(missing_words)).to_numpy(dtype=bool)
     count = len(text)
-    parts = {
-        k: np.full(count, np.nan) for k in ("year", "month", "day", "hour", "minute", "second")
-    }
+    parts = {k: np.full(count, np.nan) for k in _DATE_PARTS}
     month_only = np.zeros(count, dtype=bool)
-    for pattern, is_month in (
-        (_YMD, False),
-        (_COMPACT, False),
-        (_MONTH_ONLY, True),
-        (_COMPACT_MONTH, True),
-    ):
-        found = text.str.extract(pattern)
-        hit = found["year"].notna().to_numpy(dtype=bool) & np.isnan(parts["year"])
+    for pattern, is_month in _DATE_PATTERNS:
+        found = _date_parts(text, pattern, plain)
+        hit = ~np.isnan(found["year"]) & np.isnan(parts["year"])
         if not hit.any():
             continue
         for name in parts:
             if name in found:
-                parts[name] = np.where(
-                    hit, pd.to_numeric(found[name], errors="coerce").to_numpy(float), parts[name]
-                )
+                parts[name] = np.where(hit, found[name], parts[name])
         if is_month:
             parts["day"] = np.where(hit, 1.0, parts["day"])
             month_only |= hit
@@ -177,7 +340,7 @@ def _parse_dates(
         }
     )
     dates = pd.to_datetime(components, errors="coerce").to_numpy(dtype=DATE_DTYPE)
-    serial_text = text.str.fullmatch(_SERIAL).to_numpy(dtype=bool) & np.isnat(dates)
+    serial_text = _full_matches(text, _SERIAL, plain) & np.isnat(dates)
     if serial_text.any():
         serials = pd.to_numeric(text.where(serial_text, None), errors="coerce").to_numpy(float)
         in_range = serial_text & (serials >= serial_range[0]) & (serials <= serial_range[1])

@@ -13,6 +13,9 @@ import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from riskmodel.io.errors import DataError
 
 _BOMS = (
@@ -31,8 +34,44 @@ class Encoding:
     note: str = ""
 
 
+def _complete_length(data: bytes) -> int:
+    """Length of ``data`` without a UTF-8 character that may continue past its end."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte: the last character starts here
+            return len(data) - back if byte >= 0xC0 else len(data)
+    return len(data)
+
+
+def _arrow_utf8(data: bytes, length: int) -> bool:
+    """Whether ``data[:length]`` is strict UTF-8 (validated by Arrow, no copy)."""
+    offsets = pa.py_buffer(np.array([0, length], dtype=np.int64).tobytes())
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _valid_utf8(path: Path, chunk_bytes: int) -> bool:
+    """Whether the whole file is strict UTF-8, validated in Arrow a chunk at a time (much
+    faster than decoding it in Python; a character cut by a chunk end waits for the next)."""
+    carry = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            data = carry + chunk
+            length = _complete_length(data)
+            if not _arrow_utf8(data, length):
+                return False
+            carry = data[length:]
+    return _arrow_utf8(carry, len(carry))
+
+
 def _decodes(path: Path, encoding: str, chunk_bytes: int) -> tuple[bool, int, int]:
     """Decode the whole file incrementally: (ok, error offset, total bytes)."""
+    if encoding in ("utf-8", "utf-8-sig") and _valid_utf8(path, chunk_bytes):
+        return True, -1, path.stat().st_size  # the decoder below would only confirm it
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = 0
     with path.open("rb") as handle:

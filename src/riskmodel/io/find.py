@@ -80,11 +80,15 @@ def match_file(path: Path, names: dict[str, str] | None = None) -> tuple[str | N
     return None, ""
 
 
-def find_tables(data_dir: str | Path) -> FoundFiles:
+def find_tables(
+    data_dir: str | Path, file_names: Mapping[str, Iterable[str]] | None = None
+) -> FoundFiles:
     """Locate the file of each table among the top-level files of ``data_dir``.
 
     Hidden files, Excel lock files (``~$…``) and names starting with ``_`` (such as the
-    ``_truth`` folder) are ignored. Two files for one table are an error.
+    ``_truth`` folder) are ignored. Two files for one table are an error. ``file_names``:
+    more names per table (``loading.file_names`` of the configuration; default: the
+    packaged ones).
 
     Raises
     ------
@@ -95,7 +99,7 @@ def find_tables(data_dir: str | Path) -> FoundFiles:
     if not folder.is_dir():
         raise DataError(f"{folder}: no such data folder; give the folder holding the exports")
     found = FoundFiles()
-    names = table_names()
+    names = table_names(file_names)
     candidates: dict[str, list[Path]] = {}
     exact: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):

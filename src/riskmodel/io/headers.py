@@ -70,6 +70,14 @@ def default_aliases(loading: Mapping) -> dict[str, tuple[str, ...]]:
     return {column: tuple(names) for column, names in table.items() if not column.startswith("_")}
 
 
+def configured_aliases(loading: Mapping) -> dict[str, tuple[str, ...]] | None:
+    """The header spellings of a ``loading`` configuration (defaults merged with a user
+    file), or None (the packaged defaults) when it gives none."""
+    if "header_aliases" not in loading:
+        return None
+    return default_aliases(loading)
+
+
 @lru_cache(maxsize=8)
 def _note_pattern(notes: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{note})" for note in notes) or r"(?!)")
@@ -84,7 +92,13 @@ def alias_index(table: Table, extra: AliasMap | None = None) -> dict[str, str]:
     """
     if extra is None:
         return _default_index(table)
-    return _build_index(table, extra)
+    frozen = tuple(sorted((column, tuple(names)) for column, names in extra.items()))
+    return _frozen_index(table, frozen)
+
+
+@lru_cache(maxsize=64)
+def _frozen_index(table: Table, extra: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+    return _build_index(table, dict(extra))
 
 
 @lru_cache(maxsize=64)

@@ -25,7 +25,13 @@ from riskmodel.config import load_config
 from riskmodel.io import coerce, identifiers, rows
 from riskmodel.io.errors import DataError
 from riskmodel.io.find import find_tables
-from riskmodel.io.headers import describe_column, map_headers, normalise_header
+from riskmodel.io.headers import (
+    configured_aliases,
+    describe_column,
+    map_headers,
+    normalise_header,
+    unit_from_titles,
+)
 from riskmodel.io.readers import RawTable, read_file
 from riskmodel.io.result import (
     DATA_QUALITY_COLUMNS,
@@ -139,7 +145,13 @@ def _convert(
     blank_columns = {
         p for p in range(width) if not normalise_header(raw.headers[p]) and empty_cells[p].all()
     }
-    header_map = map_headers(table, raw.headers, blank_columns)
+    header_map = map_headers(
+        table,
+        raw.headers,
+        blank_columns,
+        configured_aliases(settings),
+        unit_from_titles(raw.titles),
+    )
     notes = list(header_map.notes)
     present = {name: cleaned[p] for name, p in header_map.canonical.items()}
     problems = _required_problems(table, present, display, raw.file_format != "csv")
@@ -154,18 +166,27 @@ def _convert(
             notes.append(f"column(s) empty in every row: {', '.join(empty_columns)}")
     cells = pd.DataFrame({p: cleaned[p] for p in kept})
     blank = rows.blank_rows(cells)
-    pattern = rows.totals_pattern(settings["totals_words"], settings["totals_prefixes"])
+    pattern = rows.totals_pattern(
+        settings["totals_words"], settings["totals_prefixes"], settings["totals_count_units"]
+    )
     totals, words = rows.totals_rows(cells, pattern, settings["totals_words"])
     totals &= ~blank
     checks.quarantine("blank row", blank)
-    if totals.any():
-        text = np.full(count, "", dtype=object)
-        text[totals] = [f"totals row ({w})" for w in words[totals]]
-        checks.quarantine("totals row", totals, text)
-    unusable = blank | totals
+    _quarantine_named(checks, "totals row", totals, words)
+    header_text = {
+        p: coerce.clean_text(pd.Series([str(raw.headers[p])], dtype="str")).iat[0]
+        for p in header_map.canonical.values()
+    }
+    repeated = rows.header_rows(cells, header_text) & ~totals
+    checks.quarantine("repeated header row", repeated)
+    unusable = blank | totals | repeated
     duplicate, first_line = rows.duplicate_rows(cells, raw.lines, unusable)
     if duplicate.any():
         text = np.array([f"exact duplicate of line {n}" for n in first_line[duplicate]], object)
+        if raw.sources:  # rows of several sheets: name the sheet of the first copy
+            _, first = rows.duplicate_rows(cells, np.arange(count), unusable)
+            sheets = np.repeat([s for s, _ in raw.sources], [n for _, n in raw.sources])
+            text = text + np.array([f" ({sheets[i]})" for i in first[duplicate]], object)
         full = np.full(count, "", dtype=object)
         full[duplicate] = text
         checks.quarantine("exact duplicate", duplicate, full)
@@ -279,7 +300,46 @@ def _convert(
             continue
         frame[name] = rows.blank_to_missing(cleaned[position])
     frame.index = pd.RangeIndex(count)
+    _relabel_footers(checks, cells, settings["footer_words"])
     return frame, checks, notes, header_map.names
+
+
+def _relabel_footers(checks: _Checks, cells: pd.DataFrame, words: list[str]) -> None:
+    """Quarantine a footer row (制表人：…, 审核人：…) under the one reason 'footer row
+    (制表人)' instead of what its cells failed (missing ID, unreadable amount, ...)."""
+    quarantined = np.zeros(checks.count, dtype=bool)
+    for _key, mask, _text in checks.masks:
+        quarantined |= mask
+    for key, mask, _text in checks.masks:
+        if key in ("blank row", "totals row", "repeated header row"):
+            quarantined &= ~mask
+    candidates = np.flatnonzero(quarantined)
+    if not len(candidates):
+        return
+    take = pa.array(candidates)
+    few = [_picked_text(cells[p], take) for p in cells.columns]
+    found_words = np.array(
+        rows.footer_rows([list(row) for row in zip(*few, strict=True)], words), object
+    )
+    found = found_words != ""
+    if not found.any():
+        return
+    footer = np.zeros(checks.count, dtype=bool)
+    footer[candidates[found]] = True
+    word = np.full(checks.count, "", dtype=object)
+    word[candidates] = found_words
+    for _key, mask, _text in checks.masks:
+        mask &= ~footer
+    checks.masks = [entry for entry in checks.masks if entry[1].any()]
+    _quarantine_named(checks, "footer row", footer, word)
+
+
+def _quarantine_named(checks: _Checks, key: str, mask: np.ndarray, words: np.ndarray) -> None:
+    """Quarantine ``mask`` as ``<key> (<word>)``: 'totals row (合计)', 'footer row (制表人)'."""
+    if mask.any():
+        text = np.full(len(mask), "", dtype=object)
+        text[mask] = [f"{key} ({w})" for w in words[mask]]
+        checks.quarantine(key, mask, text)
 
 
 def _problem_texts(codes: np.ndarray) -> np.ndarray:
@@ -342,13 +402,13 @@ def load_table(
 ) -> TableLoad:
     """Load one file as ``table``.
 
-    Quarantined (reason): ``blank row``; ``totals row (合计)``; ``exact duplicate of line
-    N``; ``wrong number of fields``; ``missing value: <column>`` (an empty required
-    column; required free-text columns such as a name are accepted and listed in
-    data_quality instead); ``unreadable amount|date|number|ratio: <column>`` in a required
-    column; ``damaged by Excel (scientific notation | digits lost, ends in 000): <column>``
-    in a required identifier (an 18-digit number stored as a number in Excel keeps only 15
-    significant digits).
+    Quarantined (reason): ``blank row``; ``totals row (合计)``; ``footer row (制表人)``;
+    ``repeated header row``; ``exact duplicate of line N``; ``wrong number of fields``;
+    ``missing value: <column>`` (an empty required column; required free-text columns
+    such as a name are accepted and listed in data_quality instead); ``unreadable
+    amount|date|number|ratio: <column>`` in a required column; ``damaged by Excel
+    (scientific notation | digits lost, ends in 000): <column>`` in a required identifier
+    (an 18-digit number stored as a number in Excel keeps only 15 significant digits).
     In optional columns the same problems empty the value and are listed in data_quality.
 
     Raises
@@ -370,9 +430,12 @@ def load_table(
         quarantined |= mask
     original = _unique_names([str(h) for h in raw.headers])
     rows_out = np.flatnonzero(quarantined)
+    files = _row_files(raw, relative)
     quarantine = pd.DataFrame(
         {
-            "file": pd.Series([relative] * len(rows_out), dtype="str"),
+            "file": pd.Series(
+                [relative] * len(rows_out) if files is None else files[rows_out], dtype="str"
+            ),
             "line": raw.lines[rows_out],
             "reason": pd.Series(_reason_texts(checks, rows_out), dtype="str"),
         }
@@ -396,7 +459,9 @@ def load_table(
     raw.cells = raw.cells.iloc[:0]  # the accepted rows keep only the cleaned columns
     accepted = rows.keep_rows(frame, ~quarantined) if len(rows_out) else frame
     del frame
-    _add_provenance(accepted, relative, raw.lines[~quarantined])
+    _add_provenance(
+        accepted, relative, raw.lines[~quarantined], None if files is None else files[~quarantined]
+    )
 
     reasons: dict[str, int] = {}
     for key, mask, _text in checks.masks:
@@ -405,7 +470,7 @@ def load_table(
         key = reason.split(":")[0]
         reasons[key] = reasons.get(key, 0) + 1
 
-    data_quality = _data_quality(checks, quarantined, raw.lines, relative, table.name)
+    data_quality = _data_quality(checks, quarantined, raw.lines, relative, table.name, files)
     report = TableReport(
         table=table.name,
         path=relative,
@@ -427,6 +492,14 @@ def load_table(
 QUARANTINE_RESERVED = ("file", "line", "reason")
 
 
+def _picked_text(cells: pd.Series, take: pa.Array) -> list[str]:
+    """The text of a few rows (positions ``take``) of a column, '' for missing."""
+    arrow = rows.arrow_column(cells)
+    if arrow is None:
+        return cells.iloc[take.to_numpy()].fillna("").astype(str).tolist()
+    return [value or "" for value in arrow.take(take).to_pylist()]
+
+
 def _picked(cells: pd.Series, picked: pa.BooleanArray, rows_out: np.ndarray) -> np.ndarray:
     """The raw text of the quarantined rows (an Arrow filter: no copy of the column)."""
     arrow = rows.arrow_column(cells)
@@ -435,18 +508,38 @@ def _picked(cells: pd.Series, picked: pa.BooleanArray, rows_out: np.ndarray) -> 
     return arrow.filter(picked).to_numpy(zero_copy_only=False)
 
 
-def _add_provenance(frame: pd.DataFrame, relative: str, lines: np.ndarray) -> None:
-    """Add ``_file``, ``_line`` and ``_key`` (``"<_file>:<_line>"``), built in Arrow."""
-    name = pa.scalar(relative, pa.large_string())
+def _row_files(raw: RawTable, relative: str) -> np.ndarray | None:
+    """``<file>#<sheet>`` per row when the rows come from several sheets, else None."""
+    if not raw.sources:
+        return None
+    names = [f"{relative}#{sheet}" for sheet, _ in raw.sources]
+    return np.repeat(np.array(names, dtype=object), [count for _, count in raw.sources])
+
+
+def _add_provenance(
+    frame: pd.DataFrame, relative: str, lines: np.ndarray, files: np.ndarray | None = None
+) -> None:
+    """Add ``_file``, ``_line`` and ``_key`` (``"<_file>:<_line>"``), built in Arrow;
+    ``files`` gives the file of each row (``payments.xlsx#1月``) when they differ."""
+    if files is None:
+        name = pa.scalar(relative, pa.large_string())
+        file_column = pa.repeat(name, len(lines))
+    else:
+        name = file_column = pa.array(files, pa.large_string())
     line_text = pc.cast(pa.array(lines, pa.int64()), pa.large_string())
     key = pc.binary_join_element_wise(name, line_text, pa.scalar(":", pa.large_string()))
-    frame["_file"] = rows.text_series(pa.repeat(name, len(lines)), frame.index)
+    frame["_file"] = rows.text_series(file_column, frame.index)
     frame["_line"] = pd.Series(lines, index=frame.index, dtype="int64")
     frame["_key"] = rows.text_series(key, frame.index)
 
 
 def _data_quality(
-    checks: _Checks, quarantined: np.ndarray, lines: np.ndarray, relative: str, table: str
+    checks: _Checks,
+    quarantined: np.ndarray,
+    lines: np.ndarray,
+    relative: str,
+    table: str,
+    files: np.ndarray | None = None,
 ) -> pd.DataFrame:
     if not checks.findings:
         return empty_data_quality()
@@ -455,7 +548,7 @@ def _data_quality(
     findings = findings.sort_values(["row", "column"], kind="stable")
     result = pd.DataFrame(
         {
-            "file": relative,
+            "file": relative if files is None else files[findings["row"].to_numpy()],
             "line": lines[findings["row"].to_numpy()],
             "table": table,
             "column": findings["column"].to_numpy(dtype=object),
@@ -502,7 +595,7 @@ def load_folder(
     """
     folder = Path(data_dir)
     settings = _settings(config)
-    found = find_tables(folder)
+    found = find_tables(folder, settings.get("file_names"))
     errors = list(found.errors)
     for table in TABLES:
         if table.is_required_table and table.name not in found.files:

@@ -4,8 +4,12 @@ Every reader returns a :class:`RawTable`: the header cells, a frame of text cell
 column per position, ``''`` for empty, never a float: ID numbers must not pass through
 one), the 1-based source line of each row (header = line 1 when it is the first line;
 for XLSX the sheet row), and rows rejected while parsing (a CSV line with the wrong
-number of fields). Title rows above the header are skipped: the header is the row among
-the first ``header_scan_rows`` that names the most columns of the table.
+number of fields). Title rows above the header are skipped (and kept in ``titles``: they
+may declare the unit): the header is the row among the first ``header_scan_rows`` that
+names the most columns of the table. A CSV row missing only its trailing empty cells is
+padded. In a workbook, merged cells are filled from their first cell, a header merged
+down over two rows is read as one, and every visible sheet with the table's header is
+read (one sheet per month; ``sources`` then names the sheet of each row).
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ import pyarrow.csv as pacsv
 from riskmodel.io.cells import column_text, series_text
 from riskmodel.io.encoding import Encoding, detect_encoding
 from riskmodel.io.errors import DataError
-from riskmodel.io.headers import count_matches, normalise_header
+from riskmodel.io.headers import (
+    AliasMap,
+    alias_index,
+    configured_aliases,
+    count_matches,
+    match_header,
+    normalise_header,
+)
 from riskmodel.io.rows import may_contain, text_series
 from riskmodel.schemas import Table
 
@@ -52,6 +63,10 @@ class RawTable:
     rejected: list[tuple[int, str, list[str]]] = field(default_factory=list)
     """(line, reason, cells) of rows that could not be split into the header's columns."""
     notes: list[str] = field(default_factory=list)
+    titles: list[list[str]] = field(default_factory=list)
+    """The title rows skipped above the header (``单位：万元`` may declare the unit)."""
+    sources: list[tuple[str, int]] = field(default_factory=list)
+    """(sheet, rows) when the rows come from several sheets, in order; empty otherwise."""
 
     @property
     def read(self) -> int:
@@ -129,15 +144,16 @@ def _looks_like_html(path: Path) -> bool:
     return b"<html" in head or b"<table" in head or b"<!doctype" in head
 
 
-def find_header(rows: list[list[str]], table: Table, scan: int) -> tuple[int, int]:
+def find_header(
+    rows: list[list[str]], table: Table, scan: int, aliases: AliasMap | None = None
+) -> tuple[int, int]:
     """Return (index of the header row, number of columns it names) among ``rows[:scan]``.
 
     The header is the row naming most columns of the table (earliest on ties); when no
-    row names any, the first non-empty row.
+    row names any, the first non-empty row. ``aliases``: extra spellings per column
+    (``loading.header_aliases``; default: the packaged ones).
     """
-    from riskmodel.io.headers import alias_index
-
-    index = alias_index(table)
+    index = alias_index(table, aliases)
     best, best_score = -1, 0
     for position, row in enumerate(rows[:scan]):
         score = count_matches(row, index)
@@ -212,10 +228,11 @@ def read_csv(path: Path, table: Table, settings: dict, display: str) -> RawTable
             "or remove the file"
         )
     scan = settings["header_scan_rows"]
+    aliases = configured_aliases(settings)
     choice = None
     for delimiter in settings["csv_delimiters"]:
         rows = _head_rows(text, delimiter, scan)
-        position, score = find_header([cells for _, cells in rows], table, scan)
+        position, score = find_header([cells for _, cells in rows], table, scan, aliases)
         if position < 0:
             continue
         width = len(rows[position][1])
@@ -245,6 +262,7 @@ def read_csv(path: Path, table: Table, settings: dict, display: str) -> RawTable
         encoding=encoding.name,
         rejected=rejected,
         notes=notes,
+        titles=[cells for _, cells in rows[:position]],
     )
 
 
@@ -298,11 +316,18 @@ def _read_csv_fast(
 def _read_csv_python(
     path: Path, encoding: Encoding, delimiter: str, headers: list[str], header_line: int
 ) -> tuple[pd.DataFrame, np.ndarray, list]:
-    """The csv module: exact physical lines, rows with the wrong number of fields rejected."""
+    """The csv module: exact physical lines, rows with the wrong number of fields rejected.
+
+    A short row is padded with empty cells (Excel drops the trailing separators of rows
+    whose last cells are empty), except the last filled row of a file that does not end
+    with a line break: it is rejected as truncated.
+    """
     width = len(headers)
     columns: list[list[str]] = [[] for _ in range(width)]
     lines: list[int] = []
     rejected: list[tuple[int, str, list[str]]] = []
+    short: tuple[int, int, list[str]] | None = None
+    """(row, line, cells) of the latest short row, if no filled row followed it yet."""
     with path.open(encoding=encoding.name, errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         previous_end = 0
@@ -311,33 +336,70 @@ def _read_csv_python(
             previous_end = reader.line_num
             if previous_end <= header_line:
                 continue
-            if len(record) != width:
-                extra = record[width:]
-                if len(record) > width and not any(cell.strip() for cell in extra):
-                    record = record[:width]
-                elif not any(cell.strip() for cell in record):
-                    record = [""] * width
-                else:
+            filled = any(cell.strip() for cell in record)
+            if filled:
+                short = None
+            if len(record) > width:
+                if any(cell.strip() for cell in record[width:]):
                     rejected.append(
                         (
                             start,
-                            f"wrong number of fields: expected {width}, found {len(record)}"
-                            + (" (the file looks truncated)" if len(record) < width else ""),
+                            f"wrong number of fields: expected {width}, found {len(record)}",
                             record,
                         )
                     )
                     continue
+                record = record[:width]
+            elif len(record) < width:
+                if filled:
+                    short = (len(lines), start, record)
+                record = record + [""] * (width - len(record))
             for position, cell in enumerate(record):
                 columns[position].append(cell)
             lines.append(start)
+    if short is not None and not _ends_with_line_break(path):
+        row, line, record = short
+        for column in columns:
+            del column[row]
+        del lines[row]
+        reason = f"wrong number of fields: expected {width}, found {len(record)}"
+        rejected.append((line, reason + " (the file looks truncated)", record))
     return _text_frame(columns), np.asarray(lines, dtype=np.int64), rejected
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    """The file's last character is a line break (UTF-8, GB18030 or UTF-16 bytes)."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 2))
+        tail = handle.read()
+    return tail.strip(b"\x00").endswith((b"\n", b"\r"))
 
 
 # --- Excel -----------------------------------------------------------------------
 
 
+Merged = list[tuple[tuple[int, int], tuple[int, int]]]
+"""Merged cell ranges of a sheet: ((first row, first column), (last row, last column)), 0-based."""
+
+
+@dataclass
+class _Sheet:
+    """Where the header of one worksheet is."""
+
+    name: str
+    first: int
+    """0-based row of the header's first row."""
+    last: int
+    """0-based row of the header's last row (a header of two rows merged down)."""
+    headers: list[str]
+    score: int
+    titles: list[list[str]]
+
+
 def read_excel(path: Path, table: Table, settings: dict, display: str) -> RawTable:
-    """Read the sheet named after the table, else the first visible sheet, with calamine."""
+    """Read the sheet named after the table, else the visible sheet whose header names most
+    columns (with every other sheet having the same header: one sheet per month), with
+    calamine. Merged cells are filled from their first cell."""
     import python_calamine as calamine
 
     try:
@@ -355,54 +417,163 @@ def read_excel(path: Path, table: Table, settings: dict, display: str) -> RawTab
         if str(s.visible).endswith(".Visible") and str(s.typ).endswith("WorkSheet")
     ]
     hidden = [s.name for s in sheets if s not in visible]
-    wanted = {normalise_header(n) for n in (table.name, *table.chinese_names)}
-    named = [s for s in visible if normalise_header(s.name) in wanted]
-    if named:
-        chosen = named[0]
-    elif visible:
-        chosen = visible[0]
-    else:
-        raise DataError(f"{display}: the workbook has no visible worksheet; unhide the data sheet")
     if hidden:
         notes.append(f"hidden sheet(s) skipped: {', '.join(hidden)}")
-    others = [s.name for s in visible if s.name != chosen.name]
-    if others:
-        notes.append(f"read sheet '{chosen.name}'; other sheets ignored: {', '.join(others)}")
+    if not visible:
+        workbook.close()
+        raise DataError(f"{display}: the workbook has no visible worksheet; unhide the data sheet")
+    scan = settings["header_scan_rows"]
+    aliases = configured_aliases(settings)
+    wanted = {normalise_header(n) for n in (table.name, *table.chinese_names)}
+    named = [s for s in visible if normalise_header(s.name) in wanted]
     try:
-        rows = workbook.get_sheet_by_name(chosen.name).to_python(skip_empty_area=False)
-    except Exception as exc:
-        raise DataError(
-            f"{display}: sheet '{chosen.name}' cannot be read ({type(exc).__name__}); open "
-            "the workbook in Excel/WPS and save it again"
-        ) from None
+        if named or len(visible) == 1:
+            chosen = [(named or visible)[0].name]
+        else:
+            names = [s.name for s in visible]
+            chosen = _data_sheets(workbook, names, table, scan, aliases, display)
+        parts = [_read_sheet(workbook, name, table, scan, aliases, display) for name in chosen]
     finally:
         workbook.close()
-    scan = settings["header_scan_rows"]
-    head = [[str(c) if type(c) is str else _head_cell(c) for c in row] for row in rows[:scan]]
-    position, _ = find_header(head, table, scan)
-    if position < 0:
+    others = [s.name for s in visible if s.name not in chosen]
+    if len(chosen) > 1:
+        notes.append(f"read sheets {', '.join(chosen)} (same header) as one table")
+    if others:
+        notes.append(f"read sheet '{chosen[0]}'; other sheets ignored: {', '.join(others)}")
+    sheet, _, _ = parts[0]
+    if sheet.first > 0:
+        notes.append(f"header found on row {sheet.first + 1}; rows above it skipped")
+    if sheet.last > sheet.first:
+        notes.append(f"header of rows {sheet.first + 1}-{sheet.last + 1} read as one row")
+    return RawTable(
+        headers=sheet.headers,
+        cells=pd.concat([cells for _, cells, _ in parts], ignore_index=True)
+        if len(parts) > 1
+        else parts[0][1],
+        lines=np.concatenate([lines for _, _, lines in parts]),
+        header_line=sheet.last + 1,
+        file_format="xlsx" if path.suffix.lower() != ".xls" else "xls",
+        sheet=", ".join(chosen),
+        notes=notes,
+        titles=sheet.titles,
+        sources=[(p.name, len(cells)) for p, cells, _ in parts] if len(parts) > 1 else [],
+    )
+
+
+def _sheet_rows(workbook, name: str, display: str, rows: int | None = None) -> tuple[list, Merged]:
+    """The cells (all rows, or the first ``rows``) and merged ranges of one sheet."""
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+        if rows is None:
+            cells = sheet.to_python(skip_empty_area=False)
+        else:
+            cells = sheet.to_python(skip_empty_area=False, nrows=rows)
+        merged = list(sheet.merged_cell_ranges or [])
+    except Exception as exc:
         raise DataError(
-            f"{display}: sheet '{chosen.name}' is empty; put the table on the first sheet "
+            f"{display}: sheet '{name}' cannot be read ({type(exc).__name__}); open "
+            "the workbook in Excel/WPS and save it again"
+        ) from None
+    return cells, merged
+
+
+def _data_sheets(
+    workbook, names: list[str], table: Table, scan: int, aliases: AliasMap | None, display: str
+) -> list[str]:
+    """The visible sheets holding the table: the one whose header names most columns
+    (the first sheet when none names any), and every other with the same header."""
+    found = []
+    for name in names:
+        head, merged = _sheet_rows(workbook, name, display, scan)
+        found.append(_locate_header(name, head, merged, table, scan, aliases))
+    scored = [sheet for sheet in found if sheet is not None and sheet.score > 0]
+    if not scored:
+        return names[:1]
+    best = max(scored, key=lambda sheet: sheet.score)  # the earliest on ties
+    same = [normalise_header(h) for h in best.headers]
+    return [
+        sheet.name
+        for sheet in scored
+        if sheet is best or [normalise_header(h) for h in sheet.headers] == same
+    ]
+
+
+def _read_sheet(
+    workbook, name: str, table: Table, scan: int, aliases: AliasMap | None, display: str
+) -> tuple[_Sheet, pd.DataFrame, np.ndarray]:
+    """(header, text cells, sheet rows) of one worksheet."""
+    rows, merged = _sheet_rows(workbook, name, display)
+    sheet = _locate_header(name, rows[:scan], merged, table, scan, aliases)
+    if sheet is None:
+        raise DataError(
+            f"{display}: sheet '{name}' is empty; put the table on the first sheet "
             "with the column names in the first row"
         )
-    if position > 0:
-        notes.append(f"header found on row {position + 1}; rows above it skipped")
-    headers = head[position]
-    body = rows[position + 1 :]
-    width = len(headers)
+    _fill_merged(rows, [m for m in merged if m[0][0] > sheet.last])
+    body = rows[sheet.last + 1 :]
+    width = len(sheet.headers)
     columns = [column_text([row[i] if i < len(row) else "" for row in body]) for i in range(width)]
     cells = _text_frame(columns)
-    lines = np.arange(position + 2, position + 2 + len(body), dtype=np.int64)
+    lines = np.arange(sheet.last + 2, sheet.last + 2 + len(body), dtype=np.int64)
     cells, lines = _trim_trailing_blank(cells, lines)
-    return RawTable(
-        headers=headers,
-        cells=cells,
-        lines=lines,
-        header_line=position + 1,
-        file_format="xlsx" if path.suffix.lower() != ".xls" else "xls",
-        sheet=chosen.name,
-        notes=notes,
-    )
+    return sheet, cells, lines
+
+
+def _fill_merged(rows: list[list], merged: Merged) -> None:
+    """Give every cell of a merged range the value of its first cell (in place)."""
+    for (top, left), (bottom, right) in merged:
+        if top >= len(rows):
+            continue
+        value = rows[top][left] if left < len(rows[top]) else ""
+        for row in rows[top : bottom + 1]:
+            for column in range(left, min(right + 1, len(row))):
+                row[column] = value
+
+
+def _locate_header(
+    name: str, rows: list[list], merged: Merged, table: Table, scan: int, aliases: AliasMap | None
+) -> _Sheet | None:
+    """Find the header among the first ``scan`` rows; cells merged down over two header
+    rows make one header of them (see :func:`_combine_header`)."""
+    head = [[str(c) if type(c) is str else _head_cell(c) for c in row] for row in rows[:scan]]
+    filled = [list(row) for row in head]
+    _fill_merged(filled, [m for m in merged if m[0][0] < len(filled)])
+    position, score = find_header(filled, table, scan, aliases)
+    if position < 0:
+        return None
+    first, last = position, position
+    for (top, _), (bottom, _) in merged:
+        if bottom > top and top <= position <= bottom:
+            first, last = min(first, top), max(last, min(bottom, len(head) - 1))
+    headers = head[position]
+    if last > first:
+        headers = _combine_header(head[first : last + 1], filled[first : last + 1], table, aliases)
+        score = count_matches(headers, alias_index(table, aliases))
+    return _Sheet(name, first, last, headers, score, head[:first])
+
+
+def _combine_header(
+    rows: list[list[str]], filled: list[list[str]], table: Table, aliases: AliasMap | None
+) -> list[str]:
+    """One header from several rows: per column, its lowest non-empty cell, preceded by the
+    start of the group label merged above it when that names a column (发放信息 + 日期 ->
+    发放日期)."""
+    index = alias_index(table, aliases)
+    width = max(len(row) for row in rows)
+    headers = []
+    for column in range(width):
+        cells = [row[column] if column < len(row) else "" for row in rows]
+        levels = [level for level, cell in enumerate(cells) if cell.strip()]
+        if not levels:
+            headers.append("")
+            continue
+        lowest = levels[-1]
+        cell = cells[lowest].strip()
+        above = [filled[level][column].strip() for level in range(lowest)]
+        label = next((text for text in reversed(above) if text and text != cell), "")
+        combined = (label[:size] + cell for size in range(len(label), 0, -1))
+        headers.append(next((c for c in combined if match_header(c, index)[0]), cell))
+    return headers
 
 
 def _head_cell(value: object) -> str:

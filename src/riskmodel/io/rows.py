@@ -182,15 +182,20 @@ def blank_rows(cells: pd.DataFrame) -> np.ndarray:
     return blank
 
 
-def totals_pattern(words: list[str], prefixes: list[str]) -> str:
-    """Regex for a totals cell (``合计``, ``合 计``, ``本页小计：``), spaces anywhere."""
+def _spaced(word: str) -> str:
+    return r"\s*".join(re.escape(ch) for ch in word)
 
-    def spaced(word: str) -> str:
-        return r"\s*".join(re.escape(ch) for ch in word)
 
-    prefix = "|".join(spaced(p) for p in prefixes)
-    word = "|".join(spaced(w) for w in words)
-    return rf"^\s*(?:{prefix})?\s*(?:{word})\s*[:：]?\s*$"
+def totals_pattern(words: list[str], prefixes: list[str], units: list[str] = ()) -> str:
+    """Regex for a totals cell (``合计``, ``合 计``, ``本页小计：``), spaces anywhere; with
+    ``units``, a count after the word is allowed too (``合计：3人``, ``合计(3户)``)."""
+    prefix = "|".join(_spaced(p) for p in prefixes)
+    word = "|".join(_spaced(w) for w in words)
+    count = ""
+    if units:
+        unit = "|".join(re.escape(u) for u in units)
+        count = rf"(?:[(（]?\s*\d[\d,.]*\s*(?:{unit})?\s*[)）]?\s*)?"
+    return rf"^\s*(?:{prefix})?\s*(?:{word})\s*[:：]?\s*{count}$"
 
 
 def totals_rows(
@@ -218,6 +223,37 @@ def totals_rows(
             word[rows] = column.iloc[rows].str.replace(r"\s+", "", regex=True).to_numpy(object)
             found[rows] = True
     return found, word
+
+
+def footer_rows(cells: list[list[str]], words: list[str]) -> list[str]:
+    """For each row of ``cells``, the footer word of its first filled cell ('' when the row
+    is not a footer): a footer row's every filled cell starts with a footer word
+    (``制表人：张三``, ``审核人：``, ``制表日期：…``).
+
+    Rows are Python lists: meant for the few rows already found unusable.
+    """
+    pattern = re.compile(rf"^\s*({'|'.join(_spaced(w) for w in words)})(?:\s*[:：]|\s+|$)")
+    found = []
+    for row in cells:
+        filled = [cell for cell in row if cell]
+        matches = [pattern.match(cell) for cell in filled]
+        footer = bool(filled) and all(matches)
+        found.append("".join(matches[0][1].split()) if footer else "")
+    return found
+
+
+def header_rows(cells: pd.DataFrame, header: dict[int, str]) -> np.ndarray:
+    """Rows repeating the header: the cell of every position of ``header`` (position ->
+    header text) equals it (monthly exports pasted one under another)."""
+    candidates = np.arange(len(cells))
+    for position, text in header.items():
+        if not len(candidates) or not text:
+            return np.zeros(len(cells), dtype=bool)
+        column = cells[position].iloc[candidates]
+        candidates = candidates[(column == text).to_numpy(dtype=bool, na_value=False)]
+    repeated = np.zeros(len(cells), dtype=bool)
+    repeated[candidates] = bool(header)
+    return repeated
 
 
 def duplicate_rows(cells: pd.DataFrame, lines: np.ndarray, skip: np.ndarray) -> tuple:
