@@ -101,19 +101,9 @@ def _may_need_cleaning(text: pd.Series) -> bool:
     return any(_chunk_may_need_cleaning(chunk) for chunk in chunks)
 
 
-def _value_offsets(chunk: pa.Array) -> np.ndarray:
-    """The ``len(chunk) + 1`` value offsets of a string chunk (no copy)."""
-    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    buffer = chunk.buffers()[1]
-    if buffer is None:
-        return np.zeros(len(chunk) + 1, dtype=kind)
-    start = chunk.offset * np.dtype(kind).itemsize
-    return np.frombuffer(buffer, dtype=kind, count=len(chunk) + 1, offset=start)
-
-
 def _chunk_may_need_cleaning(chunk: pa.Array) -> bool:
     """:func:`_may_need_cleaning` of one Arrow chunk (exact)."""
-    bounds = _value_offsets(chunk)
+    bounds = rows.value_offsets(chunk)
     buffer = chunk.buffers()[2]
     if buffer is None or bounds[-1] == bounds[0]:
         return False

@@ -67,8 +67,8 @@ def keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(int(keep.sum())))
 
 
-def _offsets(chunk: pa.Array) -> np.ndarray:
-    """The ``len(chunk) + 1`` value offsets of a string chunk."""
+def value_offsets(chunk: pa.Array) -> np.ndarray:
+    """The ``len(chunk) + 1`` value offsets of a string chunk (no copy)."""
     kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     buffer = chunk.buffers()[1]
     if buffer is None:
@@ -79,7 +79,7 @@ def _offsets(chunk: pa.Array) -> np.ndarray:
 
 def _value_bytes(chunk: pa.Array) -> bytes:
     """Every value of ``chunk`` back to back as UTF-8 (null slots included)."""
-    bounds = _offsets(chunk)
+    bounds = value_offsets(chunk)
     data = chunk.buffers()[2]
     if data is None or bounds[-1] == bounds[0]:
         return b""
@@ -125,7 +125,7 @@ def empty_cells(values: pd.Series) -> np.ndarray:
         return (values == "").to_numpy(dtype=bool)
     parts = []
     for chunk in chunks:
-        empty = np.diff(_offsets(chunk)) == 0
+        empty = np.diff(value_offsets(chunk)) == 0
         if chunk.null_count:
             empty &= chunk.is_valid().to_numpy(zero_copy_only=False)
         parts.append(empty)
