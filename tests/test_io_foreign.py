@@ -3,8 +3,7 @@ and Excel users write them.
 
 Each case states its intended outcome: the rows are read with the right values, or set
 aside in quarantine with file, line and a clear reason (read = accepted + quarantined),
-never silently wrong. Cases marked xfail need a change outside the files this test's
-owner edits (readers.py, rows.py, load.py); their reason names the change.
+never silently wrong.
 """
 
 import base64
