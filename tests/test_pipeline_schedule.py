@@ -26,17 +26,22 @@ def test_a_plain_list_runs_in_order() -> None:
 
 
 def test_declared_needs_replace_the_previous_stage() -> None:
-    needs = stage_needs(["a", "b", "c", "d"], {"c": ["a"], "d": ["b", "c"], "zz": ["a"]})
+    declared = {"b": ["a"], "c": ["a"], "d": ["b", "c"], "zz": ["a"]}
+    needs = stage_needs(["a", "b", "c", "d"], declared)
     assert needs == {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
 
 
-@pytest.mark.parametrize(
-    ("declared", "message"),
-    [({"b": ["c"]}, "b needs c, which is listed after it"), ({"b": ["x"]}, "not a stage")],
-)
-def test_impossible_needs_are_refused(declared: dict[str, list[str]], message: str) -> None:
-    with pytest.raises(ScheduleError, match=message):
-        stage_needs(["a", "b", "c"], declared)
+def test_an_added_stage_is_waited_for_and_missing_needs_are_ignored() -> None:
+    declared = {"b": ["a"], "c": ["a", "gone"], "d": ["b", "c"]}
+    needs = stage_needs(["a", "b", "mine", "c", "d"], declared)
+    assert needs["mine"] == ["b"]  # not declared: after the stage listed before it
+    assert needs["c"] == ["a", "mine"] and needs["d"] == ["b", "c", "mine"]
+    assert stage_needs(["a", "c"], {"c": ["gone"]})["c"] == ["a"]
+
+
+def test_a_need_listed_after_the_stage_is_refused() -> None:
+    with pytest.raises(ScheduleError, match="b needs c, listed after it"):
+        stage_needs(["a", "b", "c"], {"b": ["c"]})
 
 
 def test_default_needs_name_configured_stages_listed_before_them() -> None:
@@ -48,6 +53,8 @@ def test_default_needs_name_configured_stages_listed_before_them() -> None:
     assert needs["03_kinship"] == ["01_validate"]  # beside entity resolution
     assert set(needs["09_scoring"]) == {"06_graph_rules", "07_detectors"}
     assert settings["parallel_stages"] >= 1
+    without = [s for s in settings["stages"] if s != "08_disclosure"]  # an office drops one
+    assert stage_needs(without, declared)["10_leads"] == ["09_scoring"]
 
 
 # --- the scheduler ----------------------------------------------------------------------------
@@ -137,7 +144,8 @@ def job(tmp_path: Path) -> dict[str, Path]:
     notebooks.mkdir()
     config = tmp_path / "side.toml"
     config.write_text(
-        '[pipeline]\nparallel_stages = 2\n[pipeline.needs]\n"side" = ["first"]\n'
+        '[pipeline]\nparallel_stages = 2\n[pipeline.needs]\n"main" = ["first"]\n'
+        '"side" = ["first"]\n'
         '"last" = ["main", "side"]\n',
         encoding="utf-8",
     )

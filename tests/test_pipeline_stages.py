@@ -156,6 +156,28 @@ def test_rules_in_two_parts_give_the_evidence_of_one_run(
         stages.rules_stage(str(work), part="other")
 
 
+def test_a_theme_without_graph_rules_runs_no_rule_in_the_graph_part(
+    full_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    work = tmp_path / "work"
+    shutil.copytree(full_run[0], work)
+    config = tmp_path / "office.toml"
+    config.write_text(
+        '[themes.housing]\ntitle = "危房改造"\nrule_categories = ["eligibility"]\n'
+        "rule_ids = []\ndepartments = []\nprogram_patterns = []\n",
+        encoding="utf-8",
+    )
+    tables = stages.rules_stage(str(work), str(config), "housing", part="tables")
+    graph = stages.rules_stage(str(work), str(config), "housing", part="graph")
+    assert len(tables) and set(tables["category"]) == {"eligibility"}
+    status = load_table(work, "rule_status")
+    assert set(status["category"]) == {"eligibility"} and len(status) == len(tables)
+    assert len(graph) == len(tables)  # the graph part ran none and merged the tables part
+    assert set(load_table(work, "evidence")["rule_id"]) <= set(tables["rule_id"])
+
+
 def test_input_tables_are_cached_but_never_shared_for_writing(tmp_path: Path) -> None:
     from riskmodel.pipeline.stages import _tables
     from riskmodel.pipeline.store import save_tables

@@ -482,31 +482,39 @@ def protect_input_rows(
     return protected.set_axis(rows.columns, axis=1)
 
 
-# a run of digits, possibly in groups split by one space or hyphen (full-width digits too)
-_DIGIT_RUN = re.compile(r"[0-9０-９](?:[ \-]?[0-9０-９])+")
-LEFTOVER_MIN_DIGITS = 6
-
-
 _HALF_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_DIGIT = re.compile(r"[0-9]")
+LEFTOVER_MIN_DIGITS = 6
+LEFTOVER_KEEP_DIGITS = 4
 
 
-def _mask_run(match: re.Match[str]) -> str:
-    digits = [c for c in match.group(0).translate(_HALF_WIDTH) if c not in " -"]
-    if len(digits) < LEFTOVER_MIN_DIGITS:
-        return match.group(0)
-    return "*" * (len(digits) - 4) + "".join(digits[-4:])
+def _mask_leftover(value: str) -> str:
+    """``value`` with every digit but its last 4 masked when it holds 6 or more digits,
+    however they are separated (``430421.19650601`` → ``******.****0601``)."""
+    text = value.translate(_HALF_WIDTH)
+    count = len(_DIGIT.findall(text))
+    if count < LEFTOVER_MIN_DIGITS:
+        return value
+    seen = 0
+
+    def star(match: re.Match[str]) -> str:
+        nonlocal seen
+        seen += 1
+        return match.group(0) if seen > count - LEFTOVER_KEEP_DIGITS else "*"
+
+    return _DIGIT.sub(star, text)
 
 
 def _mask_leftover_digits(before: pd.Series, after: pd.Series) -> pd.Series:
     """In a raw ID/account column, the values protection left unchanged (not recognised as
-    an ID or account: truncated, mistyped, spaced oddly) with every run of 6 or more digits
-    masked to its last 4 (half-width): a fragment of an ID number is personal data too."""
+    an ID or account: truncated, mistyped, spaced oddly) masked when they hold 6 or more
+    digits: all but the last 4 (half-width): a fragment of an ID number is personal data too."""
     same = before.astype(object).eq(after.astype(object)).to_numpy() & before.notna().to_numpy()
     if not same.any():
         return after
     result = after.astype(object).copy()
     chosen = before[same].astype(str)
-    masked = {value: _DIGIT_RUN.sub(_mask_run, value) for value in set(chosen)}
+    masked = {value: _mask_leftover(value) for value in set(chosen)}
     result[same] = chosen.map(masked).to_numpy()
     return result
 

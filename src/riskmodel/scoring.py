@@ -852,13 +852,13 @@ def _place_names(tables: dict[str, pd.DataFrame], kind: str) -> dict[str, str]:
 def _with_place_names(
     frame: pd.DataFrame, kind: str, tables: dict[str, pd.DataFrame]
 ) -> pd.DataFrame:
-    """A village, town or program is named by the input's own tables, never by the name on
-    one of its evidence rows (a village found by a ledger rule was named after a payee)."""
+    """A village, town or program is named by the input's own tables (else by its code),
+    never by the name on one of its evidence rows (a ledger rule's row names a payee)."""
     if kind not in ("village", "town", "program") or not len(frame):
         return frame
-    names = _place_names(tables, kind)
-    found = frame["entity_id"].astype(str).map(names)
-    return frame.assign(entity_name=found.where(found.notna(), "").astype(str))
+    codes = frame["entity_id"].astype(str)
+    found = codes.map(_place_names(tables, kind))
+    return frame.assign(entity_name=found.where(found.notna() & (found != ""), codes).astype(str))
 
 
 def _all_villages(tables, villages: pd.DataFrame) -> list[str]:

@@ -227,6 +227,7 @@ def _run_stages(
         workers=int(settings["parallel_stages"]),
         on_start=started,
         on_done=finished,
+        kernel_folder=str(staging),
     )
 
 

@@ -12,11 +12,15 @@ running are killed, so a failed run stops at once and never writes after its cle
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+# how long a failed or interrupted run waits for its stopped notebooks' threads (seconds)
+STOP_WAIT_SECONDS = 15.0
 
 
 class ScheduleError(ValueError):
@@ -24,13 +28,17 @@ class ScheduleError(ValueError):
 
 
 def stage_needs(stages: list[str], declared: dict[str, list[str]]) -> dict[str, list[str]]:
-    """What each stage waits for: its declared needs, else the stage listed before it.
+    """What each stage waits for.
+
+    A stage without declared needs waits for the stage listed before it. A stage with
+    declared needs waits for those of them that this run has, and also for every stage
+    listed before it that declares none (a stage an office added to the list is never run
+    beside the stages after it). Needs naming stages this run does not have are ignored.
 
     Raises
     ------
     ScheduleError
-        If a stage needs itself, a stage listed after it, or a stage not in ``stages``
-        (needs of stages not run are ignored).
+        If a stage needs itself or a stage listed after it.
     """
     needs: dict[str, list[str]] = {}
     for index, stage in enumerate(stages):
@@ -38,22 +46,28 @@ def stage_needs(stages: list[str], declared: dict[str, list[str]]) -> dict[str, 
             needs[stage] = stages[max(index - 1, 0) : index]
             continue
         for need in declared[stage]:
-            if need not in stages[:index]:
-                where = "is listed after it" if need in stages else "is not a stage of this run"
-                raise ScheduleError(f"pipeline.needs: {stage} needs {need}, which {where}")
-        needs[stage] = list(declared[stage])
+            if need in stages[index:]:
+                raise ScheduleError(f"pipeline.needs: {stage} needs {need}, listed after it")
+        earlier = stages[:index]
+        wanted = [need for need in declared[stage] if need in earlier]
+        wanted += [s for s in earlier[1:] if s not in declared and s not in wanted]
+        needs[stage] = wanted or earlier[:1]
     return needs
 
 
-def _kill_kernels() -> None:
-    """Kill the Jupyter kernels this process started (a failed or interrupted run)."""
+def _kill_kernels(folder: str | None) -> None:
+    """Kill the Jupyter kernels this process started in ``folder`` (their working folder;
+    None: every kernel it started) — a failed or interrupted run."""
     try:
         import psutil
     except ImportError:  # psutil comes with ipykernel; without it kernels exit on their own
         return
+    wanted = None if folder is None else os.path.realpath(folder)
     for child in psutil.Process().children(recursive=True):
         try:
-            if any("ipykernel" in part for part in child.cmdline()):
+            if not any("ipykernel" in part for part in child.cmdline()):
+                continue
+            if wanted is None or os.path.realpath(child.cwd()) == wanted:
                 child.kill()
         except psutil.Error:
             continue
@@ -67,6 +81,7 @@ def run_scheduled(
     workers: int = 1,
     on_start: Callable[[int, str], None] | None = None,
     on_done: Callable[[int, str, float], None] | None = None,
+    kernel_folder: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``execute(stage)`` for every stage, a stage once its needs are done, at most
     ``workers`` at once; return ``{"name", "seconds", "status", "started_after"}`` per
@@ -74,7 +89,9 @@ def run_scheduled(
 
     ``on_start(number, stage)`` and ``on_done(number, stage, seconds)`` run in the calling
     thread (numbers count starts from 1). The first exception of a stage is raised once the
-    running stages are stopped; so is an interruption of the calling thread.
+    running stages are stopped; so is an interruption of the calling thread. Stopping kills
+    the kernels working in ``kernel_folder`` and waits (briefly) for their threads, so
+    nothing writes into the run's folders after the caller has cleaned them up.
     """
     finished: queue.Queue[tuple[str, float, BaseException | None]] = queue.Queue()
     running: dict[str, int] = {}
@@ -83,10 +100,14 @@ def run_scheduled(
     started_count = 0
     first_start = time.perf_counter()
     start_offsets: dict[str, float] = {}
+    threads: list[threading.Thread] = []
+    cancelled = threading.Event()
 
     def work(stage: str) -> None:
         clock = time.perf_counter()
         try:
+            if cancelled.is_set():
+                raise ScheduleError(f"{stage} cancelled before it started")
             execute(stage)
         except BaseException as exc:  # handed to the calling thread
             finished.put((stage, time.perf_counter() - clock, exc))
@@ -103,7 +124,9 @@ def run_scheduled(
                     start_offsets[stage] = round(time.perf_counter() - first_start, 3)
                     if on_start is not None:
                         on_start(started_count, stage)
-                    threading.Thread(target=work, args=(stage,), daemon=True).start()
+                    thread = threading.Thread(target=work, args=(stage,), daemon=True)
+                    threads.append(thread)
+                    thread.start()
             if not running:
                 raise ScheduleError(f"stages that can never start: {sorted(set(stages) - done)}")
             try:
@@ -125,7 +148,18 @@ def run_scheduled(
             if on_done is not None:
                 on_done(number, stage, seconds)
     except BaseException:
+        cancelled.set()
         if running:
-            _kill_kernels()
+            _stop(threads, kernel_folder)
         raise
     return sorted(timings, key=lambda timing: stages.index(timing["name"]))
+
+
+def _stop(threads: list[threading.Thread], kernel_folder: str | None) -> None:
+    """Kill the running kernels and wait for their threads (a kernel that was still starting
+    is killed on a second pass)."""
+    deadline = time.perf_counter() + STOP_WAIT_SECONDS
+    while any(t.is_alive() for t in threads) and time.perf_counter() < deadline:
+        _kill_kernels(kernel_folder)
+        for thread in threads:
+            thread.join(timeout=0.5)

@@ -344,6 +344,8 @@ def rules_stage(
     """
     from riskmodel.rules import RuleContext, run_rules
     from riskmodel.rules.catalogue import RULES
+    from riskmodel.rules.evidence import empty_evidence
+    from riskmodel.rules.runner import STATUS_COLUMNS, RuleRun
 
     if part not in ("", *RULE_PARTS):
         raise ValueError(f"rules part must be one of {RULE_PARTS} or empty, got {part!r}")
@@ -368,7 +370,10 @@ def rules_stage(
     if part:
         wanted = [rule_id for rule_id in wanted if parts[rule_id] == part]
     earlier = load_table(work_dir, "rules_part.evidence") if part == "graph" else None
-    run = run_rules(context, config, only=wanted, earlier=earlier)
+    if wanted:
+        run = run_rules(context, config, only=wanted, earlier=earlier)
+    else:  # a theme with no rule in this part (run_rules without ids runs them all)
+        run = RuleRun(evidence=empty_evidence(), status=pd.DataFrame(columns=list(STATUS_COLUMNS)))
     if part == "tables":
         save_table(work_dir, "rules_part.evidence", run.evidence)
         save_table(work_dir, "rules_part.status", run.status)
@@ -392,6 +397,10 @@ _INDEX = "__index__"
 def _save_shared_rule_cache(work_dir: str, context: Any) -> None:
     """Write the :data:`SHARED_RULE_CACHE` entries the rules built (index kept; which
     columns held Python objects is recorded, Arrow would read them back as ``str``)."""
+    for path in table_files(work_dir, "rules_cache.frame").values():  # an earlier run's
+        path.unlink()
+    for path in table_files(work_dir, "rules_cache.series").values():
+        path.unlink()
     objects: dict[str, list[str]] = {}
     for key in SHARED_RULE_CACHE:
         value = context._cache.get(key)

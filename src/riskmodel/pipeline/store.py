@@ -54,16 +54,19 @@ def save_table(
     path = _table_path(Path(work_dir), name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    feather.write_feather(
-        _arrow_table(table, keep_index), partial, compression="uncompressed", chunksize=BATCH_ROWS
-    )
-    os.replace(partial, path)
+    try:
+        arrow = _arrow_table(table, keep_index)
+        feather.write_feather(arrow, partial, compression="uncompressed", chunksize=BATCH_ROWS)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
 def read_table_file(path: str | Path) -> pd.DataFrame:
     """A table file of the work folder as a DataFrame (memory-mapped)."""
-    return feather.read_table(str(path), memory_map=True).to_pandas()
+    # Windows cannot replace or delete a file while it is mapped: read it into memory there
+    return feather.read_table(str(path), memory_map=os.name != "nt").to_pandas()
 
 
 def table_files(work_dir: str | Path, prefix: str) -> dict[str, Path]:
