@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from matplotlib.figure import Figure
-from pyarrow import feather
 
 from riskmodel.config import load_config
 from riskmodel.pipeline.periods import resolve_period
@@ -26,6 +23,7 @@ from riskmodel.pipeline.store import (
     load_json,
     load_table,
     load_tables,
+    read_table_file,
     save_json,
     save_table,
     save_tables,
@@ -157,10 +155,11 @@ def protect_validation(out_dir: str | Path, config: dict[str, Any]) -> None:
 def _stamp(work_dir: str, prefix: str) -> tuple[tuple[str, int, int], ...]:
     """Name, inode and modification time of the tables under ``prefix`` (a table is
     rewritten by replacing its file, so a changed table changes its stamp)."""
-    return tuple(
-        (name, path.stat().st_ino, path.stat().st_mtime_ns)
-        for name, path in table_files(work_dir, prefix).items()
-    )
+    stamps = []
+    for name, path in table_files(work_dir, prefix).items():
+        info = path.stat()
+        stamps.append((name, info.st_ino, info.st_mtime_ns))
+    return tuple(stamps)
 
 
 _TABLE_CACHE: dict[tuple[str, tuple[tuple[str, int, int], ...]], dict[str, pd.DataFrame]] = {}
@@ -223,9 +222,7 @@ def _local_graph(work_dir: str, centres: list[str], config: dict[str, Any]) -> A
     for kind, path in table_files(work_dir, "graph_nodes").items():
         mine = [n for n in wanted if n.startswith(f"{kind}:")]
         if mine:
-            table = feather.read_table(str(path), memory_map=True)
-            chosen = pc.is_in(table["node"], value_set=pa.array(mine, type=table["node"].type))
-            nodes[kind] = table.filter(chosen).to_pandas()
+            nodes[kind] = read_table_file(path, "node", mine)
     return TableGraph(nodes, among)
 
 
@@ -397,10 +394,9 @@ _INDEX = "__index__"
 def _save_shared_rule_cache(work_dir: str, context: Any) -> None:
     """Write the :data:`SHARED_RULE_CACHE` entries the rules built (index kept; which
     columns held Python objects is recorded, Arrow would read them back as ``str``)."""
-    for path in table_files(work_dir, "rules_cache.frame").values():  # an earlier run's
-        path.unlink()
-    for path in table_files(work_dir, "rules_cache.series").values():
-        path.unlink()
+    for kind in ("frame", "series"):  # an earlier run's entries
+        for path in table_files(work_dir, f"rules_cache.{kind}").values():
+            path.unlink()
     objects: dict[str, list[str]] = {}
     for key in SHARED_RULE_CACHE:
         value = context._cache.get(key)

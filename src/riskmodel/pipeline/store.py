@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyarrow import feather
 
 SUFFIX = ".arrow"
@@ -63,10 +64,20 @@ def save_table(
     return path
 
 
-def read_table_file(path: str | Path) -> pd.DataFrame:
-    """A table file of the work folder as a DataFrame (memory-mapped)."""
-    # Windows cannot replace or delete a file while it is mapped: read it into memory there
-    return feather.read_table(str(path), memory_map=os.name != "nt").to_pandas()
+# Windows cannot replace or delete a file while it is mapped: read it into memory there
+MEMORY_MAP = os.name != "nt"
+
+
+def read_table_file(
+    path: str | Path, column: str | None = None, values: list[str] | None = None
+) -> pd.DataFrame:
+    """A table file of the work folder as a DataFrame (memory-mapped); with ``column`` and
+    ``values`` only its rows whose ``column`` is one of ``values`` (filtered in Arrow)."""
+    table = feather.read_table(str(path), memory_map=MEMORY_MAP)
+    if column is not None:
+        wanted = pa.array(values or [], type=table[column].type)
+        table = table.filter(pc.is_in(table[column], value_set=wanted))
+    return table.to_pandas()
 
 
 def table_files(work_dir: str | Path, prefix: str) -> dict[str, Path]:
