@@ -143,7 +143,7 @@ def test_rules_in_two_parts_give_the_evidence_of_one_run(
     assert graph_rules and not graph_rules & set(tables_status["rule_id"])
     assert not set(load_table(work, "rules_part.evidence")["rule_id"]) & graph_rules
     shared = stages._shared_rule_cache(str(work))  # what the tables part hands over
-    assert {"payments", "residents"} <= set(shared)
+    assert {"means_tested_payments", "officials"} <= set(shared) <= set(stages.SHARED_RULE_CACHE)
     stages.rules_stage(str(work), part="graph")
     merged = load_table(work, "evidence")
     assert set(whole["rule_id"]) & graph_rules  # the graph part found something here
