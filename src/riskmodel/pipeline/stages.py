@@ -307,15 +307,11 @@ def rule_versions() -> dict[str, Any]:
 
 
 RULE_PARTS = ("tables", "graph")
-# derived tables the ``tables`` part hands to the ``graph`` part (riskmodel.rules.common's
-# cached builders those rules use: the enriched payments above all); any other is rebuilt
+# derived tables the ``tables`` part hands to the ``graph`` part: the cached builders the
+# graph part's rules read (riskmodel.rules.common's and projects'); any other is rebuilt.
+# Only these: writing a county's enriched payments to Arrow costs more than rebuilding them.
 SHARED_RULE_CACHE = (
-    "payments",
     "means_tested_payments",
-    "residents",
-    "resident_index",
-    "household_map",
-    "program_table",
     "officials",
     "ledger",
     "projects",
