@@ -40,6 +40,7 @@ from riskmodel.config import ConfigError, load_config
 from riskmodel.ids import redact_identifiers
 from riskmodel.pipeline import manifest as manifest_module
 from riskmodel.pipeline import publish as publish_module
+from riskmodel.pipeline.kernels import WarmKernels
 from riskmodel.pipeline.lock import RunLock, RunLocked
 from riskmodel.pipeline.notebooks import StageFailure, execute_stage, notebook_dir, scrub_notebook
 from riskmodel.pipeline.periods import PeriodError, parse_period
@@ -189,18 +190,31 @@ def _run_stages(
     except ScheduleError as exc:
         raise RunFailed(str(exc), EXIT_BAD_INPUT) from None
     total = len(stages)
+    workers = int(settings["parallel_stages"])
+    kernels = WarmKernels(
+        settings["kernel_name"],
+        staging,
+        wanted=total if settings["warm_kernels"] else 0,
+        size=workers,
+        imports=settings["warm_imports"],
+    )
 
     def execute(stage: str) -> None:
-        execute_stage(
-            stage,
-            source_dir / f"{stage}.ipynb",
-            staging / "notebooks" / f"{stage}.ipynb",
-            dict(parameters),
-            kernel_name=settings["kernel_name"],
-            cwd=staging,
-            timeout=float(settings["cell_timeout_seconds"]) or None,
-            progress=progress and sys.stderr.isatty() and int(settings["parallel_stages"]) == 1,
-        )
+        manager = kernels.take()
+        try:
+            execute_stage(
+                stage,
+                source_dir / f"{stage}.ipynb",
+                staging / "notebooks" / f"{stage}.ipynb",
+                dict(parameters),
+                kernel_name=settings["kernel_name"],
+                cwd=staging,
+                timeout=float(settings["cell_timeout_seconds"]) or None,
+                progress=progress and sys.stderr.isatty() and workers == 1,
+                kernel_manager=manager,
+            )
+        finally:
+            kernels.release(manager)
 
     def started(number: int, stage: str) -> None:
         _say(f"[{number}/{total}] {stage} …", progress)
@@ -220,15 +234,18 @@ def _run_stages(
             parameters["previous_dir"] = str(previous) if previous else ""
             _say(f"previous run: {previous or 'none'}", progress)
 
-    return run_scheduled(
-        stages,
-        needs,
-        execute,
-        workers=int(settings["parallel_stages"]),
-        on_start=started,
-        on_done=finished,
-        kernel_folder=str(staging),
-    )
+    try:
+        return run_scheduled(
+            stages,
+            needs,
+            execute,
+            workers=workers,
+            on_start=started,
+            on_done=finished,
+            kernel_folder=str(staging),
+        )
+    finally:
+        kernels.close()
 
 
 def _finish_staging(staging: Path, config: dict[str, Any]) -> None:

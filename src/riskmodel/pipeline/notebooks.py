@@ -78,8 +78,10 @@ def execute_stage(
     cwd: Path,
     timeout: float | None,
     progress: bool,
+    kernel_manager: Any | None = None,
 ) -> None:
-    """Execute ``source`` into ``output`` with papermill.
+    """Execute ``source`` into ``output`` with papermill, in ``kernel_manager``'s started
+    kernel when one is given (:mod:`riskmodel.pipeline.kernels`), else in a new one.
 
     Raises
     ------
@@ -90,8 +92,11 @@ def execute_stage(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from riskmodel.pipeline.kernels import kernel_arguments
+
     if not source.exists():
         raise StageFailure(stage, None, "FileNotFoundError", f"notebook {source} does not exist")
+    started = {} if kernel_manager is None else {"km": kernel_manager}
     try:
         papermill.execute_notebook(
             str(source),
@@ -107,7 +112,8 @@ def execute_stage(
             execution_timeout=timeout,
             report_mode=False,
             # silence the kernel's "running over TCP without encryption" start-up warning
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=kernel_arguments(),
+            **started,
         )
     except PapermillExecutionError as exc:
         lines = exc.traceback if isinstance(exc.traceback, list) else [str(exc.traceback or "")]

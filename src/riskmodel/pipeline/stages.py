@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import inspect
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from riskmodel.config import load_config
 from riskmodel.pipeline.periods import resolve_period
@@ -36,6 +35,9 @@ from riskmodel.report.identifiers import (
     protect_input_rows,
     protect_text,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # scores/<plural>.csv (CONTRACT §3: scores/villages.csv, scores/programs.csv, …)
 PLURALS = {"company": "companies", "person": "persons", "payee": "payees"}

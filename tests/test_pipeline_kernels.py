@@ -1,0 +1,103 @@
+"""Kernels started ahead of their stages (pipeline.kernels): a stage runs in a warm kernel
+whose imports are done, its notebook looks exactly as if it had started its own, and a
+kernel that cannot be warmed leaves the stage to start its own."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import psutil
+
+from riskmodel.pipeline.kernels import WarmKernels
+from riskmodel.pipeline.notebooks import execute_stage
+
+
+def _notebook(folder: Path) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import sys, os\n'json' in sys.modules and 'colorsys' in sys.modules"
+        ),
+        nbformat.v4.new_code_cell("os.getcwd()"),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    path = folder / "stage.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def _run(path: Path, out: Path, cwd: Path, manager: object | None) -> list[dict]:
+    execute_stage(
+        "stage",
+        path,
+        out,
+        {},
+        kernel_name="python3",
+        cwd=cwd,
+        timeout=60,
+        progress=False,
+        kernel_manager=manager,
+    )
+    cells = json.loads(out.read_text("utf-8"))["cells"]
+    return [c for c in cells if c["cell_type"] == "code"]
+
+
+def _text(cell: dict) -> str:
+    return "".join(cell["outputs"][0]["data"]["text/plain"])
+
+
+def _kernels_in(folder: Path) -> int:
+    count = 0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(child.cmdline()) and child.cwd() == os.path.realpath(folder):
+                count += 1
+        except psutil.Error:
+            continue
+    return count
+
+
+def test_a_stage_runs_in_a_warm_kernel_with_its_imports_done(tmp_path: Path) -> None:
+    source = _notebook(tmp_path)
+    kernels = WarmKernels("python3", tmp_path, wanted=2, size=1, imports=["json", "colorsys"])
+    try:
+        manager = kernels.take()
+        assert manager is not None
+        cells = _run(source, tmp_path / "out.ipynb", tmp_path, manager)
+        kernels.release(manager)
+        # the warm-up imports are there; the notebook's counts start at 1 as in a new kernel
+        assert _text(cells[0]) == "True"
+        assert [c["execution_count"] for c in cells] == [1, 2]
+        assert os.path.realpath(tmp_path) in _text(cells[1])
+        second = kernels.take()  # started while the first stage ran
+        assert second is not None and second is not manager
+        kernels.release(second)
+        assert kernels.take() is None  # no stage left to start one for
+    finally:
+        kernels.close()
+    assert _kernels_in(tmp_path) == 0  # used and unused kernels are shut down
+
+
+def test_a_cold_stage_gets_no_warm_kernel_and_imports_stay_its_own(tmp_path: Path) -> None:
+    source = _notebook(tmp_path)
+    kernels = WarmKernels("python3", tmp_path, wanted=0, size=2, imports=["json"])
+    try:
+        assert kernels.take() is None
+        cells = _run(source, tmp_path / "out.ipynb", tmp_path, None)
+        assert _text(cells[0]) == "False"  # colorsys not imported
+    finally:
+        kernels.close()
+
+
+def test_a_kernel_whose_imports_fail_is_not_handed_out(tmp_path: Path) -> None:
+    kernels = WarmKernels(
+        "python3", tmp_path, wanted=1, size=1, imports=["riskmodel_no_such_module"]
+    )
+    try:
+        assert kernels.take() is None  # the stage will start its own kernel
+    finally:
+        kernels.close()
+    assert _kernels_in(tmp_path) == 0
