@@ -3,7 +3,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskmodel.frames import isin, mapped, positions
+from riskmodel.frames import filter_rows, isin, mapped, positions
 
 texts = st.lists(st.sampled_from(["", "a", "b", "张伟", "4304", "X"]), max_size=30)
 
@@ -63,3 +63,19 @@ def test_mapped_keeps_dates_and_numbers():
     amounts = mapped(pd.Series(["a", "q"]), pd.Series([1.5, 2.0], index=["a", "b"]))
     assert amounts.iloc[0] == 1.5 and pd.isna(amounts.iloc[1])
     assert mapped(pd.Series(["a"]), pd.Series([], dtype=float)).isna().all()
+
+
+@given(texts, st.lists(st.booleans(), max_size=30))
+def test_filter_rows_matches_boolean_indexing(values, flags):
+    keep = np.resize(np.array(flags or [True], dtype=bool), len(values))
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(values, dtype="str"),
+            "ids": pd.Series(values, dtype=object),
+            "amount": np.arange(len(values), dtype="float64"),
+            "when": pd.to_datetime(np.arange(len(values)), unit="D"),
+        },
+        index=np.arange(len(values)) * 2,
+    )
+    expected = frame[keep].reset_index(drop=True)
+    pd.testing.assert_frame_equal(filter_rows(frame, keep), expected)

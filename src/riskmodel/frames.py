@@ -81,6 +81,22 @@ def positions(values: pd.Series | pd.Index, keys: Iterable[Any]) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def filter_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep].reset_index(drop=True)`` for a boolean ``keep``, filtered in Arrow: a
+    wide frame of Arrow strings filters several times faster that way than by ``take``."""
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all():
+        return frame.reset_index(drop=True)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame[keep].reset_index(drop=True)
+    filtered = table.filter(pa.array(keep)).to_pandas()
+    if not filtered.dtypes.equals(frame.dtypes):  # a dtype Arrow would not give back
+        return frame[keep].reset_index(drop=True)
+    return filtered
+
+
 def mapped(values: pd.Series, mapping: pd.Series) -> pd.Series:
     """``values.map(mapping)`` for a Series mapping (first entry of repeated keys wins):
     NaN (NaT for dates) where a value is not a key; strings come back as objects."""

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin, mapped, positions
+from riskmodel.frames import filter_rows, isin, mapped, positions
 from riskmodel.rules.context import RuleContext
 
 _ID_RE = r"^\d{17}[\dX]$"
@@ -257,12 +257,15 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
     """
 
     def build() -> pd.DataFrame:
-        if column in frame.columns:
-            raw = clean_ids(frame[column])
+        people = resident_index(context)
+        if column in frame.columns:  # each distinct ID cleaned and looked up once
+            codes, unique = pd.factorize(frame[column], use_na_sentinel=False)
+            cleaned = clean_ids(pd.Series(unique, dtype=frame[column].dtype))
+            raw = pd.Series(cleaned.to_numpy(dtype=object)[codes], index=frame.index, dtype=object)
+            is_known = isin(cleaned, people.index)[codes]
         else:
             raw = pd.Series("", index=frame.index, dtype="object")
-        people = resident_index(context)
-        is_known = isin(raw, people.index)
+            is_known = isin(raw, people.index)
         result = pd.DataFrame(
             {
                 "person_id": raw,
@@ -778,7 +781,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         table = table[[c for c in PAYMENT_COLUMNS if c in table.columns]]
         failed = config["programs"]["failed_statuses"]
         if "status" in table:
-            table = table[~table["status"].astype("str").isin(failed)].reset_index(drop=True)
+            table = filter_rows(table, ~isin(table["status"].astype("str"), failed))
         resolved = person_ids(context, "payments", table, "id_number")
         frame = table.assign(
             person_id=pd.Series(resolved["person_id"].to_numpy(), index=table.index, dtype=object),
