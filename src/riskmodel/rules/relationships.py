@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
 
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
@@ -199,6 +198,8 @@ def cadre_relative_share(context: RuleContext, config: Config, params: Params) -
     base = (county["k"] / county["n"]).clip(lower=1e-4)
     grouped["county_share"] = base
     grouped["share"] = grouped["k"] / grouped["n"]
+    from scipy.stats import binom  # imported here: scipy.stats alone takes a second or more
+
     grouped["p"] = binom.sf(grouped["k"] - 1, grouped["n"], base)
     found = grouped[
         (grouped["p"] < float(params["p_value"]))
