@@ -536,39 +536,70 @@ def run_info(work_dir: str, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def exports_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.DataFrame:
-    """Write leads.csv, evidence.csv, resolved.csv, scores/, leads.xlsx and report.html into
-    the run folder; return the files written with their sizes."""
-    from riskmodel.report.html import case_centres, write_report
+    """Write every hand-out of the leads: :func:`tables_stage`, :func:`workbook_stage` and
+    :func:`report_stage` in one call; return the files written with their sizes."""
+    tables_stage(work_dir, out_dir, config_path)
+    workbook_stage(work_dir, out_dir, config_path)
+    report_stage(work_dir, out_dir, config_path)
+    return _written(Path(out_dir))
+
+
+def tables_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Write leads.csv, evidence.csv, resolved.csv and scores/ into the run folder."""
+    config = stage_config(config_path)
+    out = Path(out_dir)
+    written = [out / "leads.csv", out / "evidence.csv", out / "resolved.csv"]
+    _write_csv(load_table(work_dir, "leads"), written[0], config)
+    _write_csv(load_table(work_dir, "lead_evidence"), written[1], config)
+    _write_csv(load_table(work_dir, "resolved"), written[2], config)
+    for kind, table in load_tables(work_dir, "scores").items():
+        name = PLURALS.get(kind, kind if kind.endswith("s") else f"{kind}s")
+        written.append(out / "scores" / f"{name}.csv")
+        _write_csv(table, written[-1], config)
+    return _written(out, written)
+
+
+def workbook_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Write leads.xlsx, the inspection teams' workbook, into the run folder."""
     from riskmodel.report.workbook import write_workbook
 
     config = stage_config(config_path)
-    out = Path(out_dir)
+    path = Path(out_dir) / "leads.xlsx"
     leads = load_table(work_dir, "leads")
     evidence = load_table(work_dir, "lead_evidence")
+    write_workbook(path, leads, evidence, config, run_info(work_dir, config))
+    return _written(Path(out_dir), [path])
+
+
+def report_stage(work_dir: str, out_dir: str, config_path: str = "") -> pd.DataFrame:
+    """Write report.html, the self-contained report for the leadership, into the run folder."""
+    from riskmodel.report.html import case_centres, write_report
+
+    config = stage_config(config_path)
+    path = Path(out_dir) / "report.html"
+    leads = load_table(work_dir, "leads")
     tables = _tables(work_dir)
     scores = load_tables(work_dir, "scores")
-    _write_csv(leads, out / "leads.csv", config)
-    _write_csv(evidence, out / "evidence.csv", config)
-    _write_csv(load_table(work_dir, "resolved"), out / "resolved.csv", config)
-    for kind, table in scores.items():
-        name = PLURALS.get(kind, kind if kind.endswith("s") else f"{kind}s")
-        _write_csv(table, out / "scores" / f"{name}.csv", config)
-    info = run_info(work_dir, config)
-    write_workbook(out / "leads.xlsx", leads, evidence, config, info)
     graph = _local_graph(work_dir, case_centres(leads), config) if _has_graph(work_dir) else None
     write_report(
-        out / "report.html",
+        path,
         leads,
-        evidence,
+        load_table(work_dir, "lead_evidence"),
         config,
         payments=tables.get("payments"),
         villages=tables.get("villages"),
         scores={"villages": scores.get("village"), "programs": scores.get("program")},
-        run_info=info,
+        run_info=run_info(work_dir, config),
         rule_status=load_table(work_dir, "rule_status"),
         graph=graph,
     )
-    files = sorted(p for p in out.rglob("*") if p.is_file() and "work" not in p.parts)
+    return _written(Path(out_dir), [path])
+
+
+def _written(out: Path, files: list[Path] | None = None) -> pd.DataFrame:
+    """``files`` (default: every file of the run folder outside ``work``) with their sizes."""
+    if files is None:
+        files = sorted(p for p in out.rglob("*") if p.is_file() and "work" not in p.parts)
     return pd.DataFrame(
         {
             "file": [str(p.relative_to(out)) for p in files],
