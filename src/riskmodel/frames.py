@@ -100,9 +100,14 @@ def filter_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 def mapped(values: pd.Series, mapping: pd.Series) -> pd.Series:
     """``values.map(mapping)`` for a Series mapping (first entry of repeated keys wins):
     NaN (NaT for dates) where a value is not a key; strings come back as objects."""
-    found = positions(values, mapping.index)
+    return take_mapped(mapping, positions(values, mapping.index), values.index)
+
+
+def take_mapped(mapping: pd.Series, found: np.ndarray, index: pd.Index) -> pd.Series:
+    """:func:`mapped` from the :func:`positions` ``found`` of the values in ``mapping``'s
+    index (for positions found once and used for several mappings over the same keys)."""
     hit = found >= 0
     if not len(mapping):
-        return pd.Series(np.nan, index=values.index, dtype=object)
+        return pd.Series(np.nan, index=index, dtype=object)
     taken = mapping.iloc[np.where(hit, found, 0)].to_numpy()
-    return pd.Series(taken, index=values.index).where(hit)
+    return pd.Series(taken, index=index).where(hit)

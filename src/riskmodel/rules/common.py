@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import filter_rows, isin, mapped, positions
+from riskmodel.frames import filter_rows, isin, mapped, positions, take_mapped
 from riskmodel.rules.context import RuleContext
 
 _ID_RE = r"^\d{17}[\dX]$"
@@ -792,7 +792,9 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             amount=pd.to_numeric(table["amount"], errors="coerce").astype("float64"),
         )
         households = household_map(context)
-        household = mapped(frame["person_id"], households)
+        people = resident_index(context).index
+        found = context.cached("payment_residents", lambda: positions(frame["person_id"], people))
+        household = take_mapped(households, found, frame.index)
         if "household_id" in frame:
             household = household.fillna(frame["household_id"].astype("str"))
         household = as_object(household)
@@ -854,6 +856,21 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         return frame
 
     return context.cached("payments", build)
+
+
+def payment_residents(context: RuleContext, config: dict[str, Any]) -> np.ndarray:
+    """Row in :func:`resident_index` of each payment's person (-1 for none), found once: the
+    payments frame has a RangeIndex, so a row of it (or of a cut of it) is its index label."""
+    paid = payments(context, config)  # finds them while building
+    people = resident_index(context).index
+    return context.cached("payment_residents", lambda: positions(paid["person_id"], people))
+
+
+def resident_values(context: RuleContext, config: dict[str, Any], column: str) -> pd.Series:
+    """``mapped(payments["person_id"], resident_index[column])`` from the rows found once."""
+    paid = payments(context, config)
+    found = payment_residents(context, config)
+    return take_mapped(resident_index(context)[column], found, paid.index)
 
 
 def _join_programs(frame: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin, mapped, positions
+from riskmodel.frames import isin, mapped, take_mapped
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import build_evidence, empty_evidence
@@ -852,12 +852,13 @@ def invalid_id_unresolved(context: RuleContext, config: Config, params: Params) 
     )
 
 
-def _paid_outside_home(context: RuleContext, paid: pd.DataFrame) -> pd.DataFrame:
-    """Payments whose village differs from the payee's register village (both known), with
-    ``home_village``; compared as village codes, only the rows found are copied."""
+def _paid_outside_home(context: RuleContext, config: Config, paid: pd.DataFrame) -> pd.DataFrame:
+    """Payments (rows of :func:`common.payments`) whose village differs from the payee's
+    register village (both known), with ``home_village``; compared as village codes, only
+    the rows found are copied."""
     homes = common.resident_index(context)["village_code"].astype("str")
     home_text = homes.fillna("").to_numpy(dtype=object)
-    position = positions(paid["person_id"], homes.index)
+    position = common.payment_residents(context, config)[paid.index.to_numpy()]
     found = position >= 0
     paid_village, villages = pd.factorize(paid["village_code"])
     paid_known = np.append(villages.to_numpy(dtype=object) != "", False)[paid_village]
@@ -897,7 +898,7 @@ def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.Data
     people = common.residents(context)
     if "village_code" not in people or paid.empty:
         return empty_evidence()
-    rows = _paid_outside_home(context, paid)
+    rows = _paid_outside_home(context, config, paid)
     if rows.empty:
         return empty_evidence()
     found = _group_payments(
@@ -992,7 +993,7 @@ def age_ineligible(context: RuleContext, config: Config, params: Params) -> pd.D
     people = common.residents(context)
     if "birth_date" not in people or paid.empty:
         return empty_evidence()
-    birth = pd.to_datetime(mapped(paid["person_id"], common.resident_index(context)["birth_date"]))
+    birth = pd.to_datetime(common.resident_values(context, config, "birth_date"))
     age = (paid["pay_date"] - birth).dt.days / 365.25
     rows = paid.assign(age=age.to_numpy())
     rows = rows[(rows["age"] < rows["age_min"]) | (rows["age"] > rows["age_max"] + 1)]
@@ -1045,8 +1046,10 @@ def disability_subsidy_without_disability(
     """
     paid = common.payments(context, config)
     paid = paid[[*GROUP_COLUMNS, "program_key"]][paid["family"].isin(DISABILITY_FAMILIES)]
-    grade = mapped(paid["person_id"], common.resident_index(context)["disability"].astype("str"))
-    known = isin(paid["person_id"], common.resident_index(context).index)
+    found = common.payment_residents(context, config)[paid.index.to_numpy()]
+    disability = common.resident_index(context)["disability"].astype("str")
+    grade = take_mapped(disability, found, paid.index)
+    known = found >= 0
     none_words = grade.fillna("").isin(["", "无", "否", "nan", "None"])
     rows = paid[known & none_words]
     if rows.empty:
