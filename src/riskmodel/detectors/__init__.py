@@ -2,7 +2,8 @@
 
 :func:`run_detectors` runs every enabled detector of :data:`DETECTORS` whose tables are loaded
 and returns one findings frame (see :mod:`riskmodel.detectors.catalogue` for its columns). The
-estimators in :mod:`riskmodel.detectors.estimators` follow the scikit-learn contract; only
+estimators in :mod:`riskmodel.detectors.estimators` follow the scikit-learn contract (imported
+on first use: the detectors call their numpy core, :mod:`riskmodel.detectors.stats`); only
 :mod:`riskmodel.scoring` turns their findings into risk.
 """
 
@@ -15,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from riskmodel.detectors.catalogue import DETECTORS, FINDING_COLUMNS, Detector, empty_findings
-from riskmodel.detectors.estimators import BenfordMAD, PeerDeviation
 from riskmodel.detectors.features import shared_features
 
 __all__ = [
@@ -30,6 +30,15 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def __getattr__(name: str) -> Any:
+    """The estimators on first use: a detectors run does not import scikit-learn."""
+    if name in ("BenfordMAD", "PeerDeviation"):
+        from riskmodel.detectors import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def detector_settings(detector_id: str, config: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.detectors.estimators import BENFORD_FIRST_DIGIT, PeerDeviation, nigrini_conformity
 from riskmodel.detectors.features import (
     group_first,
     group_nunique,
@@ -35,6 +34,7 @@ from riskmodel.detectors.features import (
     village_features,
     village_program_ratios,
 )
+from riskmodel.detectors.stats import BENFORD_FIRST_DIGIT, nigrini_conformity, peer_feature_z
 from riskmodel.frames import isin, positions
 
 Tables = dict[str, pd.DataFrame]
@@ -325,15 +325,13 @@ def score_village_features(features: pd.DataFrame, settings: dict[str, Any]) -> 
     values = values.fillna(values.median())
     floors = settings["feature_floor"]
     min_scale = np.array([float(floors.get(name, floors["default"])) for name in names])
-    county = PeerDeviation(direction="high", min_scale=min_scale, top_k=1).fit(values.to_numpy())
-    z = pd.DataFrame(county.feature_scores(values.to_numpy()), index=values.index, columns=names)
+    county = peer_feature_z(values.to_numpy(), "high", min_scale)
+    z = pd.DataFrame(county, index=values.index, columns=names)
     weight = float(settings["town_weight"])
     for _, members in values.groupby(features["town"]).groups.items():
         if len(members) < int(settings["min_town_peers"]) or weight <= 0:
             continue
-        town = PeerDeviation(direction="high", min_scale=min_scale, top_k=1)
-        block = values.loc[members].to_numpy()
-        town_z = town.fit(block).feature_scores(block)
+        town_z = peer_feature_z(values.loc[members].to_numpy(), "high", min_scale)
         z.loc[members] = (1 - weight) * z.loc[members].to_numpy() + weight * town_z
     k = max(1, min(int(settings["top_k"]), len(names)))
     z["z"] = -np.sort(-z[names].to_numpy(), axis=1)[:, :k].mean(axis=1)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.detectors.estimators import first_digits, mad_from_counts
+from riskmodel.detectors.stats import first_digits, mad_from_counts
 from riskmodel.frames import isin, positions
 
 Tables = dict[str, pd.DataFrame]

@@ -49,7 +49,11 @@ def node_value(node: str) -> str:
 
 def display_name(graph: nx.MultiGraph, node: str) -> str:
     """How a node is written in a path: its name; never a full ID or account number."""
-    data = graph.nodes[node] if node in graph else {}
+    return _display(graph.nodes[node] if node in graph else {}, node, graph.graph)
+
+
+def _display(data: Mapping[str, Any], node: str, meta: Mapping[str, Any]) -> str:
+    """:func:`display_name` of a node with attributes ``data`` (``meta``: graph attributes)."""
     kind = data.get("kind", node.split(":", 1)[0])
     name = data.get("name")
     value = node_value(node)
@@ -64,7 +68,7 @@ def display_name(graph: nx.MultiGraph, node: str) -> str:
         return f"人员({mask_id(value)})"
     if kind == "company":
         return f"企业({value[:8]}…)"
-    label = data.get("label_zh") or graph.graph.get("node_kinds", {}).get(kind, kind)
+    label = data.get("label_zh") or meta.get("node_kinds", {}).get(kind, kind)
     return f"{label}{value}"
 
 
@@ -80,12 +84,16 @@ def _label_data(graph: nx.MultiGraph | TableGraph, a: str, b: str, kind: str) ->
 
 def edge_label(graph: nx.MultiGraph, a: str, b: str, kind: str) -> str:
     """The Chinese label of the edge ``kind`` read from ``a`` to ``b``."""
-    data = _label_data(graph, a, b, kind)
+    return _label(_label_data(graph, a, b, kind), a, b, kind, graph.graph)
+
+
+def _label(data: Mapping[str, Any], a: str, b: str, kind: str, meta: Mapping[str, Any]) -> str:
+    """:func:`edge_label` of an edge with attributes ``data`` (``meta``: graph attributes)."""
     if kind == "relative_of":
         relation = str(data.get("relation", "亲属"))
         # stored as "what the larger node id is to the smaller one"
         return relation if a < b else INVERSE.get(relation, relation)
-    declared = graph.graph.get("edge_kinds", {}).get(kind, {})
+    declared = meta.get("edge_kinds", {}).get(kind, {})
     forward = str(data.get("label_zh", declared.get("label_zh", kind)))
     reverse = str(data.get("label_zh_reverse", declared.get("label_zh_reverse", forward)))
     if data.get("from_node"):
@@ -214,19 +222,27 @@ def _targets(graph: nx.MultiGraph, tables: Mapping[str, pd.DataFrame]):
 def paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> set[str]:
     """Person nodes of everyone paid in ``payments``, IDs resolved through the crosswalk
     (the ``receives`` sources of the graph, without mapping every payment row)."""
+    return set(_paid_people(payments, crosswalk).to_pylist())
+
+
+def _paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> pa.Array:
+    """:func:`paid_people` as a distinct Arrow array."""
     if "id_number" not in payments.columns:
-        return set()
+        return pa.array([], type=pa.large_string())
     own = payments["id_number"]
-    people: set[str] = set()
+    parts = []
     if crosswalk is not None and not crosswalk.empty and "_key" in payments.columns:
         keys, ids = _first_links(crosswalk, "payments", "id_number")
-        people.update(pc.unique(ids).to_pylist())
+        parts.append(ids)
         paid_keys = _arrow_strings(payments["_key"].astype("str"))
         linked = pc.is_in(paid_keys, value_set=keys.combine_chunks().cast(paid_keys.type))
         own = own[~linked.to_numpy(zero_copy_only=False)]
-    people.update(_text(_distinct(own)).tolist())
-    people.discard("")
-    return {f"person:{value}" for value in people}
+    parts.append(_arrow_strings(_text(_distinct(own)).astype("str")))
+    chunks = [chunk for part in parts for chunk in part.cast(pa.large_string()).chunks]
+    people = pc.unique(pa.chunked_array(chunks, type=pa.large_string()))
+    people = people.filter(pc.not_equal(people, ""))
+    prefix, empty = pa.scalar("person:", people.type), pa.scalar("", people.type)
+    return pc.binary_join_element_wise(prefix, people, empty)
 
 
 def _first_links(
@@ -332,6 +348,8 @@ def _official_links(
     crosswalk: pd.DataFrame | None,
 ) -> pd.DataFrame:
     settings = graph_settings(config)["paths"]
+    if isinstance(graph, TableGraph):
+        return _table_links(graph, tables, settings, crosswalk)
     max_hops = int(settings["max_hops"])
     adjacency, found = _scan(graph, settings["edge_kinds"])
     beneficiaries, payees, contracts, project_village = found
@@ -389,6 +407,159 @@ def _official_links(
     links = pd.DataFrame(rows, columns=OFFICIAL_LINK_COLUMNS)
     links["hops"] = links["hops"].astype(int)
     return links.drop_duplicates(["official_id", "target_type", "target_id", "path_ids"])
+
+
+def _table_links(
+    graph: TableGraph,
+    tables: Mapping[str, pd.DataFrame],
+    settings: Mapping[str, Any],
+    crosswalk: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """:func:`official_links` on a :class:`TableGraph`, the same rows in the same order: the
+    searches run on integer node codes; node ids, names and labels are read only for the
+    nodes on the paths written."""
+    paths = graph.path_adjacency(settings["edge_kinds"])
+    beneficiaries, payees, contracts, project_village = graph.targets()
+    if not beneficiaries and "payments" in tables:
+        beneficiaries = _paid_people(tables["payments"], crosswalk)
+    is_beneficiary = graph.member_mask(beneficiaries)
+    is_payee = graph.member_mask(payees)
+    is_contractor = graph.member_mask(contracts)
+    adjacency = _CodeAdjacency(paths)
+    search = _CodeSearch(graph)
+    max_hops, max_hub = int(settings["max_hops"]), int(settings["max_hub_degree"])
+    projects = list(dict.fromkeys(p for listed in contracts.values() for p in listed))
+    search.known.update(zip(projects, graph.codes_of(projects).tolist(), strict=True))
+    officials = _officials(tables, crosswalk)
+    starts = graph.codes_of(officials["person"].tolist())
+    rows: list[tuple] = []
+    for official, start in zip(officials.itertuples(index=False), starts.tolist(), strict=True):
+        if start < 0:
+            continue
+        seen = adjacency.search(start, max_hops, max_hub)
+        title = f"{official.position} {official.name}".strip()
+        for code, (_, _, hops) in seen.items():
+            if not (is_beneficiary[code] or is_payee[code] or is_contractor[code]):
+                continue
+            node = search.node(code)
+            kinds_of_target = []
+            if is_beneficiary[code]:
+                kinds_of_target.append(("beneficiary", None))
+            if is_payee[code] and (
+                settings["payee_scope"] == "county" or official.village_code in payees[node]
+            ):
+                kinds_of_target.append(("payee", None))
+            for project in contracts.get(node, ()):
+                if (
+                    settings["contractor_scope"] == "county"
+                    or project_village.get(project, "") == official.village_code
+                ):
+                    kinds_of_target.append(("contractor", project))
+            if not kinds_of_target:
+                continue
+            codes, kinds = _walk(seen, code)
+            nodes = [search.node(c) for c in codes]
+            steps = zip(codes, codes[1:], kinds, strict=False)
+            labels = [search.label(a, b, adjacency.kinds[k]) for a, b, k in steps]
+            text = [title or search.display(codes[0])]
+            for label, step in zip(labels, codes[1:], strict=True):
+                text.append(f"—{label}— {search.display(step)}")
+            for target_type, project in kinds_of_target:
+                path_labels = list(labels)
+                path_text = " ".join(text)
+                path_ids = [node_value(n) for n in nodes]
+                if project is not None:
+                    project_code = search.code(project)
+                    contract_label = search.label(code, project_code, "contracted", project)
+                    path_labels.append(contract_label)
+                    path_text += f" —{contract_label}— {search.display(project_code, project)}"
+                    path_ids.append(node_value(project))
+                rows.append(
+                    (
+                        node_value(official.person),
+                        target_type,
+                        node_value(node),
+                        hops,
+                        ";".join(path_labels),
+                        path_text,
+                        ";".join(path_ids),
+                    )
+                )
+    links = pd.DataFrame(rows, columns=OFFICIAL_LINK_COLUMNS)
+    links["hops"] = links["hops"].astype(int)
+    return links.drop_duplicates(["official_id", "target_type", "target_id", "path_ids"])
+
+
+class _CodeAdjacency:
+    """A :class:`~riskmodel.graph.tables.PathAdjacency` as Python lists of node codes."""
+
+    def __init__(self, paths: Any):
+        adjacency = paths._adjacency
+        self.start = adjacency.start.tolist()
+        self.target = adjacency.target.tolist()
+        self.kind = adjacency.payload[0].tolist()
+        self.kinds = paths._kinds.tolist()
+
+    def search(
+        self, start: int, max_hops: int, max_hub_degree: int
+    ) -> dict[int, tuple[int | None, int | None, int]]:
+        """:func:`bounded_paths` on codes: code → (parent code, kind index, hops)."""
+        seen: dict[int, tuple[int | None, int | None, int]] = {start: (None, None, 0)}
+        queue = deque([start])
+        starts, targets, kinds = self.start, self.target, self.kind
+        while queue:
+            node = queue.popleft()
+            hops = seen[node][2]
+            if hops >= max_hops:
+                continue
+            first, last = starts[node], starts[node + 1]
+            if hops >= 2 and last - first > max_hub_degree:
+                continue
+            for position in range(first, last):
+                neighbour = targets[position]
+                if neighbour not in seen:
+                    seen[neighbour] = (node, kinds[position], hops + 1)
+                    queue.append(neighbour)
+        return seen
+
+
+class _CodeSearch:
+    """Node ids, display names and edge labels of node codes, each read once (a code of -1,
+    a node not in the graph, is named by the caller)."""
+
+    def __init__(self, graph: TableGraph):
+        self._graph = graph
+        self._nodes: dict[int, str] = {}
+        self._shown: dict[int, str] = {}
+        self._labels: dict[tuple[int, int, str], str] = {}
+        self.known: dict[str, int] = {}
+
+    def node(self, code: int) -> str:
+        if code not in self._nodes:
+            self._nodes[code] = self._graph.node_id(code)
+        return self._nodes[code]
+
+    def code(self, node: str) -> int:
+        if node not in self.known:
+            self.known[node] = int(self._graph.codes_of([node])[0])
+        return self.known[node]
+
+    def display(self, code: int, node: str = "") -> str:
+        if code < 0:
+            return _display({}, node, self._graph.graph)
+        if code not in self._shown:
+            data = self._graph.node_data(code)
+            self._shown[code] = _display(data, self.node(code), self._graph.graph)
+        return self._shown[code]
+
+    def label(self, a: int, b: int, kind: str, b_node: str = "") -> str:
+        key = (a, b, kind)
+        if b < 0:
+            return _label({}, self.node(a), b_node, kind, self._graph.graph)
+        if key not in self._labels:
+            data = self._graph.edge_data(a, b, key=kind, columns=_LABEL_ATTRIBUTES) or {}
+            self._labels[key] = _label(data, self.node(a), self.node(b), kind, self._graph.graph)
+        return self._labels[key]
 
 
 def accounts_for_many(

@@ -12,15 +12,24 @@ attributes). A county's path graph is indexed in seconds; nothing is pickled.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.frames import isin
-from riskmodel.graph.build import _native_column, factorized, graph_from_tables, graph_meta
+from riskmodel.graph.build import (
+    _arrow_strings,
+    _native_column,
+    _scalar,
+    factorized,
+    graph_from_tables,
+    graph_meta,
+)
 from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS
 
 # edge columns that never become path labels (read lazily, only for subgraphs)
@@ -141,38 +150,35 @@ class TableGraph:
         self._index_nodes()
         self._index_edges()
         self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self._strings: dict[tuple[str, str], pa.ChunkedArray | None] = {}
         self._names: dict[tuple[str, tuple[str, ...] | None], list[str]] = {}
         self.nodes = _NodeView(self)
         self.adj = _AdjView(self)
 
     # ------------------------------------------------------------------ indexing
     def _index_nodes(self) -> None:
-        """One factorisation of every node id (declared nodes, then edge ends)."""
+        """One factorisation of every node id (declared nodes, then edge ends); the Python
+        objects per node (ids, lookup, kinds, names) are made on first use."""
         pieces = [frame["node"] for frame in self._node_frames.values()]
         for frame in self._edge_frames.values():
             pieces += [frame["u"], frame["v"]]
         if pieces:
-            codes, uniques = factorized(pieces)
-            self.node_ids = uniques.to_numpy(zero_copy_only=False).astype(object)
+            codes, self._dictionary = factorized(pieces)
         else:
-            codes = np.array([], dtype=np.int64)
-            self.node_ids = np.asarray([], dtype=object)
-        self._lookup = dict(zip(self.node_ids.tolist(), range(len(self.node_ids)), strict=True))
-        size = len(self.node_ids)
-        self.node_kind = np.full(size, "", dtype=object)
-        self.node_name = np.full(size, "", dtype=object)
+            codes, self._dictionary = np.array([], dtype=np.int64), pa.array([], pa.large_string())
+        size = len(self._dictionary)
         self._node_frame = np.full(size, -1, dtype=np.int64)
         self._node_row = np.full(size, -1, dtype=np.int64)
         self._node_frame_kinds = list(self._node_frames)
+        self._node_codes = []
+        self._frame_name_cache: dict[int, np.ndarray | None] = {}
         offset = 0
-        for position, (kind, frame) in enumerate(self._node_frames.items()):
+        for position, frame in enumerate(self._node_frames.values()):
             own = codes[offset : offset + len(frame)]
             offset += len(frame)
             self._node_frame[own] = position
             self._node_row[own] = np.arange(len(frame))
-            self.node_kind[own] = kind
-            if "name" in frame:
-                self.node_name[own] = _names(frame["name"])
+            self._node_codes.append(own)
         self._edge_codes = {}
         for kind, frame in self._edge_frames.items():
             size_of = len(frame)
@@ -180,12 +186,90 @@ class TableGraph:
             v = codes[offset + size_of : offset + 2 * size_of]
             offset += 2 * size_of
             self._edge_codes[kind] = (np.asarray(u, np.int64), np.asarray(v, np.int64))
-        undeclared = np.flatnonzero(self.node_kind == "")
-        for code in undeclared.tolist():  # nodes only known from edges: kind from the id
-            self.node_kind[code] = self.node_ids[code].split(":", 1)[0]
+
+    @cached_property
+    def node_ids(self) -> np.ndarray:
+        """Node id of every code (Python strings)."""
+        return self._dictionary.to_numpy(zero_copy_only=False).astype(object)
+
+    @cached_property
+    def _lookup(self) -> dict[str, int]:
+        return dict(zip(self.node_ids.tolist(), range(len(self.node_ids)), strict=True))
+
+    @cached_property
+    def node_kind(self) -> np.ndarray:
+        """Node kind of every code (from its node frame, else the id's prefix)."""
+        kinds = np.asarray([*self._node_frame_kinds, ""], dtype=object)[self._node_frame]
+        for code in np.flatnonzero(kinds == "").tolist():  # nodes only known from edges
+            kinds[code] = self.node_id(code).split(":", 1)[0]
+        return kinds
+
+    @cached_property
+    def node_name(self) -> np.ndarray:
+        """Node name of every code, '' where none."""
+        names = np.full(len(self._dictionary), "", dtype=object)
+        for own, frame in zip(self._node_codes, self._node_frames.values(), strict=True):
+            if "name" in frame:
+                names[own] = _names(frame["name"])
+        return names
+
+    def node_id(self, code: int) -> str:
+        """The node id of ``code``."""
+        if "node_ids" in self.__dict__:
+            return self.node_ids[code]
+        return self._dictionary[code].as_py()
+
+    def codes_of(self, nodes: Sequence[str]) -> np.ndarray:
+        """The codes of ``nodes`` (-1 for those not in the graph), looked up in Arrow (one
+        pass over the node ids, hashing only ``nodes``)."""
+        wanted = pa.array(list(nodes), type=pa.large_string())
+        found = pc.index_in(self._dictionary, value_set=wanted)
+        codes = np.flatnonzero(found.is_valid().to_numpy(zero_copy_only=False))
+        positions = found.drop_null().to_numpy(zero_copy_only=False)
+        result = np.full(len(wanted), -1, dtype=np.int64)
+        result[positions] = codes
+        # a repeated node: every copy has the code of its first (index_in matches the first)
+        first = pc.index_in(wanted, value_set=wanted).to_numpy(zero_copy_only=False)
+        return result[first]
+
+    def member_mask(self, nodes: Iterable[str] | pa.Array) -> np.ndarray:
+        """Per code: whether its node id is one of ``nodes``."""
+        if isinstance(nodes, pa.Array):
+            values = nodes.cast(pa.large_string())
+        else:
+            values = pa.array(list(nodes), type=pa.large_string())
+        found = pc.is_in(self._dictionary, value_set=values)
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def node_data(self, code: int) -> dict[str, Any]:
+        """``graph.nodes[node]`` of a code: its kind and (when it has one) its name."""
+        position = int(self._node_frame[code])
+        if position < 0:
+            return {"kind": self.node_id(code).split(":", 1)[0]}
+        data = {"kind": self._node_frame_kinds[position]}
+        names = self._frame_names(position)
+        if names is not None:
+            name = names[int(self._node_row[code])]
+            if isinstance(name, pa.Scalar):
+                name = name.as_py()
+            if name:
+                data["name"] = name
+        return data
+
+    def _frame_names(self, position: int) -> Any:
+        """The names of node frame ``position`` (an Arrow array or Python strings, '' where
+        missing), None without names."""
+        if position not in self._frame_name_cache:
+            frame = self._node_frames[self._node_frame_kinds[position]]
+            names = None
+            if "name" in frame:
+                names = _arrow_strings(frame["name"])
+                names = names.fill_null("") if names is not None else _names(frame["name"])
+            self._frame_name_cache[position] = names
+        return self._frame_name_cache[position]
 
     def _index_edges(self) -> None:
-        size = len(self.node_ids)
+        size = len(self._dictionary)
         parts: list[tuple[np.ndarray, ...]] = [(np.array([], dtype=np.int64),) * 4]
         for kind_code, kind in enumerate(self.edge_kinds):
             u, v = self._edge_codes.pop(kind)
@@ -214,7 +298,7 @@ class TableGraph:
         return isinstance(node, str) and self.code(node) >= 0
 
     def __len__(self) -> int:
-        return len(self.node_ids)
+        return len(self._dictionary)
 
     def is_multigraph(self) -> bool:
         return True
@@ -233,6 +317,17 @@ class TableGraph:
             self._columns[key] = values
         return self._columns[key]
 
+    def _cell(self, kind: str, column: str, row: int) -> Any:
+        """``_column(kind, column)[row]``; a text column is read in Arrow at that row only."""
+        key = (kind, column)
+        if key not in self._columns:
+            if key not in self._strings:
+                self._strings[key] = _arrow_strings(self._edge_frames[kind][column])
+            strings = self._strings[key]
+            if strings is not None:
+                return _scalar(strings[row].as_py())
+        return self._column(kind, column)[row]
+
     def get_edge_data(
         self,
         a: str,
@@ -243,7 +338,17 @@ class TableGraph:
     ) -> dict[str, Any] | None:
         """The attributes of the ``key`` edge between ``a`` and ``b`` (any kind if None);
         only those named in ``columns`` if given (the others are not read)."""
-        code_a, code_b = self.code(a), self.code(b)
+        return self.edge_data(self.code(a), self.code(b), key, default, columns)
+
+    def edge_data(
+        self,
+        code_a: int,
+        code_b: int,
+        key: str | None = None,
+        default: Any = None,
+        columns: Iterable[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """:meth:`get_edge_data` of two node codes."""
         if code_a < 0 or code_b < 0:
             return default
         start, end = self.all_edges.span(code_a)
@@ -259,7 +364,7 @@ class TableGraph:
                 row = int(rows[start + hit])
                 data = {}
                 for column in self._attribute_names(kind, columns):
-                    value = self._column(kind, column)[row]
+                    value = self._cell(kind, column, row)
                     if value is not None:
                         data[column] = value
                 return data

@@ -13,7 +13,10 @@ import html
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.report.charts import village_names
 from riskmodel.report.fonts import FONT_FAMILY, font_face_css, subset_font
@@ -124,43 +127,89 @@ def mask_public_ids(values: pd.Series, keep_prefix: int = 2, keep_suffix: int = 
     return result
 
 
+_SPECIAL = ("&", "<", ">", '"', "'")
+
+
 def _escaped(values: pd.Series) -> pd.Series:
-    """``html.escape`` of a text column, vectorised."""
+    """``html.escape`` of a text column, vectorised (no pass when nothing needs escaping)."""
     text = values.astype(str)
+    if not any(text.str.contains(char, regex=False).any() for char in _SPECIAL):
+        return text
     for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
         text = text.str.replace(char, entity, regex=False)
     return text.str.replace("'", "&#x27;", regex=False)
 
 
+def _amounts(values: pd.Series) -> pa.Array:
+    """Amounts as ``1,234.50``, each distinct amount (bit for bit) formatted once."""
+    bits = np.ascontiguousarray(values.to_numpy(dtype=float)).view(np.int64)
+    codes, uniques = pd.factorize(bits)
+    shown = [f"{a:,.2f}" for a in np.asarray(uniques).view(np.float64).tolist()]
+    return pa.array(shown, pa.large_string()).take(pa.array(codes))
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow array (no Python object per value for Arrow strings)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        array = pa.array(values.array)
+    else:
+        array = pa.array(values.to_numpy(dtype=object), pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.large_string())
+
+
 def _row_cells(table: pd.DataFrame) -> pd.Series:
     """The ``<tr>`` of every disclosure row (numbered within its village and program)."""
     number = table.groupby(["village_code", "program"], sort=False).cumcount() + 1
-    amounts = pd.Series([f"{a:,.2f}" for a in table["amount"].tolist()], index=table.index)
-    return (
-        "<tr><td>"
-        + number.astype(str)
-        + "</td><td>"
-        + _escaped(table["name"])
-        + "</td><td>"
-        + _escaped(table["id_number"])
-        + '</td><td class="num">'
-        + table["times"].astype(str)
-        + '</td><td class="num">'
-        + amounts
-        + "</td></tr>"
-    )
+    text = pa.large_string()
+    parts = [
+        "<tr><td>",
+        pa.array(number.to_numpy(dtype=np.int64)).cast(text),
+        "</td><td>",
+        _arrow_text(_escaped(table["name"])),
+        "</td><td>",
+        _arrow_text(_escaped(table["id_number"])),
+        '</td><td class="num">',
+        pa.array(table["times"].to_numpy(dtype=np.int64)).cast(text),
+        '</td><td class="num">',
+        _amounts(table["amount"]),
+        "</td></tr>",
+    ]
+    arrays = [pa.scalar(part, text) if isinstance(part, str) else part for part in parts]
+    joined = pc.binary_join_element_wise(*arrays, pa.scalar("", text))
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=table.index, dtype=object)
 
 
-def _page(title: str, village_rows: pd.DataFrame, settings: dict[str, Any]) -> str:
+def _groups(keys: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The distinct ``keys`` sorted (as ``groupby(sort=True)`` orders groups), the row order
+    that puts each group's rows together (rows in their order within a group) and the
+    bounds of the groups in that order."""
+    codes, uniques = pd.factorize(keys, sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return list(uniques), order, bounds
+
+
+def _village_page(
+    title: str,
+    programs: list[str],
+    bounds: np.ndarray,
+    cells: list[str],
+    times: np.ndarray,
+    amounts: np.ndarray,
+    settings: dict[str, Any],
+) -> str:
+    """One village's notice body: a table per program (rows ``bounds[i]:bounds[i + 1]`` of
+    ``cells``, ``times`` and ``amounts``)."""
     parts = [f"<h1>{html.escape(title)}</h1>"]
-    if "cells" not in village_rows.columns:
-        village_rows = village_rows.assign(cells=_row_cells(village_rows))
-    for program, rows in village_rows.groupby("program", sort=True):
-        body = "".join(rows["cells"].tolist())
+    for position, program in enumerate(programs):
+        first, last = int(bounds[position]), int(bounds[position + 1])
+        body = "".join(cells[first:last])
         total = (
-            f'<tr class="total"><td colspan="3">合计 {len(rows)} 人</td>'
-            f'<td class="num">{int(rows["times"].sum())}</td>'
-            f'<td class="num">{rows["amount"].sum():,.2f}</td></tr>'
+            f'<tr class="total"><td colspan="3">合计 {last - first} 人</td>'
+            f'<td class="num">{int(times[first:last].sum())}</td>'
+            f'<td class="num">{_total(amounts[first:last]):,.2f}</td></tr>'
         )
         parts.append(
             f"<h2>{html.escape(program)}</h2><table><thead><tr><th>序号</th><th>姓名</th>"
@@ -174,6 +223,11 @@ def _page(title: str, village_rows: pd.DataFrame, settings: dict[str, Any]) -> s
         foot += f" 监督举报电话：{html.escape(settings['hotline'])}。"
     parts.append(f'<p class="foot">{foot}</p>')
     return "".join(parts)
+
+
+def _total(amounts: np.ndarray) -> float:
+    """``Series.sum()`` of amounts (missing count as 0)."""
+    return float(np.where(np.isnan(amounts), 0.0, amounts).sum())
 
 
 def write_disclosure(
@@ -204,12 +258,35 @@ def write_disclosure(
     style = f"<style>{font_face_css(glyphs, url=FONT_NAME)}{CSS % FONT_FAMILY}</style>"
     written: list[Path] = []
     links = []
-    for code, rows in table.groupby("village_code", sort=True):
+    villages_sorted, order, village_bounds = _groups(table["village_code"])
+    table = table.iloc[order]
+    program_codes, programs = pd.factorize(table["program"], sort=True)
+    programs = list(programs)
+    cells = table["cells"].tolist()
+    times = table["times"].to_numpy()
+    amounts = table["amount"].to_numpy(dtype=float)
+    for position, code in enumerate(villages_sorted):
+        first, last = int(village_bounds[position]), int(village_bounds[position + 1])
+        # the village's rows by program (rows in their order within a program)
+        within = np.argsort(program_codes[first:last], kind="stable") + first
+        present = program_codes[within]
+        edges = np.flatnonzero(np.diff(present)) + 1
+        bounds = np.concatenate([[0], edges, [len(within)]])
+        names_of = [programs[c] for c in present[bounds[:-1]]]
         label = names.get(code, code) or "未注明村"
         title = f"{label} {period_label} 惠民惠农补贴发放公示".replace("  ", " ")
+        body = _village_page(
+            title,
+            names_of,
+            bounds,
+            [cells[i] for i in within.tolist()],
+            times[within],
+            amounts[within],
+            settings,
+        )
         page = (
             f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>'
-            f"{html.escape(title)}</title>{style}</head><body>{_page(title, rows, settings)}"
+            f"{html.escape(title)}</title>{style}</head><body>{body}"
             "</body></html>"
         )
         path = folder / f"{code or 'unknown'}.html"
@@ -217,7 +294,7 @@ def write_disclosure(
         written.append(path)
         links.append(
             f'<li><a href="{html.escape(path.name)}">{html.escape(label)}</a>'
-            f"（{len(rows)} 条，{rows['amount'].sum():,.2f} 元）</li>"
+            f"（{last - first} 条，{_total(amounts[first:last]):,.2f} 元）</li>"
         )
     index = folder / "index.html"
     index.write_text(
