@@ -527,3 +527,11 @@ def test_every_planted_instance_is_in_the_written_files(tmp_path, seed):
             assert any((p, relative) in declared for p in partners), row.instance_id
         else:
             assert household.get(cadre) == household.get(relative), row.instance_id
+
+
+@pytest.mark.parametrize("seed", [4, 12, 25])
+def test_a_tiny_county_without_former_cadres_still_generates(tmp_path, seed):
+    """Seeds where no village draws a cadre of the previous term (an empty table whose
+    columns must keep their types)."""
+    summary = generate(tmp_path, seed=seed, scale="tiny")
+    assert summary["tables"]["officials"] > 0

@@ -168,6 +168,8 @@ def build_former_cadres(
             }
         )
     columns = ["person", "village", "position", "category", "start_date", "end_date", "org"]
+    if not rows:  # no village drew a former cadre (a tiny county): typed like the others
+        return cadres[columns].iloc[:0].copy()
     return pd.DataFrame(rows, columns=columns)
 
 
