@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ def save_table(
     return path
 
 
+# tables written at once by save_tables (two cores keep a county's input writes disk-bound)
+WRITE_THREADS = 2
+
 # Windows cannot replace or delete a file while it is mapped: read it into memory there
 MEMORY_MAP = os.name != "nt"
 
@@ -109,9 +113,20 @@ def has_table(work_dir: str | Path, name: str) -> bool:
 
 
 def save_tables(work_dir: str | Path, prefix: str, tables: dict[str, pd.DataFrame]) -> None:
-    """Write each table of ``tables`` as ``<prefix>.<name>``."""
-    for name, table in tables.items():
-        save_table(work_dir, f"{prefix}.{name}", table)
+    """Write each table of ``tables`` as ``<prefix>.<name>``, several at once (Arrow writes
+    without holding the GIL), the largest first."""
+    largest_first = sorted(tables, key=lambda name: -len(tables[name]))
+    workers = min(len(largest_first), WRITE_THREADS)
+    if workers <= 1:
+        for name in largest_first:
+            save_table(work_dir, f"{prefix}.{name}", tables[name])
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="save") as pool:
+        for done in [
+            pool.submit(save_table, work_dir, f"{prefix}.{name}", tables[name])
+            for name in largest_first
+        ]:
+            done.result()
 
 
 def load_tables(work_dir: str | Path, prefix: str) -> dict[str, pd.DataFrame]:
