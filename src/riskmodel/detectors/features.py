@@ -164,16 +164,24 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
         payments["program_key"] = payments["program_name"].fillna("").astype(str)
     residents = tables.get("residents")
     if residents is not None and "id_number" in residents.columns:
-        found = positions(payments["id_number"], residents["id_number"])
-        for column in ("village_code", "household_id"):
-            if column in residents.columns:
-                from_register = _taken(residents[column], found, payments.index)
-                if column in payments.columns:
-                    payments[column] = payments[column].where(
-                        payments[column].notna() & (payments[column] != ""), from_register
-                    )
-                else:
-                    payments[column] = from_register
+        # the register is read only for the rows missing a value
+        columns = [c for c in ("village_code", "household_id") if c in residents.columns]
+        known = {
+            c: (payments[c].notna() & (payments[c] != "")).to_numpy(dtype=bool)
+            for c in columns
+            if c in payments.columns
+        }
+        need = np.zeros(len(payments), dtype=bool)
+        for column in columns:
+            need |= ~known[column] if column in known else True
+        rows = np.flatnonzero(need)
+        found = positions(payments["id_number"].iloc[rows], residents["id_number"])
+        for column in columns:
+            if column not in known:
+                payments[column] = _taken(residents[column], found, payments.index[rows])
+            elif not known[column].all():
+                from_register = _taken(residents[column], found, payments.index[rows])
+                payments[column] = payments[column].where(known[column], from_register)
     for column in ("village_code", "household_id"):
         if column not in payments.columns:
             payments[column] = pd.NA

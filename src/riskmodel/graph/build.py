@@ -157,6 +157,19 @@ def _node_ids(
     memo: dict | None = None,
 ) -> pd.Series | None:
     """Node ids (``kind:value``) of one end of an edge for every row; '' where missing."""
+    value = _node_values(reference, table_name, table, crosswalk, officials_by_name, memo)
+    return None if value is None else _prefixed(reference["kind"], value)
+
+
+def _node_values(
+    reference: Mapping[str, Any],
+    table_name: str,
+    table: pd.DataFrame,
+    crosswalk: pd.DataFrame | None,
+    officials_by_name: pd.Series,
+    memo: dict | None = None,
+) -> pd.Series | None:
+    """The identifiers of :func:`_node_ids` before the ``kind:`` prefix."""
     columns = list(reference["columns"])
     kind = reference["kind"]
     if not set(columns) <= set(table.columns):
@@ -171,7 +184,7 @@ def _node_ids(
         value = _resolved_people(table_name, table, columns[0], crosswalk, memo)
     else:
         value = _joined(table, columns)
-    return _prefixed(kind, value)
+    return value
 
 
 def _prefixed(kind: str, value: pd.Series) -> pd.Series:
@@ -385,6 +398,8 @@ def edge_frame(
         return empty
     if officials_by_name is None:
         officials_by_name = _officials_by_name(tables)
+    if "aggregate" in declaration and _distinct_kinds(declaration):
+        return _aggregated_edges(declaration, table, crosswalk, settings, officials_by_name, memo)
     # node ids on the whole table (resolved person columns are shared across kinds), then
     # the declared row filter; rows are then picked by position
     u = _node_ids(declaration["source"], table_name, table, crosswalk, officials_by_name, memo)
@@ -424,6 +439,52 @@ def edge_frame(
         # a MultiGraph does not keep the declared direction; it is needed only where both
         # ends have the same node kind (elsewhere the kinds tell the direction)
         edges["from_node"] = edges["u"].where(_same_kind(declaration, edges["u"], edges["v"]), "")
+    return edges
+
+
+def _prefixes(kind: str) -> set[str]:
+    return {"person", "company"} if kind == "party" else {kind}
+
+
+def _distinct_kinds(declaration: Mapping[str, Any]) -> bool:
+    """Whether the two ends can never be the same node (no two node kinds in common)."""
+    source, target = declaration["source"]["kind"], declaration["target"]["kind"]
+    return not declaration.get("undirected") and not _prefixes(source) & _prefixes(target)
+
+
+def _aggregated_edges(
+    declaration: Mapping[str, Any],
+    table: pd.DataFrame,
+    crosswalk: pd.DataFrame | None,
+    settings: Mapping[str, Any],
+    officials_by_name: pd.Series,
+    memo: dict | None,
+) -> pd.DataFrame:
+    """:func:`edge_frame` of an aggregated kind whose ends are of different node kinds: the
+    rows' identifiers are numbered as they are and only the distinct ones are prefixed
+    (``kind:`` is one-to-one, so the numbering is that of the node ids)."""
+    table_name = declaration["table"]
+    ends = []
+    for side in ("source", "target"):
+        reference = declaration[side]
+        value = _node_values(reference, table_name, table, crosswalk, officials_by_name, memo)
+        if value is None:
+            return pd.DataFrame(columns=["u", "v"])
+        codes, distinct = _encoded(value)
+        ids = _arrow_strings(_prefixed(reference["kind"], _str_series(distinct)))
+        present = pc.not_equal(distinct, pa.scalar("", type=distinct.type))
+        present = np.append(present.to_numpy(zero_copy_only=False), False)  # code -1
+        ends.append((codes, ids.combine_chunks(), present[codes]))
+    (u_codes, u_ids, u_present), (v_codes, v_ids, v_present) = ends
+    keep = u_present & v_present  # two ends of different kinds always differ
+    where = _where_mask(table, declaration.get("where"))
+    picked = np.flatnonzero(keep if where is None else keep & where)
+    keys = _row_keys(table_name, table, where)
+    limit = int(settings["max_source_keys"])
+    pairs = (u_codes[picked], u_ids, v_codes[picked], v_ids)
+    edges = _aggregate(pairs, keys, table, picked, declaration["aggregate"], limit)
+    edges["source_table"] = table_name
+    edges["from_node"] = edges["u"].where(_same_kind(declaration, edges["u"], edges["v"]), "")
     return edges
 
 
