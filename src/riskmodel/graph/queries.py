@@ -232,11 +232,15 @@ def _paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> pa.A
     own = payments["id_number"]
     parts = []
     if crosswalk is not None and not crosswalk.empty and "_key" in payments.columns:
-        keys, ids = _first_links(crosswalk, "payments", "id_number")
-        parts.append(ids)
+        keys, ids, resolved, unique = _links(crosswalk, "payments", "id_number")
+        parts.append(ids.filter(pa.array(resolved)))
         paid_keys = _arrow_strings(payments["_key"].astype("str"))
-        linked = pc.is_in(paid_keys, value_set=keys.combine_chunks().cast(paid_keys.type))
-        own = own[~linked.to_numpy(zero_copy_only=False)]
+        if unique and _same_rows(paid_keys, keys):  # the crosswalk lists the rows in order
+            linked = resolved
+        else:
+            chosen = keys.filter(pa.array(resolved)).combine_chunks().cast(paid_keys.type)
+            linked = pc.is_in(paid_keys, value_set=chosen).to_numpy(zero_copy_only=False)
+        own = own[~linked]
     parts.append(_arrow_strings(_text(_distinct(own)).astype("str")))
     chunks = [chunk for part in parts for chunk in part.cast(pa.large_string()).chunks]
     people = pc.unique(pa.chunked_array(chunks, type=pa.large_string()))
@@ -245,19 +249,44 @@ def _paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> pa.A
     return pc.binary_join_element_wise(prefix, people, empty)
 
 
+def _same_rows(left: pa.ChunkedArray, right: pa.ChunkedArray) -> bool:
+    """Whether two string arrays hold the same values row for row (no missing values)."""
+    if len(left) != len(right) or left.null_count or right.null_count:
+        return False
+    return bool(pc.all(pc.equal(left, right.cast(left.type))).as_py())
+
+
 def _first_links(
     crosswalk: pd.DataFrame, table: str, column: str
 ) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     """Source keys and person ids of the records of ``table.column`` resolved to a person
     (the first crosswalk row of each record, where its person id is not empty)."""
+    keys, ids, resolved, _ = _links(crosswalk, table, column)
+    chosen = pa.array(resolved)
+    return keys.filter(chosen), ids.filter(chosen)
+
+
+def _links(
+    crosswalk: pd.DataFrame, table: str, column: str
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray, np.ndarray, bool]:
+    """The crosswalk rows of ``table.column``: source keys, person ids, which rows resolve
+    the record (its first row, with a person id) and whether every key is distinct."""
     chosen = (crosswalk["source_table"] == table) & (crosswalk["column"] == column)
     chosen = pa.array(chosen.to_numpy(dtype=bool))
     keys = _arrow_strings(crosswalk["source_key"].astype("str")).filter(chosen)
     ids = _arrow_strings(crosswalk["person_id"].astype("str")).filter(chosen)
-    codes = keys.combine_chunks().dictionary_encode().indices.fill_null(-1)
-    first = ~pd.Series(codes.to_numpy(zero_copy_only=False)).duplicated().to_numpy()
-    resolved = pc.and_(pa.array(first), pc.fill_null(pc.not_equal(ids, ""), False))
-    return keys.filter(resolved), ids.filter(resolved)
+    encoded = keys.combine_chunks().dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    # codes number keys in order of first appearance: a row is the first of its key when
+    # its code is above every code before it (the first missing key is first too)
+    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    first = codes > before
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        first[missing[0]] = True
+    named = pc.fill_null(pc.not_equal(ids, ""), False).to_numpy(zero_copy_only=False)
+    unique = len(encoded.dictionary) == len(keys) and not len(missing)
+    return keys, ids, first & named, unique
 
 
 def _distinct(values: pd.Series) -> pd.Series:
@@ -422,9 +451,9 @@ def _table_links(
     beneficiaries, payees, contracts, project_village = graph.targets()
     if not beneficiaries and "payments" in tables:
         beneficiaries = _paid_people(tables["payments"], crosswalk)
-    is_beneficiary = graph.member_mask(beneficiaries)
-    is_payee = graph.member_mask(payees)
-    is_contractor = graph.member_mask(contracts)
+    is_beneficiary = set(np.flatnonzero(graph.member_mask(beneficiaries)).tolist())
+    is_payee = set(np.flatnonzero(graph.member_mask(payees)).tolist())
+    targets = is_beneficiary | is_payee | set(np.flatnonzero(graph.member_mask(contracts)).tolist())
     adjacency = _CodeAdjacency(paths)
     search = _CodeSearch(graph)
     max_hops, max_hub = int(settings["max_hops"]), int(settings["max_hub_degree"])
@@ -439,13 +468,13 @@ def _table_links(
         seen = adjacency.search(start, max_hops, max_hub)
         title = f"{official.position} {official.name}".strip()
         for code, (_, _, hops) in seen.items():
-            if not (is_beneficiary[code] or is_payee[code] or is_contractor[code]):
+            if code not in targets:
                 continue
             node = search.node(code)
             kinds_of_target = []
-            if is_beneficiary[code]:
+            if code in is_beneficiary:
                 kinds_of_target.append(("beneficiary", None))
-            if is_payee[code] and (
+            if code in is_payee and (
                 settings["payee_scope"] == "county" or official.village_code in payees[node]
             ):
                 kinds_of_target.append(("payee", None))
