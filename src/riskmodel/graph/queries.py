@@ -520,13 +520,14 @@ def _table_links(
 
 
 class _CodeAdjacency:
-    """A :class:`~riskmodel.graph.tables.PathAdjacency` as Python lists of node codes."""
+    """A :class:`~riskmodel.graph.tables.PathAdjacency` searched on node codes (a node's
+    neighbours become Python integers only when the node is expanded)."""
 
     def __init__(self, paths: Any):
         adjacency = paths._adjacency
-        self.start = adjacency.start.tolist()
-        self.target = adjacency.target.tolist()
-        self.kind = adjacency.payload[0].tolist()
+        self.start = adjacency.start
+        self.target = adjacency.target
+        self.kind = adjacency.payload[0]
         self.kinds = paths._kinds.tolist()
 
     def search(
@@ -541,13 +542,13 @@ class _CodeAdjacency:
             hops = seen[node][2]
             if hops >= max_hops:
                 continue
-            first, last = starts[node], starts[node + 1]
+            first, last = int(starts[node]), int(starts[node + 1])
             if hops >= 2 and last - first > max_hub_degree:
                 continue
-            for position in range(first, last):
-                neighbour = targets[position]
+            neighbours = targets[first:last].tolist()
+            for neighbour, kind in zip(neighbours, kinds[first:last].tolist(), strict=True):
                 if neighbour not in seen:
-                    seen[neighbour] = (node, kinds[position], hops + 1)
+                    seen[neighbour] = (node, kind, hops + 1)
                     queue.append(neighbour)
         return seen
 

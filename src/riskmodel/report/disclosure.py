@@ -109,7 +109,8 @@ def disclosure_table(
 
 def _per_distinct(values: pd.Series, function: Any) -> pd.Series:
     """``values.map(function)`` computed once per distinct value."""
-    codes, uniques = pd.factorize(values.astype(object))
+    text = isinstance(values.dtype, pd.StringDtype)  # hashed in Arrow, no object per row
+    codes, uniques = pd.factorize(values if text else values.astype(object))
     done = pd.Series([function(u) for u in uniques] + [""], dtype=object)
     return pd.Series(done.to_numpy()[codes], index=values.index, dtype=object)
 
