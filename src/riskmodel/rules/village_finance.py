@@ -17,14 +17,21 @@ BENFORD = np.log10(1 + 1 / np.arange(1, 10))
 
 
 def _expenses(context: RuleContext, exclude_words: list[str] | None = None) -> pd.DataFrame:
-    frame = common.ledger(context)
-    if frame.empty:
+    """Ledger expenses with an amount, without the rows naming ``exclude_words``: cut once
+    per word list for the rules sharing it (which never modify it)."""
+    words = tuple(exclude_words or ())
+
+    def build() -> pd.DataFrame:
+        frame = common.ledger(context)
+        if frame.empty:
+            return frame
+        frame = frame[frame["is_expense"] & frame["amount"].notna()]
+        if words:
+            text = common.ledger_text(frame)
+            frame = frame[~common._contains_any(text, list(words))]
         return frame
-    frame = frame[frame["is_expense"] & frame["amount"].notna()]
-    if exclude_words:
-        text = common.ledger_text(frame)
-        frame = frame[~common._contains_any(text, exclude_words)]
-    return frame
+
+    return context.cached(f"expenses:{words!r}", build)
 
 
 def _signatory(context: RuleContext, config: Config, frame: pd.DataFrame, column: str) -> pd.Series:
