@@ -83,8 +83,9 @@ def _text(values: pd.Series) -> pd.Series:
         return text.where(~text.isin(list(_MISSING_TEXT)), "")
     array = pc.utf8_trim_whitespace(array.fill_null(""))
     missing = pc.is_in(array, value_set=pa.array(_MISSING_TEXT, type=array.type))
-    empty = pa.scalar("", type=array.type)
-    return _str_series(pc.if_else(missing, empty, array), values.index)
+    if pc.any(missing).as_py():  # else no copy
+        array = pc.if_else(missing, pa.scalar("", type=array.type), array)
+    return _str_series(array, values.index)
 
 
 def _joined(table: pd.DataFrame, columns: Sequence[str]) -> pd.Series | None:
@@ -197,7 +198,9 @@ def _prefixed(kind: str, value: pd.Series) -> pd.Series:
         prefix = pa.scalar(f"{kind}:", type=array.type)
     ids = pc.binary_join_element_wise(prefix, array, pa.scalar("", type=array.type))
     empty = pc.equal(array, pa.scalar("", type=array.type))
-    return _str_series(pc.if_else(empty, pa.scalar("", type=array.type), ids), value.index)
+    if pc.any(empty).as_py():  # else no copy
+        ids = pc.if_else(empty, pa.scalar("", type=array.type), ids)
+    return _str_series(ids, value.index)
 
 
 def _scalar(value: Any) -> Any:
