@@ -343,6 +343,35 @@ def test_group_helpers_match_pandas_groupby_with_missing_keys():
     assert group_nunique(frame, ["a", "b"], "v", where=where).tolist() == expected
 
 
+def test_group_codes_number_groups_by_first_sight(monkeypatch):
+    """``group_codes`` numbers the key combinations by first sight (-1 where a key is
+    missing) as factorizing column by column does, also when the combined key is renumbered
+    on the way (a small limit forces it)."""
+    import numpy as np
+
+    from riskmodel.rules import common
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "a": pd.Series(rng.choice(["x", "y", "z", None], 200), dtype="str"),
+            "b": pd.Series(rng.choice(["p", "q", None], 200), dtype=object),
+            "c": rng.integers(0, 5, 200),
+        }
+    )
+    columns = ["a", "b", "c"]
+    key = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:
+        codes, unique = pd.factorize(frame[column])
+        key, _ = pd.factorize(key * (len(unique) + 1) + codes)
+    expected = np.where(frame[["a", "b"]].isna().any(axis=1), -1, key)
+    groups = frame.groupby(columns, sort=False).ngroup()
+    assert (groups.notna() == (expected >= 0)).all()
+    assert common.group_codes(frame, columns).tolist() == expected.tolist()
+    monkeypatch.setattr(common, "_KEY_LIMIT", 6)
+    assert common.group_codes(frame, columns).tolist() == expected.tolist()
+
+
 def test_inner_join_keeps_the_rows_and_order_of_merge():
     from riskmodel.rules.common import inner_join
 

@@ -208,15 +208,26 @@ def inner_join(left: pd.DataFrame, right: pd.DataFrame, **keys: Any) -> pd.DataF
 
 
 # --------------------------------------------------------------------------- groups
+_KEY_LIMIT = 1 << 62
+
+
 def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Integer group of each row by ``columns`` (-1 where a key is missing, as ``groupby``
     drops such rows)."""
     key = np.zeros(len(frame), dtype=np.int64)
     missing = np.zeros(len(frame), dtype=bool)
+    size = 1  # key < size
     for column in columns:
         codes, unique = pd.factorize(frame[column])
         missing |= codes < 0
-        key, _ = pd.factorize(key * (len(unique) + 1) + codes)
+        radix = len(unique) + 1
+        if size * radix >= _KEY_LIMIT:  # renumber before the mixed-radix key could overflow
+            key, seen = pd.factorize(key)
+            size = len(seen)
+        key = key * radix + (codes + 1)
+        size *= radix
+    # numbered by first sight of each combination, as factorizing column by column would
+    key, _ = pd.factorize(key)
     return np.where(missing, -1, key)
 
 
