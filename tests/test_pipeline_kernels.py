@@ -101,3 +101,35 @@ def test_a_kernel_whose_imports_fail_is_not_handed_out(tmp_path: Path) -> None:
     finally:
         kernels.close()
     assert _kernels_in(tmp_path) == 0
+
+
+def test_a_warm_kernel_gets_the_configured_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RISKMODEL_TEST_DROPPED", "present")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import os\n"
+            "(os.environ.get('MALLOC_TOP_PAD_'), os.environ.get('RISKMODEL_TEST_DROPPED'))"
+        )
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    source = tmp_path / "env.ipynb"
+    nbformat.write(notebook, source)
+    env = {"MALLOC_TOP_PAD_": "1048576", "RISKMODEL_TEST_DROPPED": ""}
+    kernels = WarmKernels("python3", tmp_path, wanted=1, size=1, env=env)
+    try:
+        manager = kernels.take()
+        assert manager is not None
+        cells = _run(source, tmp_path / "out.ipynb", tmp_path, manager)
+        kernels.release(manager)
+    finally:
+        kernels.close()
+    assert _text(cells[0]) == "('1048576', None)"
+
+
+def test_the_default_kernel_environment_is_strings_only() -> None:
+    from riskmodel.config import load_config
+
+    env = load_config()["pipeline"]["kernel_env"]
+    values = {k: v for k, v in env.items() if not k.startswith("_")}
+    assert values and all(isinstance(v, str) and v.isdigit() for v in values.values())

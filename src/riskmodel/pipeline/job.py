@@ -197,6 +197,7 @@ def _run_stages(
         wanted=total if settings["warm_kernels"] else 0,
         size=workers,
         imports=settings["warm_imports"],
+        env={k: str(v) for k, v in settings["kernel_env"].items() if not k.startswith("_")},
     )
 
     def execute(stage: str) -> None:

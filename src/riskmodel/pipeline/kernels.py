@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,10 @@ class WarmKernels:
         wanted: int,
         size: int,
         imports: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.kernel_name = kernel_name
+        self.env = dict(env or {})
         self.cwd = Path(cwd)
         self.imports = list(imports)
         self.remaining = max(wanted, 0)  # stages that may still ask for a kernel
@@ -71,7 +74,7 @@ class WarmKernels:
     def _warm_one(self) -> None:
         manager = None
         try:
-            manager = start_kernel(self.kernel_name, self.cwd)
+            manager = start_kernel(self.kernel_name, self.cwd, self.env)
             warm_up(manager, self.imports)
         except Exception as exc:  # the stage starts its own kernel instead
             log.warning("a kernel could not be started ahead: %s", exc)
@@ -124,12 +127,21 @@ class WarmKernels:
             thread.join(timeout=wait)
 
 
-def start_kernel(kernel_name: str, cwd: Path) -> Any:
-    """A started ``AsyncKernelManager`` (the kind nbclient drives) working in ``cwd``."""
+def start_kernel(kernel_name: str, cwd: Path, env: Mapping[str, str] | None = None) -> Any:
+    """A started ``AsyncKernelManager`` (the kind nbclient drives) working in ``cwd``, its
+    process given this environment plus ``env``."""
     from jupyter_client.manager import AsyncKernelManager
 
     manager = AsyncKernelManager(kernel_name=kernel_name)
-    asyncio.run(manager.start_kernel(cwd=str(cwd), extra_arguments=kernel_arguments()))
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():  # "" removes a variable
+        if value:
+            environment[str(name)] = str(value)
+        else:
+            environment.pop(str(name), None)
+    asyncio.run(
+        manager.start_kernel(cwd=str(cwd), env=environment, extra_arguments=kernel_arguments())
+    )
     return manager
 
 
