@@ -143,6 +143,22 @@ def test_rare_name_characters_survive_gb18030(tmp_path):
     assert load_table(path, "residents").frame["name"].tolist() == ["王𠮷", "李䶮"]
 
 
+def test_gb18030_is_decoded_once_and_read_from_its_utf8_bytes(tmp_path):
+    text = "身份证号,姓名\n1,王𠮷\n" * 3
+    path = tmp_path / "g.csv"
+    # chunks of 5 bytes cut multi-byte characters: the incremental decoder carries them
+    path.write_bytes(text.encode("gb18030"))
+    assert detect_encoding(path, chunk_bytes=5).utf8 == text.encode("utf-8")
+    assert detect_encoding(tmp_path / "g.csv").utf8 is not None
+    damaged = tmp_path / "d.csv"
+    damaged.write_bytes(text.encode("gb18030") + b"\xff\xff,x\n")
+    assert detect_encoding(damaged).errors == "replace"
+    assert detect_encoding(damaged).utf8 is None  # the damaged file is read the slow way
+    plain = tmp_path / "u.csv"
+    plain.write_text(text, encoding="utf-8")
+    assert detect_encoding(plain).utf8 is None  # parsed from the file itself
+
+
 def test_utf16_tab_separated_export_is_read(tmp_path):
     path = tmp_path / "residents.csv"
     path.write_text(f"身份证号\t姓名\t户编号\n{ROWS[0][0]}\t张三\tH1\n", encoding="utf-16")

@@ -10,7 +10,7 @@ decodes UTF-8 bytes silently into mojibake.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +27,16 @@ _BOMS = (
 
 @dataclass(frozen=True)
 class Encoding:
-    """The detected encoding of a file; ``errors`` is 'replace' when bytes were damaged."""
+    """The detected encoding of a file; ``errors`` is 'replace' when bytes were damaged.
+
+    ``utf8`` holds the whole file transcoded to UTF-8 when detection had to decode it
+    anyway (GB18030): the reader parses those bytes instead of decoding the file again.
+    """
 
     name: str
     errors: str = "strict"
     note: str = ""
+    utf8: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def _complete_length(data: bytes) -> int:
@@ -85,6 +90,25 @@ def _decodes(path: Path, encoding: str, chunk_bytes: int) -> tuple[bool, int, in
             offset += len(chunk)
             if final:
                 return True, -1, offset
+
+
+def _transcode(path: Path, encoding: str, chunk_bytes: int) -> tuple[bytes | None, int, int]:
+    """Decode the whole file strictly, re-encoded as UTF-8: (bytes, -1, size) when it
+    decodes, else (None, error offset, size)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    parts: list[bytes] = []
+    offset = 0
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(chunk_bytes)
+            final = not chunk
+            try:
+                parts.append(decoder.decode(chunk, final=final).encode("utf-8"))
+            except UnicodeDecodeError as exc:
+                return None, offset + max(exc.start, 0), path.stat().st_size
+            offset += len(chunk)
+            if final:
+                return b"".join(parts), -1, offset
 
 
 def _utf16_without_bom(path: Path, head: bytes, chunk_bytes: int) -> Encoding | None:
@@ -145,9 +169,9 @@ def detect_encoding(path: Path, chunk_bytes: int = 8 << 20) -> Encoding:
             "file ends in the middle of a character: it looks truncated; the damaged "
             "character was replaced",
         )
-    ok, error_at, size = _decodes(path, "gb18030", chunk_bytes)
-    if ok:
-        return Encoding("gb18030")
+    utf8, error_at, size = _transcode(path, "gb18030", chunk_bytes)
+    if utf8 is not None:
+        return Encoding("gb18030", utf8=utf8)
     if error_at >= size - 3:
         return Encoding(
             "gb18030",

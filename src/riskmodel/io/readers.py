@@ -280,13 +280,15 @@ def _read_csv_fast(
         invalid.append(1)
         return "skip"
 
+    utf8 = encoding.name in ("utf-8", "utf-8-sig") or encoding.utf8 is not None
+    source = pa.BufferReader(encoding.utf8) if encoding.utf8 is not None else path
     try:
         arrow = pacsv.read_csv(
-            path,
+            source,
             read_options=pacsv.ReadOptions(
                 column_names=names,
                 skip_rows=header_line,
-                encoding="utf8" if encoding.name in ("utf-8", "utf-8-sig") else encoding.name,
+                encoding="utf8" if utf8 else encoding.name,
                 block_size=1 << 24,
             ),
             parse_options=pacsv.ParseOptions(
