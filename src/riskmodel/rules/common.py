@@ -152,13 +152,29 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
     unique = pd.Series(distinct.to_numpy(dtype=object))
     pattern = config["programs"]["institution_holder_pattern"]
     shaped = pd.Series(unique, dtype="str").str.match(pattern).fillna(False).astype(bool)
-    shaped &= ~(valid_ids(unique).to_numpy() & plausible_birth(unique))  # a person's ID
+    shaped.loc[shaped] = ~_resident_like(unique[shaped])  # a person's ID
     credit = shaped.copy()
     credit.loc[shaped] = unique[shaped].map(is_valid_credit_code).astype(bool)
     if credit.any():
         resident = check_ids(unique[credit].reset_index(drop=True))["is_valid"].to_numpy(bool)
         credit.loc[credit] = ~resident
     return pd.Series(credit.to_numpy(dtype=bool)[codes], index=text.index, name=text.name)
+
+
+def _resident_like(values: pd.Series) -> np.ndarray:
+    """``valid_ids(values) & plausible_birth(values)`` for clean values: the birth date is
+    read from the digits of the valid IDs only (17 ASCII digits each)."""
+    person = valid_ids(values).to_numpy(dtype=bool, copy=True)
+    if person.any():
+        raw = np.array(values[person].tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
+        digits = raw[:, 6:14].astype(np.int64) - 48
+        year = digits[:, :4] @ np.array([1000, 100, 10, 1])
+        month = digits[:, 4:6] @ np.array([10, 1])
+        days = digits[:, 6:8] @ np.array([10, 1])
+        person[person] = (
+            (year >= 1900) & (year <= 2099) & (month >= 1) & (month <= 12) & (days >= 1)
+        ) & (days <= 31)
+    return person
 
 
 def is_round(amounts: pd.Series, unit: float) -> pd.Series:
@@ -258,6 +274,9 @@ def group_nunique(
 
 
 # --------------------------------------------------------------------------- people
+_METHODS = np.array(["unmatched", "exact_id"], dtype=object)
+
+
 def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Resolved person of ``frame[column]``: columns ``person_id``, ``method``, ``score``.
 
@@ -266,64 +285,87 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
     other persons) override it by source key. Only those rows are looked up, so a county's
     millions of exact matches cost one hash lookup each.
     """
+    return _resolve_people(context, table, frame, column)[0]
 
-    def build() -> pd.DataFrame:
-        people = resident_index(context)
-        if column in frame.columns:  # each distinct ID cleaned and looked up once
-            codes, unique = pd.factorize(frame[column], use_na_sentinel=False)
-            cleaned = clean_ids(pd.Series(unique, dtype=frame[column].dtype))
-            raw = pd.Series(cleaned.to_numpy(dtype=object)[codes], index=frame.index, dtype=object)
-            is_known = isin(cleaned, people.index)[codes]
-        else:
-            raw = pd.Series("", index=frame.index, dtype="object")
-            is_known = isin(raw, people.index)
-        result = pd.DataFrame(
-            {
-                "person_id": raw,
-                "method": np.where(is_known, "exact_id", "unmatched").astype(object),
-                "score": np.where(is_known, 1.0, 0.0),
-            },
-            index=frame.index,
-        )
-        crosswalk = context.crosswalk
-        if crosswalk is None or not len(crosswalk):
-            return result
-        # rows the crosswalk resolves differently from the raw ID (fuzzy, unmatched, upgraded):
-        # a cheap test on the raw text first (equal text is equal once cleaned), so only the
-        # few candidate rows of a county's millions are copied and cleaned
-        candidate = (
-            (crosswalk["source_table"] == table)
-            & (crosswalk["column"] == column)
-            & (
-                (crosswalk["method"] != "exact_id")
-                | (crosswalk["person_id"].astype("str") != crosswalk["raw_value"].astype("str"))
-            )
-        )
-        chosen = crosswalk[candidate.fillna(True).to_numpy(dtype=bool)]
-        if not len(chosen):
-            return result
-        special = chosen[
-            (chosen["method"] != "exact_id")
-            | (
-                clean_ids(chosen["person_id"]).to_numpy()
-                != clean_ids(chosen["raw_value"]).to_numpy()
-            )
-        ].drop_duplicates("source_key")
-        # the keys as Arrow text: positions() would convert Python objects back to Arrow
-        position = positions(frame["_key"].astype("str"), special["source_key"])
-        hit = position >= 0
-        if hit.any():
-            rows = special.iloc[position[hit]]
-            person = clean_ids(rows["person_id"]).to_numpy()
-            person = np.where(person == "", raw.to_numpy()[hit], person)
-            result.loc[hit, "person_id"] = person
-            result.loc[hit, "method"] = rows["method"].astype("object").to_numpy()
-            result.loc[hit, "score"] = (
-                pd.to_numeric(rows["score"], errors="coerce").fillna(0.0).to_numpy()
-            )
-        return result
 
-    return build()
+def _resolve_people(
+    context: RuleContext, table: str, frame: pd.DataFrame, column: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`person_ids` and the row of each resolved person in :func:`resident_index`
+    (-1 for none), found from the distinct raw IDs instead of the millions of rows."""
+    people = resident_index(context)
+    if column in frame.columns:  # each distinct ID cleaned and looked up once
+        codes, unique = pd.factorize(frame[column], use_na_sentinel=False)
+        cleaned = clean_ids(pd.Series(unique, dtype=frame[column].dtype))
+        raw = cleaned.to_numpy(dtype=object)[codes]
+        found = positions(cleaned, people.index)[codes]
+    else:
+        raw = np.full(len(frame), "", dtype=object)
+        found = np.full(len(frame), _resident_row(context, ""), dtype=np.int64)
+    is_known = found >= 0
+    result = pd.DataFrame(
+        {
+            "person_id": pd.Series(raw, index=frame.index, dtype=object),
+            "method": _METHODS[is_known.astype(np.int8)],
+            "score": np.where(is_known, 1.0, 0.0),
+        },
+        index=frame.index,
+    )
+    special = _crosswalk_overrides(context, table, column)
+    if special is None or not len(special):
+        return result, found
+    # the keys as Arrow text: positions() would convert Python objects back to Arrow
+    position = positions(frame["_key"].astype("str"), special["source_key"])
+    hit = position >= 0
+    if hit.any():
+        rows = special.iloc[position[hit]]
+        person = clean_ids(rows["person_id"]).to_numpy()
+        person = np.where(person == "", raw[hit], person)
+        result.loc[hit, "person_id"] = person
+        result.loc[hit, "method"] = rows["method"].astype("object").to_numpy()
+        result.loc[hit, "score"] = (
+            pd.to_numeric(rows["score"], errors="coerce").fillna(0.0).to_numpy()
+        )
+        found = found.copy()
+        found[hit] = positions(pd.Series(person, dtype=object), people.index)
+    return result, found
+
+
+def _resident_row(context: RuleContext, person: str) -> int:
+    """Row of ``person`` in :func:`resident_index` (-1 when absent)."""
+    return int(positions(pd.Series([person], dtype=object), resident_index(context).index)[0])
+
+
+def _crosswalk_overrides(context: RuleContext, table: str, column: str) -> pd.DataFrame | None:
+    """Crosswalk rows of ``(table, column)`` that resolve the raw ID differently from itself
+    (fuzzy, unmatched, upgraded), first row per source key; None without a crosswalk."""
+    crosswalk = context.crosswalk
+    if crosswalk is None or not len(crosswalk):
+        return None
+    differing = context.cached("crosswalk_differing", lambda: _crosswalk_differing(crosswalk))
+    # a missing table or column keeps a row, as a missing comparison did before
+    candidate = (differing["source_table"] == table) & (differing["column"] == column)
+    chosen = differing[candidate.fillna(True).to_numpy(dtype=bool)]
+    if not len(chosen):
+        return chosen
+    return chosen[
+        (chosen["method"] != "exact_id")
+        | (
+            clean_ids(chosen["person_id"]).to_numpy()
+            != clean_ids(chosen["raw_value"]).to_numpy()
+        )
+    ].drop_duplicates("source_key")
+
+
+def _crosswalk_differing(crosswalk: pd.DataFrame) -> pd.DataFrame:
+    """The crosswalk rows whose method or raw text differs from an exact match on itself
+    (a cheap test on the raw text: equal text is equal once cleaned), scanned once for all
+    tables, so only the few candidate rows of a county's millions are copied and cleaned."""
+    differs = (crosswalk["method"] != "exact_id") | (
+        crosswalk["person_id"].astype("str") != crosswalk["raw_value"].astype("str")
+    )
+    # a missing comparison may still be chosen (a missing table, column or text)
+    return crosswalk[differs.fillna(True).to_numpy(dtype=bool)]
 
 
 RESIDENT_COLUMNS = (
@@ -793,7 +835,8 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         failed = config["programs"]["failed_statuses"]
         if "status" in table:
             table = filter_rows(table, ~isin(table["status"].astype("str"), failed))
-        resolved = person_ids(context, "payments", table, "id_number")
+        resolved, found = _resolve_people(context, "payments", table, "id_number")
+        context.cached("payment_residents", lambda: found)
         frame = table.assign(
             person_id=pd.Series(resolved["person_id"].to_numpy(), index=table.index, dtype=object),
             method=pd.Series(resolved["method"].to_numpy(), index=table.index, dtype=object),
@@ -802,18 +845,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             pay_date=pd.to_datetime(table["pay_date"], errors="coerce"),
             amount=pd.to_numeric(table["amount"], errors="coerce").astype("float64"),
         )
-        households = household_map(context)
-        people = resident_index(context).index
-        found = context.cached("payment_residents", lambda: positions(frame["person_id"], people))
-        household = take_mapped(households, found, frame.index)
-        if "household_id" in frame:
-            household = household.fillna(frame["household_id"].astype("str"))
-        household = as_object(household)
-        missing = (household == "").to_numpy(dtype=bool)
-        if missing.any():  # only the few outside the register get their own pseudo-household
-            household = household.copy()
-            household[missing] = ("P:" + frame["person_id"][missing]).to_numpy(dtype=object)
-        frame["household"] = household
+        frame["household"] = _payment_households(context, frame, found)
         if "village_code" not in frame:
             people = residents(context)
             frame["village_code"] = (
@@ -867,6 +899,26 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         return frame
 
     return context.cached("payments", build)
+
+
+def _payment_households(
+    context: RuleContext, frame: pd.DataFrame, found: np.ndarray
+) -> pd.Series:
+    """The register household of each payment's person (``found``: rows of
+    :func:`resident_index`), else the payment's ``household_id``, else ``P:<person_id>``;
+    taken from the register's household objects, only the rows outside it are converted."""
+    households = household_map(context)
+    hit = (found >= 0) if len(households) else np.zeros(len(frame), dtype=bool)
+    household = np.full(len(frame), "", dtype=object)
+    if len(households):
+        registered = as_object(households).to_numpy(dtype=object)
+        household[hit] = registered[found[hit]]
+    if "household_id" in frame and not hit.all():
+        household[~hit] = as_object(frame["household_id"][~hit].astype("str")).to_numpy(dtype=object)
+    missing = household == ""
+    if missing.any():  # only the few outside the register get their own pseudo-household
+        household[missing] = ("P:" + frame["person_id"][missing]).to_numpy(dtype=object)
+    return pd.Series(household, index=frame.index, dtype=object)
 
 
 def payment_residents(context: RuleContext, config: dict[str, Any]) -> np.ndarray:
