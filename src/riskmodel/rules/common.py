@@ -350,10 +350,7 @@ def _crosswalk_overrides(context: RuleContext, table: str, column: str) -> pd.Da
         return chosen
     return chosen[
         (chosen["method"] != "exact_id")
-        | (
-            clean_ids(chosen["person_id"]).to_numpy()
-            != clean_ids(chosen["raw_value"]).to_numpy()
-        )
+        | (clean_ids(chosen["person_id"]).to_numpy() != clean_ids(chosen["raw_value"]).to_numpy())
     ].drop_duplicates("source_key")
 
 
@@ -901,9 +898,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
     return context.cached("payments", build)
 
 
-def _payment_households(
-    context: RuleContext, frame: pd.DataFrame, found: np.ndarray
-) -> pd.Series:
+def _payment_households(context: RuleContext, frame: pd.DataFrame, found: np.ndarray) -> pd.Series:
     """The register household of each payment's person (``found``: rows of
     :func:`resident_index`), else the payment's ``household_id``, else ``P:<person_id>``;
     taken from the register's household objects, only the rows outside it are converted."""
@@ -914,7 +909,9 @@ def _payment_households(
         registered = as_object(households).to_numpy(dtype=object)
         household[hit] = registered[found[hit]]
     if "household_id" in frame and not hit.all():
-        household[~hit] = as_object(frame["household_id"][~hit].astype("str")).to_numpy(dtype=object)
+        household[~hit] = as_object(frame["household_id"][~hit].astype("str")).to_numpy(
+            dtype=object
+        )
     missing = household == ""
     if missing.any():  # only the few outside the register get their own pseudo-household
         household[missing] = ("P:" + frame["person_id"][missing]).to_numpy(dtype=object)
