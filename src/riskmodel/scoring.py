@@ -502,8 +502,8 @@ def combine(
     summary = grouped.agg(
         score=("entity_score", "first"),
         amount_at_risk=("amount_sum", "max"),
-        sources=("source_id", lambda s: ";".join(s)),
     )
+    summary["sources"] = pd.Series(_sources_by_entity(best, entity)).reindex(summary.index)
     names = signals[signals["entity_name"] != ""].drop_duplicates(entity).set_index(entity)
     villages = signals[signals["village_code"] != ""].drop_duplicates(entity).set_index(entity)
     summary["entity_name"] = names["entity_name"].reindex(summary.index).fillna("")
@@ -511,6 +511,15 @@ def combine(
     summary["reasons"] = pd.Series(_reasons_by_entity(best, entity, titles)).reindex(summary.index)
     result = summary.join(contributions).reset_index()
     return result
+
+
+def _sources_by_entity(best: pd.DataFrame, entity: list[str]) -> dict[tuple[str, str], str]:
+    """Each entity's sources joined by ';' in the order of ``best`` (one pass, no groupby)."""
+    joined: dict[tuple[str, str], list[str]] = {}
+    columns = [best[c].tolist() for c in (*entity, "source_id")]
+    for kind, entity_id, source in zip(*columns, strict=True):
+        joined.setdefault((kind, entity_id), []).append(source)
+    return {key: ";".join(sources) for key, sources in joined.items()}
 
 
 def _reasons_by_entity(
@@ -866,7 +875,7 @@ def _all_villages(tables, villages: pd.DataFrame) -> list[str]:
     for name in ("villages", "residents"):
         frame = tables.get(name)
         if frame is not None and "village_code" in frame.columns:
-            codes |= set(frame["village_code"].dropna().astype(str))
+            codes |= {str(code) for code in frame["village_code"].dropna().unique()}
     return sorted(c for c in codes if c)
 
 
@@ -875,7 +884,7 @@ def _all_programs(tables, programs: pd.DataFrame) -> list[str]:
     for name in ("programs", "payments"):
         frame = tables.get(name)
         if frame is not None and "program_code" in frame.columns:
-            codes |= set(frame["program_code"].dropna().astype(str))
+            codes |= {str(code) for code in frame["program_code"].dropna().unique()}
     return sorted(c for c in codes if c)
 
 
