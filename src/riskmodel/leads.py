@@ -238,8 +238,9 @@ def cluster_items(items: pd.DataFrame, tables, config) -> np.ndarray:
     hub = int(settings["max_hub_items"])
     union = _UnionFind(len(items))
     first_item: dict[str, int] = {}
+    entity_ids = items["entity_id"].tolist()
     for position, keys in enumerate(keys_per_item):
-        own = items["entity_id"].iat[position]
+        own = entity_ids[position]
         for key in keys:
             if counts[key] > hub and key != own:
                 continue
@@ -492,6 +493,10 @@ def bundle_officials(
     pairs = named[["official_id", "cluster"]].drop_duplicates()
     pairs = pairs[pairs["cluster"].isin(eligible)]
     focal_of = by_cluster["entity_id"].to_dict()
+    own_leads: dict[str, Any] = {}  # official → index of his own lead (the first one)
+    officials = leads.loc[leads["entity_type"] == "official", "entity_id"]
+    for index, entity_id in zip(officials.index, officials.tolist(), strict=True):
+        own_leads.setdefault(entity_id, index)
     for official, group in pairs.groupby("official_id"):
         clusters = [c for c in group["cluster"] if focal_of.get(c) != official]
         if not clusters:
@@ -511,9 +516,8 @@ def bundle_officials(
             + "）"
         )
         child_rules = ";".join(dict.fromkeys(";".join(children["rule_ids"]).split(";")))
-        own = leads.index[(leads["entity_type"] == "official") & (leads["entity_id"] == official)]
-        if len(own):
-            index = own[0]
+        if official in own_leads:
+            index = own_leads[official]
             score = 100.0 * (1.0 - (1.0 - leads.at[index, "score"] / 100.0) * (1.0 - rollup))
             related = leads.at[index, "related_ids"].split(";") + child_ids
             leads.at[index, "score"] = round(score, 2)
