@@ -446,13 +446,17 @@ def _map_values(values: pd.Series, function) -> np.ndarray:
 
 
 def _genders(frame: pd.DataFrame, id_column: str) -> np.ndarray:
-    """'女'/'男'/'' per row: the gender column when present, else the ID's 17th digit."""
-    ids = frame[id_column].astype(str)
-    digit = pd.to_numeric(ids.str.slice(16, 17), errors="coerce").to_numpy()
+    """'女'/'男'/'' per row: the gender column when present, else the ID's 17th digit
+    (each worked out once per distinct value: a county has two genders and ten digits)."""
+    codes, uniques = pd.factorize(frame[id_column].astype(str).str.slice(16, 17))
+    digits = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(dtype=float)
+    digit = np.append(digits, np.nan)[codes]
     from_id = np.where(np.isnan(digit), "", np.where(digit % 2 == 1, "男", "女")).astype(object)
     if "gender" in frame.columns:
-        given = frame["gender"].astype(object).fillna("").astype(str).str.strip().to_numpy()
-        return np.where(np.isin(given, ["男", "女"]), given, from_id)
+        codes, uniques = pd.factorize(frame["gender"])
+        given = pd.Series(uniques).astype(object).fillna("").astype(str).str.strip().to_numpy()
+        stated = np.append(np.isin(given, ["男", "女"]), False)[codes]
+        return np.where(stated, np.append(given.astype(object), "")[codes], from_id)
     return from_id
 
 
