@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -11,10 +12,101 @@ from riskmodel.frames import isin, positions
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.eligibility import GROUP_COLUMNS, _group_payments
-from riskmodel.rules.evidence import build_evidence, empty_evidence
+from riskmodel.rules.evidence import MAX_KEYS, build_evidence, empty_evidence
 
 Params = dict[str, Any]
 Config = dict[str, Any]
+
+
+class Joined:
+    """An ``agg`` spec function for :func:`group_agg`: ``common.collapse`` with ``limit``,
+    only over the rows where the ``where`` column is true (all rows without one)."""
+
+    def __init__(self, limit: int = MAX_KEYS, where: str | None = None) -> None:
+        self.limit, self.where = limit, where
+
+
+class MaskedSum:
+    """An ``agg`` spec function for :func:`group_agg`: the sum over the rows where the
+    ``where`` column is true (as ``float(v[mask].sum())`` per group, same float order)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+
+def _masked_sums(groups: np.ndarray, values: pd.Series, count: int) -> np.ndarray:
+    """Per group code, ``numpy.sum`` of its values in row order (rows coded −1 left out)."""
+    kept = np.flatnonzero(groups >= 0)
+    order = kept[np.argsort(groups[kept], kind="stable")]
+    sorted_values = values.to_numpy(dtype="float64")[order]
+    bounds = np.searchsorted(groups[order], np.arange(count + 1))
+    return np.array(
+        [float(sorted_values[a:b].sum()) for a, b in pairwise(bounds.tolist())],
+        dtype="float64",
+    )
+
+
+def joined_by_group(
+    groups: np.ndarray, values: pd.Series, count: int, limit: int = MAX_KEYS
+) -> list[str]:
+    """``common.collapse`` of ``values`` per group code (0 … count−1; −1 rows are left out),
+    on codes: each distinct value is turned into text and sorted once, not once per group."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    text = [str(v) for v in uniques]
+    usable = np.array(
+        [v is not None and t not in ("", "nan") for v, t in zip(uniques, text, strict=True)],
+        dtype=bool,
+    )
+    merged, distinct = pd.factorize(np.array(text, dtype=object))  # 1 and "1" are one text
+    distinct = np.asarray(distinct, dtype=object)
+    ordered = np.argsort(distinct)  # Python string order, as sorted()
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[ordered] = np.arange(len(distinct))
+    row_rank = rank[merged][codes]
+    keep = (groups >= 0) & usable[codes]
+    width = np.int64(max(len(distinct), 1))
+    pairs = np.unique(groups[keep].astype(np.int64) * width + row_rank[keep])
+    bounds = np.searchsorted(pairs // width, np.arange(count + 1))
+    labels = distinct[ordered][pairs % width].tolist()
+    out = []
+    for start, end in pairwise(bounds.tolist()):
+        if end - start > limit:
+            out.append(";".join(labels[start : start + limit]) + f";…+{end - start - limit}")
+        else:
+            out.append(";".join(labels[start:end]))
+    return out
+
+
+def group_agg(
+    frame: pd.DataFrame, by: str | list[str], spec: dict[str, Any], **kw: Any
+) -> pd.DataFrame:
+    """``frame.groupby(by, **kw).agg(**spec)`` with the ``common.collapse`` / :class:`Joined`
+    entries computed on group codes instead of one Python call per group (same result)."""
+    grouped = frame.groupby(by, **kw)
+    joined = {
+        name: how
+        for name, how in spec.items()
+        if how[1] is common.collapse or isinstance(how[1], Joined | MaskedSum)
+    }
+    if not joined:
+        return grouped.agg(**spec)
+    plain = {name: how for name, how in spec.items() if name not in joined}
+    keys = [by] if isinstance(by, str) else list(by)
+    spare = next(c for c in frame.columns if c not in keys)
+    out = grouped.agg(**(plain or {"_size": (spare, "size")}))
+    groups = grouped.ngroup().to_numpy(dtype="float64", na_value=-1).astype(np.int64)
+    for name, (column, how) in joined.items():
+        if isinstance(how, MaskedSum):
+            rows = np.where(frame[how.where].to_numpy(bool), groups, -1)
+            out[name] = _masked_sums(rows, frame[column], len(out))
+            continue
+        how = how if isinstance(how, Joined) else Joined()
+        rows = (
+            groups if how.where is None else np.where(frame[how.where].to_numpy(bool), groups, -1)
+        )
+        text = joined_by_group(rows, frame[column], len(out), how.limit)
+        out[name] = pd.Series(text, index=out.index, dtype="str")
+    return out[[c for c in out.columns if c not in spec and c != "_size"] + list(spec)]
 
 
 def _period_key(paid: pd.DataFrame) -> pd.Series:

@@ -10,6 +10,7 @@ import pandas as pd
 from riskmodel.rules import common
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import build_evidence, empty_evidence
+from riskmodel.rules.payments import Joined, MaskedSum, group_agg
 
 Params = dict[str, Any]
 Config = dict[str, Any]
@@ -90,7 +91,7 @@ def _by_payee(rows: pd.DataFrame, extra: dict[str, Any] | None = None) -> pd.Dat
         "last": ("date", "max"),
     }
     spec.update(extra or {})
-    return rows.groupby(["village_code", "payee_key"], as_index=False).agg(**spec)
+    return group_agg(rows, ["village_code", "payee_key"], spec, as_index=False)
 
 
 def cash_over_limit(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
@@ -113,9 +114,8 @@ def cash_over_limit(context: RuleContext, config: Config, params: Params) -> pd.
     """
     rows = _expenses(context)
     limit = float(params["programs.thresholds.cash_limit"])
-    rows = rows[
-        rows["method"].astype("str").str.contains("现金").fillna(False) & (rows["amount"] > limit)
-    ]
+    rows = rows[rows["amount"] > limit]  # the text test only on the rows above the limit
+    rows = rows[rows["method"].astype("str").str.contains("现金").fillna(False)]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(handler_official=_signatory(context, config, rows, "handler"))
@@ -185,7 +185,7 @@ def split_payments(context: RuleContext, config: Config, params: Params) -> pd.D
         gap = band["date"] - band["date"].shift()
         chain = (~(same & (gap <= window))).cumsum()
         band = band.assign(chain=chain.to_numpy())
-        groups = band.groupby("chain").agg(
+        spec = dict(
             village_code=("village_code", "first"),
             payee_key=("payee_key", "first"),
             payee=("counterparty_name", "first")
@@ -199,6 +199,7 @@ def split_payments(context: RuleContext, config: Config, params: Params) -> pd.D
             official=("approver_official", "max"),
             handler=("handler_official", "max"),
         )
+        groups = group_agg(band, "chain", spec)
         groups = groups[(groups["count"] >= int(params["min_parts"])) & (groups["amount"] >= level)]
         groups["official"] = groups["official"].where(groups["official"] != "", groups["handler"])
         groups["level"] = level
@@ -242,18 +243,22 @@ def _signer_is_payee(
     if rows.empty:
         return empty_evidence()
     claim = common._contains_any(common.ledger_text(rows), list(params["reimbursement_keywords"]))
-    rows = rows.assign(signer=signer[rows.index], claim=claim.to_numpy(dtype=bool))
-    found = rows.groupby(["village_code", "signer"], as_index=False).agg(
-        amount=("amount", "sum"),
-        count=("amount", "size"),
-        claims=("claim", "sum"),
-        keys=("_key", common.collapse),
-        official=("official", "max"),
-        payee_id=("payee_id", "max"),
-        cash=("method", lambda v: int(v.astype("str").str.contains("现金").sum()))
+    cash = (
+        rows["method"].astype("str").str.contains("现金").fillna(False).to_numpy(dtype=bool)
         if "method" in rows
-        else ("amount", lambda v: 0),
+        else np.zeros(len(rows), dtype=bool)
     )
+    rows = rows.assign(signer=signer[rows.index], claim=claim.to_numpy(dtype=bool), cash=cash)
+    spec = {
+        "amount": ("amount", "sum"),
+        "count": ("amount", "size"),
+        "claims": ("claim", "sum"),
+        "keys": ("_key", common.collapse),
+        "official": ("official", "max"),
+        "payee_id": ("payee_id", "max"),
+        "cash": ("cash", "sum"),
+    }
+    found = group_agg(rows, ["village_code", "signer"], spec, as_index=False)
     found["entity"] = np.where(
         found["official"] != "",
         found["official"],
@@ -399,18 +404,16 @@ def payee_is_cadre(context: RuleContext, config: Config, params: Params) -> pd.D
     routine = ~matched["relation"].astype("str").str.startswith("本人") & common._contains_any(
         common.ledger_text(matched), list(params["routine_keywords"])
     )
-    found = (
-        matched.assign(routine=routine)
-        .groupby(["village_code", "official_id"], as_index=False)
-        .agg(
-            amount=("amount", "sum"),
-            count=("amount", "size"),
-            keys=("_key", common.collapse),
-            relation=("relation", common.collapse),
-            payees=("payee_id", common.collapse),
-            routine=("routine", "all"),
-        )
-    )
+    spec = {
+        "amount": ("amount", "sum"),
+        "count": ("amount", "size"),
+        "keys": ("_key", common.collapse),
+        "relation": ("relation", common.collapse),
+        "payees": ("payee_id", common.collapse),
+        "routine": ("routine", "all"),
+    }
+    matched = matched.assign(routine=routine)
+    found = group_agg(matched, ["village_code", "official_id"], spec, as_index=False)
     found["mitigation"] = np.where(
         found["routine"],
         "收款人为干部亲属，款项均为保洁、清淤劳务或慰问等村务常规开支，亲属按劳取酬、按标准慰问属常见情形",
@@ -467,12 +470,13 @@ def round_number_share(context: RuleContext, config: Config, params: Params) -> 
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(is_round=common.is_round(rows["amount"], float(params["round_unit"])))
-    found = rows.groupby("village_code", as_index=False).agg(
-        share=("is_round", "mean"),
-        count=("amount", "size"),
-        amount=("amount", lambda v: float(v[rows.loc[v.index, "is_round"]].sum())),
-        keys=("_key", lambda v: common.collapse(v[rows.loc[v.index, "is_round"]], 50)),
-    )
+    spec = {
+        "share": ("is_round", "mean"),
+        "count": ("amount", "size"),
+        "amount": ("amount", MaskedSum("is_round")),
+        "keys": ("_key", Joined(50, "is_round")),
+    }
+    found = group_agg(rows, "village_code", spec, as_index=False)
     found = found[found["count"] >= int(params["min_entries"])]
     if found.empty:
         return empty_evidence()
@@ -512,9 +516,8 @@ def year_end_surge(context: RuleContext, config: Config, params: Params) -> pd.D
     rows = _expenses(context)
     if rows.empty:
         return empty_evidence()
-    monthly = rows.groupby(["village_code", "month"], as_index=False).agg(
-        amount=("amount", "sum"), keys=("_key", lambda v: common.collapse(v, 30))
-    )
+    spec = {"amount": ("amount", "sum"), "keys": ("_key", Joined(30))}
+    monthly = group_agg(rows, ["village_code", "month"], spec, as_index=False)
     monthly["year"] = monthly["month"].dt.year
     monthly["is_december"] = monthly["month"].dt.month == 12
     usual = (
@@ -704,13 +707,14 @@ def voucher_after_close(context: RuleContext, config: Config, params: Params) ->
     rows = frame[late.fillna(False)].assign(booked_after=seen[late.fillna(False)])
     if rows.empty:
         return empty_evidence()
-    found = rows.groupby("village_code", as_index=False).agg(
-        count=("amount", "size"),
-        amount=("amount", "sum"),
-        keys=("_key", common.collapse),
-        first=("date", "min"),
-        last_booked=("booked_after", "max"),
-    )
+    spec = {
+        "count": ("amount", "size"),
+        "amount": ("amount", "sum"),
+        "keys": ("_key", common.collapse),
+        "first": ("date", "min"),
+        "last_booked": ("booked_after", "max"),
+    }
+    found = group_agg(rows, "village_code", spec, as_index=False)
     found = found[found["count"] >= int(params["min_vouchers"])]
     found["detail"] = [
         f"{r.village_code}村有{r.count}张凭证在所属月份结账后补记（记账顺序晚于"
@@ -747,12 +751,13 @@ def management_fee_income(context: RuleContext, config: Config, params: Params) 
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(year=rows["date"].dt.year)
-    found = rows.groupby(["village_code", "year"], as_index=False).agg(
-        amount=("amount", "sum"),
-        count=("amount", "size"),
-        keys=("_key", common.collapse),
-        payers=("payee_id", common.collapse),
-    )
+    spec = {
+        "amount": ("amount", "sum"),
+        "count": ("amount", "size"),
+        "keys": ("_key", common.collapse),
+        "payers": ("payee_id", common.collapse),
+    }
+    found = group_agg(rows, ["village_code", "year"], spec, as_index=False)
     found = found[found["amount"] >= float(params["min_amount"])]
     found["detail"] = [
         f"{r.village_code}村{r.year}年记有“管理费”等收费收入{r.count}笔共{common.yuan(r.amount)}"
@@ -800,13 +805,14 @@ def transfers_to_cadre_account(
     rows = rows[common.is_round(rows["amount"], float(params["round_unit"]))]
     if rows.empty:
         return empty_evidence()
-    found = rows.groupby(["holder_id"], as_index=False).agg(
-        village_code=("village_code", "first"),
-        amount=("amount", "sum"),
-        count=("amount", "size"),
-        keys=("_key", common.collapse),
-        accounts=("account_no", common.collapse),
-    )
+    spec = {
+        "village_code": ("village_code", "first"),
+        "amount": ("amount", "sum"),
+        "count": ("amount", "size"),
+        "keys": ("_key", common.collapse),
+        "accounts": ("account_no", common.collapse),
+    }
+    found = group_agg(rows, ["holder_id"], spec, as_index=False)
     found = found[found["count"] >= int(params["min_transfers"])]
     names = cadres.drop_duplicates("official_id").set_index("official_id")["name"]
     found["name"] = found["holder_id"].map(names).fillna("")
@@ -856,12 +862,13 @@ def white_slip(context: RuleContext, config: Config, params: Params) -> pd.DataF
         slip &= rows["invoice_no"].astype("str").fillna("").str.strip() == ""
     slip |= common.ledger_text(rows).str.contains("白条|收条|借条|手写收据").fillna(False)
     rows = rows.assign(is_slip=slip.to_numpy())
-    found = rows.groupby("village_code", as_index=False).agg(
-        share=("is_slip", "mean"),
-        count=("is_slip", "sum"),
-        amount=("amount", lambda v: float(v[rows.loc[v.index, "is_slip"]].sum())),
-        keys=("_key", lambda v: common.collapse(v[rows.loc[v.index, "is_slip"]], 50)),
-    )
+    spec = {
+        "share": ("is_slip", "mean"),
+        "count": ("is_slip", "sum"),
+        "amount": ("amount", MaskedSum("is_slip")),
+        "keys": ("_key", Joined(50, "is_slip")),
+    }
+    found = group_agg(rows, "village_code", spec, as_index=False)
     found["peer"] = found["share"].median()
     found = found[
         (found["count"] >= int(params["min_vouchers"]))
@@ -910,13 +917,14 @@ def duplicate_reimbursement(context: RuleContext, config: Config, params: Params
     rows = rows[pair]
     if rows.empty:
         return empty_evidence()
-    found = rows.groupby(["village_code", "payee_key", "amount"], as_index=False).agg(
-        count=("amount", "size"),
-        keys=("_key", common.collapse),
-        payee=("counterparty_name", "first")
+    spec = {
+        "count": ("amount", "size"),
+        "keys": ("_key", common.collapse),
+        "payee": ("counterparty_name", "first")
         if "counterparty_name" in rows
         else ("payee_key", "first"),
-    )
+    }
+    found = group_agg(rows, ["village_code", "payee_key", "amount"], spec, as_index=False)
     found["extra"] = found["amount"] * (found["count"] - 1)
     found["detail"] = [
         f"向{r.payee}支付相同金额{common.yuan(r.amount)}共{r.count}次，间隔不超过"
