@@ -551,28 +551,20 @@ def _household_edges(
     n_children = np.bincount(household, weights=role == role_index["child"])[household]
     # in very large (collective) households only members with a family role are paired
     usable = (size <= int(settings["large_household"])) | (role != role_index["other"])
-    members = pd.DataFrame(
-        {
-            "household": household[usable],
-            "row": rows[usable],
-            "role": role[usable],
-            "single": (n_children == 1)[usable],
-        }
-    )
-    pairs = members.merge(
-        members[["household", "row", "role"]], on="household", suffixes=("_a", "_b")
-    )
-    pairs = pairs[pairs["row_a"].to_numpy() != pairs["row_b"].to_numpy()]
+    household, rows, role = household[usable], rows[usable], role[usable]
+    single = (n_children == 1)[usable]
+    left, right = _join_rows(household, household)
+    different = rows[left] != rows[right]
+    left, right = left[different], right[different]
     n_roles = len(ROLES)
-    pair_code = pairs["role_a"].to_numpy(np.int32) * n_roles + pairs["role_b"].to_numpy(np.int32)
+    pair_code = role[left].astype(np.int32) * n_roles + role[right].astype(np.int32)
     general, _ = _pair_lookup(False)
     relation = general[pair_code]
     relation[relation < 0] = _REL_CODE["同户"]
     single_lookup, single_codes = _pair_lookup(True)
-    hit = pairs["single"].to_numpy() & np.isin(pair_code, single_codes)
+    hit = single[left] & np.isin(pair_code, single_codes)
     relation[hit] = single_lookup[pair_code[hit]]
-    row_a = pairs["row_a"].to_numpy()
-    row_b = pairs["row_b"].to_numpy()
+    row_a, row_b = rows[left], rows[right]
     return _edges(
         a=id_codes[row_a],
         b=id_codes[row_b],
@@ -613,44 +605,60 @@ def _declared_edges(
     return pd.concat([forward, backward], ignore_index=True)
 
 
+def _join_rows(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The row pairs of an inner join on integer keys in ``DataFrame.merge`` order: left
+    rows in order, each with its matching right rows in order."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    low = np.searchsorted(ordered, left, side="left")
+    counts = np.searchsorted(ordered, left, side="right") - low
+    before = np.cumsum(counts) - counts
+    left_rows = np.repeat(np.arange(len(left)), counts)
+    right_rows = order[np.arange(len(left_rows)) + np.repeat(low - before, counts)]
+    return left_rows, right_rows
+
+
 def _compose(edges: pd.DataFrame, household_of: np.ndarray) -> pd.DataFrame:
     """One round of composition over ``edges`` (the union of household and declared edges)."""
     results = []
     residents_priority = SOURCE_PRIORITY["residents"]
+    columns = {name: edges[name].to_numpy() for name in ("a", "b", "k1", "k2", "rel")}
+    by_relation = pd.Series(np.arange(len(edges))).groupby(columns["rel"]).indices
+    from_residents = np.flatnonzero(edges["priority"].to_numpy() == residents_priority)
+    nothing = np.array([], dtype=np.int64)
     for rank, rule in enumerate(COMPOSITIONS, start=1):
-        first = edges.loc[edges["rel"] == _REL_CODE[rule["first"]], ["a", "b", "k1", "k2"]]
+        first = by_relation.get(_REL_CODE[rule["first"]], nothing)
         if rule["second"] == "*":
-            second = edges.loc[edges["priority"] == residents_priority, ["a", "b", "k1", "k2"]]
+            second = from_residents
         else:
-            second = edges.loc[edges["rel"] == _REL_CODE[rule["second"]], ["a", "b", "k1", "k2"]]
+            second = by_relation.get(_REL_CODE[rule["second"]], nothing)
         if rule.get("other_household"):
-            home_a = household_of[first["a"].to_numpy()]
-            home_m = household_of[first["b"].to_numpy()]
+            home_a = household_of[columns["a"][first]]
+            home_m = household_of[columns["b"][first]]
             first = first[(home_m >= 0) & (home_a != home_m)]
-        if first.empty or second.empty:
+        if not len(first) or not len(second):
             continue
-        joined = first.merge(second, left_on="b", right_on="a", suffixes=("", "_2"))
-        joined = joined[joined["a"].to_numpy() != joined["b_2"].to_numpy()]
-        if joined.empty:
+        left, right = _join_rows(columns["b"][first], columns["a"][second])
+        one, two = first[left], second[right]
+        kept = columns["a"][one] != columns["b"][two]
+        one, two = one[kept], two[kept]
+        if not len(one):
             continue
         # a composed edge cites the first edge's key and the second edge's keys
-        k2 = np.where(
-            joined["k2"].to_numpy() >= 0, joined["k2"].to_numpy(), joined["k1_2"].to_numpy()
-        )
-        k3 = np.where(
-            joined["k2"].to_numpy() >= 0, joined["k1_2"].to_numpy(), joined["k2_2"].to_numpy()
-        )
+        cited = columns["k2"][one] >= 0
+        k2 = np.where(cited, columns["k2"][one], columns["k1"][two])
+        k3 = np.where(cited, columns["k1"][two], columns["k2"][two])
         results.append(
             _edges(
-                a=joined["a"].to_numpy(),
-                b=joined["b_2"].to_numpy(),
+                a=columns["a"][one],
+                b=columns["b"][two],
                 rel=_REL_CODE[rule["relation"]],
                 priority=SOURCE_PRIORITY["derived"],
                 rank=rank,
-                k1=joined["k1"].to_numpy(),
+                k1=columns["k1"][one],
                 k2=k2,
                 k3=k3,
-                via=joined["b"].to_numpy(),
+                via=columns["b"][one],
             )
         )
     if not results:
