@@ -1,4 +1,4 @@
-"""Charts with Chinese labels for the notebooks and the report (matplotlib + seaborn).
+"""Charts with Chinese labels for the notebooks and the report (matplotlib).
 
 Each function takes the run's tables and returns a :class:`matplotlib.figure.Figure`;
 :func:`figure_png_base64` turns one into an inline image for the self-contained report.
@@ -91,8 +91,6 @@ def heat_map_table(
     if leads.empty or "village_code" not in leads.columns:
         return pd.DataFrame()
     program_column = "program_name" if "program_name" in payments.columns else "program_code"
-    paid = payments[["id_number", program_column]].dropna().drop_duplicates()
-    paid = paid.rename(columns={"id_number": "member", program_column: "program"})
     members = [leads[["lead_id", "entity_id"]].rename(columns={"entity_id": "member"})]
     if "related_ids" in leads.columns:
         related = leads[["lead_id", "related_ids"]].assign(
@@ -102,6 +100,10 @@ def heat_map_table(
     if {"lead_id", "entity_id"} <= set(evidence.columns):
         members.append(evidence[["lead_id", "entity_id"]].rename(columns={"entity_id": "member"}))
     touched = pd.concat(members, ignore_index=True).dropna().drop_duplicates()
+    # only the payments of the people the leads touch (a county pays millions)
+    mine = payments["id_number"].isin(touched["member"].unique())
+    paid = payments.loc[mine, ["id_number", program_column]].dropna().drop_duplicates()
+    paid = paid.rename(columns={"id_number": "member", program_column: "program"})
     touched = touched.merge(paid, on="member", how="inner")[["lead_id", "program"]]
     joined = leads[["lead_id", "village_code"]].merge(touched, on="lead_id", how="left")
     joined["program"] = joined["program"].fillna("其他")
@@ -112,8 +114,6 @@ def heat_map_table(
 
 def heat_map_chart(table: pd.DataFrame, villages: pd.DataFrame | None, top: int = 20) -> Figure:
     """Heat map of :func:`heat_map_table` for the ``top`` villages with most leads."""
-    import seaborn as sns
-
     use_cjk_font()
     if table.empty:
         figure, axes = plt.subplots(figsize=(6, 2))
@@ -125,12 +125,41 @@ def heat_map_chart(table: pd.DataFrame, villages: pd.DataFrame | None, top: int 
     names = village_names(villages)
     table.index = [names.get(code, code) for code in table.index]
     figure, axes = plt.subplots(figsize=(1 + 0.6 * table.shape[1], 1 + 0.35 * table.shape[0]))
-    sns.heatmap(table, annot=True, fmt="d", cmap="Reds", cbar=False, ax=axes, linewidths=0.5)
+    _annotated_heat_map(axes, table)
     axes.set_xlabel("补贴项目")
     axes.set_ylabel("村")
     axes.set_title("村 × 项目 线索分布")
     axes.tick_params(axis="x", rotation=45)
     return figure
+
+
+def _annotated_heat_map(axes, table: pd.DataFrame) -> None:
+    """Cells coloured by count (white → red), each labelled with its count, white grid lines
+    between them, row and column labels on the axes."""
+    values = table.to_numpy(dtype=float)
+    rows, columns = values.shape
+    mesh = axes.pcolormesh(values, cmap="Reds", edgecolors="white", linewidth=0.5)
+    axes.set_xlim(0, columns)
+    axes.set_ylim(rows, 0)  # the first row at the top
+    colours = mesh.cmap(mesh.norm(values))
+    for row in range(rows):
+        for column in range(columns):
+            red, green, blue, _ = colours[row, column]
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+            axes.text(
+                column + 0.5,
+                row + 0.5,
+                f"{int(values[row, column])}",
+                ha="center",
+                va="center",
+                color="white" if dark else "black",
+                fontsize=9,
+            )
+    axes.set_xticks([column + 0.5 for column in range(columns)], [str(c) for c in table.columns])
+    axes.set_yticks([row + 0.5 for row in range(rows)], [str(r) for r in table.index])
+    axes.tick_params(length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
 
 
 def payments_over_time_chart(payments: pd.DataFrame, title: str) -> Figure:
