@@ -439,8 +439,9 @@ def canonical_relation(relation: str | None) -> str:
 
 
 def _map_values(values: pd.Series, function) -> np.ndarray:
-    """Apply ``function`` once per distinct value (columns have few distinct words)."""
-    codes, uniques = pd.factorize(values.astype(object).where(values.notna(), None))
+    """Apply ``function`` once per distinct value (columns have few distinct words); a
+    missing value is passed as None."""
+    codes, uniques = pd.factorize(values)
     mapped = np.array([function(u) for u in uniques] + [function(None)], dtype=object)
     return mapped[np.where(codes < 0, len(uniques), codes)]
 
@@ -542,10 +543,12 @@ def _household_edges(
     if len(rows) == 0:
         return _edges(a=np.array([], dtype=np.int64))
     if "relation" in residents:
-        roles = _map_values(residents["relation"].iloc[rows], household_role)
+        coded = _map_values(
+            residents["relation"].iloc[rows], lambda u: role_index[household_role(u)]
+        )
+        role = coded.astype(np.int16)
     else:
-        roles = np.full(len(rows), "other", dtype=object)
-    role = pd.Series(roles).map(role_index).to_numpy(np.int16)
+        role = np.full(len(rows), role_index["other"], dtype=np.int16)
     household = pd.factorize(residents["household_id"].iloc[rows].astype(str))[0]
     size = np.bincount(household)[household]
     n_children = np.bincount(household, weights=role == role_index["child"])[household]
@@ -603,6 +606,16 @@ def _declared_edges(
     backward["a"], backward["b"] = forward["b"].to_numpy(), forward["a"].to_numpy()
     backward["rel"] = _INVERSE_CODE[forward["rel"].to_numpy()]
     return pd.concat([forward, backward], ignore_index=True)
+
+
+def _packed(*columns: np.ndarray) -> np.ndarray:
+    """One int64 key ordering rows as the small non-negative-range ``columns`` do
+    lexicographically (the first column most significant)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        values = column.astype(np.int64) - int(column.min())
+        key = key * (int(values.max()) + 1) + values
+    return key
 
 
 def _join_rows(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -772,7 +785,7 @@ def derive_kinship(
     household_of = np.full(n_ids, -1, dtype=np.int64)
     has_home = (segment[0] >= 0) & residents["household_id"].notna().to_numpy()
     household_of[segment[0][has_home]] = pd.factorize(
-        residents["household_id"].astype(str).to_numpy()[has_home]
+        residents["household_id"].astype(str)[has_home]
     )[0]
     edges = pd.concat([base, _compose(base, household_of)]) if settings["compose"] else base
     if edges.empty:
@@ -785,18 +798,10 @@ def derive_kinship(
     degree = _DEGREE_CODE[rel]
     # one row per ordered pair; both directions of an edge sort alike, so the same edge wins
     canonical = np.where(a < b, rel, _INVERSE_CODE[rel])
-    order = np.lexsort(
-        (
-            edges["k1"].to_numpy(),
-            canonical,
-            edges["rank"].to_numpy(),
-            edges["priority"].to_numpy(),
-            degree,
-            b,
-            a,
-        )
-    )
-    pair = a[order] * n_ids + b[order]
+    ranking = _packed(degree, edges["priority"].to_numpy(), edges["rank"].to_numpy(), canonical)
+    pairs = a.astype(np.int64) * n_ids + b
+    order = np.lexsort((edges["k1"].to_numpy(), ranking, pairs))  # = by a, b, degree, …, k1
+    pair = pairs[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = pair[1:] != pair[:-1]
     chosen = edges.iloc[order[first]].reset_index(drop=True)
