@@ -532,18 +532,35 @@ def _outer_join(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     distinct nodes: the union of the nodes sorted, each side's rows looked up by position."""
     ends = [_arrow_strings(frame["node"]).cast(pa.large_string()) for frame in (left, right)]
     both = pa.chunked_array([*ends[0].chunks, *ends[1].chunks], type=pa.large_string())
-    union = pc.unique(both)
-    nodes = _str_series(union.take(pc.sort_indices(union)))
+    if both.null_count:
+        union = pc.unique(both)
+        nodes = _str_series(union.take(pc.sort_indices(union)))
+        found = [positions(nodes, side["node"]) for side in (left, right)]
+    else:
+        nodes, found = _sorted_union(both.combine_chunks(), len(left))
     joined = {}
-    for side, suffix in ((left, ""), (right, "_extra")):
-        found = positions(nodes, side["node"])
+    for (side, suffix), rows in zip(((left, ""), (right, "_extra")), found, strict=True):
         for name in side.columns:
             if name == "node":
                 joined.setdefault("node", nodes.array)
                 continue
             label = f"{name}{suffix}" if suffix and name in left.columns else name
-            joined[label] = pd.api.extensions.take(side[name].array, found, allow_fill=True)
+            joined[label] = pd.api.extensions.take(side[name].array, rows, allow_fill=True)
     return pd.DataFrame(joined)
+
+
+def _sorted_union(both: pa.Array, split: int) -> tuple[pd.Series, list[np.ndarray]]:
+    """The distinct values of ``both`` sorted, and for each the row of ``both[:split]`` and
+    of ``both[split:]`` holding it (-1 where none); both parts hold distinct values. One hash:
+    the first part's codes are its rows, the second part's codes name its new values."""
+    encoded = both.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    order = pc.sort_indices(encoded.dictionary).to_numpy(zero_copy_only=False).astype(np.int64)
+    right_row = np.full(len(encoded.dictionary), -1, dtype=np.int64)
+    right_row[codes[split:]] = np.arange(len(both) - split)
+    left_row = np.where(order < split, order, -1)
+    nodes = _str_series(encoded.dictionary.take(pa.array(order)))
+    return nodes, [left_row, right_row[order]]
 
 
 def node_frame(declaration: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
