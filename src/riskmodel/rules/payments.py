@@ -109,6 +109,60 @@ def group_agg(
     return out[[c for c in out.columns if c not in spec and c != "_size"] + list(spec)]
 
 
+def _payment_codes(
+    context: RuleContext, config: Config, column: str
+) -> tuple[np.ndarray, pd.Index]:
+    """Integer code of each payment's ``column`` value (−1 where missing) and the distinct
+    values (as Python objects: 1 and "1" stay apart): an ID column is factorized once per
+    run, not once per rule grouping by it."""
+
+    def build() -> tuple[np.ndarray, pd.Index]:
+        codes, uniques = pd.factorize(common.payments(context, config)[column])
+        uniques = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+        return codes.astype(np.int64, copy=False), uniques
+
+    return context.cached(f"payment_groups:{column}", build)
+
+
+def _group_ids(codes: list[np.ndarray]) -> np.ndarray:
+    """Group number of each row by several integer codes (−1 where any code is −1)."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    missing = np.zeros(len(codes[0]), dtype=bool)
+    size = 1
+    for code in codes:
+        missing |= code < 0
+        radix = int(code.max(initial=-1)) + 2
+        if size * radix >= 1 << 62:  # renumber before the key could overflow
+            key, seen = pd.factorize(key)
+            size = len(seen)
+        key = key * radix + (code + 1)
+        size *= radix
+    key, _ = pd.factorize(key)
+    return np.where(missing, -1, key)
+
+
+def _sizes(groups: np.ndarray) -> np.ndarray:
+    """Rows in each row's group (0 where the group is −1)."""
+    counts = np.bincount(groups[groups >= 0], minlength=int(groups.max(initial=-1)) + 1)
+    return np.where(groups >= 0, counts[np.maximum(groups, 0)], 0)
+
+
+def _nunique(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Distinct values (codes ≥ 0) in each row's group (0 where the group is −1)."""
+    counted = (groups >= 0) & (values >= 0)
+    width = np.int64(int(values.max(initial=-1)) + 2)
+    pairs = np.unique(groups[counted] * width + values[counted])
+    per_group = np.bincount(pairs // width, minlength=int(groups.max(initial=-1)) + 1)
+    return np.where(groups >= 0, per_group[np.maximum(groups, 0)], 0)
+
+
+def _with_account(context: RuleContext, config: Config) -> np.ndarray:
+    """Payments with an account number (text not empty), tested once per distinct account."""
+    account, accounts = _payment_codes(context, config, "account_no")
+    usable = (pd.Series(accounts).astype("str").fillna("") != "").to_numpy(bool)
+    return (account >= 0) & usable[np.maximum(account, 0)]
+
+
 def _period_key(paid: pd.DataFrame) -> pd.Series:
     """The period a payment is for: covered_period, else the pay month (monthly programs) or
     the pay year; one-off programs: 'once'. Integer codes (labels via ``_period_label``)."""
@@ -160,8 +214,16 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    rows = paid.assign(period_key=_period_key(paid))
-    rows = rows[common.group_sizes(rows, ["person_id", "program_key", "period_key"]) > 1]
+    period = _period_key(paid)
+    groups = _group_ids(
+        [
+            _payment_codes(context, config, "person_id")[0],
+            _payment_codes(context, config, "program_key")[0],
+            pd.factorize(period)[0],
+        ]
+    )
+    repeated = _sizes(groups) > 1
+    rows = paid[repeated].assign(period_key=period[repeated])
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(period_label=_period_label(rows))
@@ -212,7 +274,7 @@ def _expand_months(paid: pd.DataFrame) -> pd.DataFrame:
     count = paid["covered_months"].fillna(1).clip(lower=1, upper=12).astype(int).to_numpy()
     positions = np.repeat(np.arange(len(paid)), count)
     expanded = paid[[c for c in EXPAND_COLUMNS if c in paid]].iloc[positions].reset_index(drop=True)
-    offset = expanded.groupby(positions).cumcount().to_numpy()
+    offset = np.arange(len(positions)) - np.repeat(np.cumsum(count) - count, count)
     months = start[positions] + offset.astype("timedelta64[M]")
     expanded["month"] = months.astype("datetime64[ns]")
     return expanded
@@ -259,8 +321,14 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
         overlap = rows_b.merge(slots, on=on)
         if overlap.empty:
             continue
-        holders_a = rows_a.groupby(key).agg(
-            first_program=("program_name", "first"), first_people=("person_id", common.collapse)
+        rows_a = rows_a[rows_a[key].isin(overlap[key].unique())]  # only the keys found
+        holders_a = group_agg(
+            rows_a,
+            key,
+            {
+                "first_program": ("program_name", "first"),
+                "first_people": ("person_id", common.collapse),
+            },
         )
         by = ["person_id", key] if key != "person_id" else [key]
         months = overlap.groupby(by)["month"].nunique().rename("months")
@@ -334,7 +402,8 @@ def above_standard(context: RuleContext, config: Config, params: Params) -> pd.D
     if paid.empty:
         return empty_evidence()
     limit = paid["expected"] * (1 + float(params["tolerance"]))
-    rows = paid[paid["expected"].notna() & (paid["amount"] > limit)]
+    over = (paid["expected"].notna() & (paid["amount"] > limit)).to_numpy(dtype=bool)
+    rows = paid[[*GROUP_COLUMNS, "program_key", "expected"]][over]  # columns first
     rows = rows.assign(surplus=rows["amount"] - rows["expected"])
     if rows.empty:
         return empty_evidence()
@@ -412,9 +481,10 @@ def below_standard(context: RuleContext, config: Config, params: Params) -> pd.D
     paid = _with_ratio(context, config)
     if paid.empty:
         return empty_evidence()
-    paid = paid[
+    short = (
         (paid["standard_kind"] == "fixed") & (paid["ratio"] < 1 - float(params["tolerance"]))
-    ]
+    ).to_numpy(dtype=bool)
+    paid = paid[[*GROUP_COLUMNS, "program_key", "pay_month", "ratio", "base"]][short]
     villages = _village_ratios(context, config)[
         ["village_code", "program_key", "pay_month", "ratio"]
     ]
@@ -483,15 +553,16 @@ def village_shortfall(context: RuleContext, config: Config, params: Params) -> p
         & (ratios["peer_ratio"] >= float(params["peer_ratio_min"]))
     ]
     short = short.assign(shortfall=short["base"] - short["amount"])
-    found = short.groupby(["village_code", "program_key"], as_index=False).agg(
-        months=("pay_month", "nunique"),
-        shortfall=("shortfall", "sum"),
-        ratio=("ratio", "median"),
-        first=("pay_month", "min"),
-        last=("pay_month", "max"),
-        keys=("key", lambda v: common.collapse(v, 60)),
-        program_name=("program_name", "first"),
-    )
+    spec = {
+        "months": ("pay_month", "nunique"),
+        "shortfall": ("shortfall", "sum"),
+        "ratio": ("ratio", "median"),
+        "first": ("pay_month", "min"),
+        "last": ("pay_month", "max"),
+        "keys": ("key", Joined(60)),
+        "program_name": ("program_name", "first"),
+    }
+    found = group_agg(short, ["village_code", "program_key"], spec, as_index=False)
     found = found[found["months"] >= int(params["min_months"])]
     if found.empty:
         return empty_evidence()
@@ -520,9 +591,13 @@ def village_shortfall(context: RuleContext, config: Config, params: Params) -> p
 
 # --------------------------------------------------------------------------- accounts
 def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
+    """Payments with an account: holder (``holder_id``, ``holder_name``,
+    ``holder_is_institution``), ``same_household`` and integer codes (``_account``,
+    ``_household``, ``_holder_household``) for the account rules."""
+
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
-        with_account = (paid["account_no"].astype("str").fillna("") != "").to_numpy()
+        with_account = _with_account(context, config)
         holders = common.account_holders(context, config)
         columns = [
             "person_id",
@@ -539,40 +614,45 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         ]
         # the columns first, then the rows: the payments frame is wide
         rows = paid[[c for c in columns if c in paid]][with_account]
-        position = positions(rows["account_no"], holders["account_no"])
+        account, accounts = _payment_codes(context, config, "account_no")
+        account = account[with_account]
+        # accounts, holders and households looked up once per distinct value, not per payment
+        position = positions(pd.Series(accounts), holders["account_no"])[account]
+        household, households = _payment_codes(context, config, "household")
+        person, people = _payment_codes(context, config, "person_id")
+        holder_ids = holders["holder_id"].to_numpy(dtype=object)
+        holder_household = households.get_indexer(
+            common.household_of(context, holders["holder_id"]).to_numpy(dtype=object)
+        )
+        holder_person = people.get_indexer(holder_ids)
         found = position >= 0
-        # the holder's household is looked up once per account, not once per payment
-        holder_household = common.household_of(context, holders["holder_id"]).to_numpy()
-        no_holder = common.household_of(context, pd.Series([""], dtype=object)).iloc[0]
+        at = position[found]
         for column, values, empty in (
-            ("holder_id", holders["holder_id"].to_numpy(dtype=object), ""),
+            ("holder_id", holder_ids, ""),
             ("holder_name", holders["holder_name"].to_numpy(dtype=object), ""),
-            ("holder_phone", holders["holder_phone"].to_numpy(dtype=object), ""),
-            ("holder_is_institution", holders["holder_is_institution"].to_numpy(object), False),
-            ("holder_household", holder_household, no_holder),
         ):
             taken = np.full(len(rows), empty, dtype=object)
-            taken[found] = values[position[found]]
+            taken[found] = values[at]
             rows[column] = pd.Series(taken, index=rows.index, dtype=object)
-        rows["holder_is_institution"] = rows["holder_is_institution"].astype(bool)
-        rows["same_household"] = _same_household(rows)
+        institution = np.zeros(len(rows), dtype=bool)
+        institution[found] = holders["holder_is_institution"].to_numpy(dtype=bool)[at]
+        rows["holder_is_institution"] = institution
+        codes = {"_account": account, "_household": household[with_account]}
+        for name, values in (("_holder_household", holder_household), ("_holder", holder_person)):
+            codes[name] = np.full(len(rows), -1, dtype=np.int64)
+            codes[name][found] = values[at]
+        # no holder, the holder is the beneficiary, or the holder lives in his household
+        same = rows["holder_id"].to_numpy(dtype=object) == ""
+        same |= (codes["_holder"] >= 0) & (codes["_holder"] == person[with_account])
+        same |= (codes["_holder_household"] >= 0) & (
+            codes["_holder_household"] == codes["_household"]
+        )
+        rows["same_household"] = same
+        for name in ("_account", "_household", "_holder_household"):
+            rows[name] = codes[name]
         return rows
 
     return context.cached("account_rows", build)
-
-
-def _same_household(rows: pd.DataFrame) -> pd.Series:
-    """No holder, the holder is the beneficiary, or the holder lives in his household; each
-    test only on the rows the earlier ones left open (most people hold their own card)."""
-    holder = rows["holder_id"].to_numpy(dtype=object)
-    same = holder == ""
-    for mine, theirs in (("holder_id", "person_id"), ("holder_household", "household")):
-        open_rows = ~same
-        same[open_rows] = (
-            rows[mine].to_numpy(dtype=object)[open_rows]
-            == rows[theirs].to_numpy(dtype=object)[open_rows]
-        )
-    return pd.Series(same, index=rows.index)
 
 
 def _shared_accounts(context: RuleContext, config: Config, min_households: int) -> pd.DataFrame:
@@ -586,19 +666,17 @@ def _shared_accounts(context: RuleContext, config: Config, min_households: int) 
 def _find_shared_accounts(rows: pd.DataFrame, min_households: int) -> pd.DataFrame:
     if rows.empty:
         return rows
-    account, _ = pd.factorize(rows["account_no"])
-    household, households = pd.factorize(rows["household"])
-    width = np.int64(len(households) + 1)
-    pairs = np.unique(account.astype(np.int64) * width + household)
+    account = rows["_account"].to_numpy()
+    household = rows["_household"].to_numpy()
+    width = np.int64(int(household.max()) + 2)
+    pairs = np.unique(account * width + household)
     accounts = int(account.max()) + 1
     beneficiary_households = np.bincount(pairs // width, minlength=accounts)
     # the holder is the same on every row of an account: read him from one row of each
     row_of = np.zeros(accounts, dtype=np.int64)
     row_of[account] = np.arange(len(rows), dtype=np.int64)
     has_holder = rows["holder_id"].to_numpy(dtype=object)[row_of] != ""
-    holder_household = pd.Index(households).get_indexer(
-        rows["holder_household"].to_numpy(dtype=object)[row_of]
-    )
+    holder_household = rows["_holder_household"].to_numpy()[row_of]
     holder_pairs = np.arange(accounts, dtype=np.int64) * width + holder_household
     holder_among = (holder_household >= 0) & np.isin(holder_pairs, pairs)
     counts = beneficiary_households + (has_holder & ~holder_among)
@@ -614,18 +692,19 @@ def _account_evidence(
     if found.empty:
         return empty_evidence()
     officials = set(common.officials(context, config)["official_id"])
-    grouped = found.groupby("account_no", as_index=False).agg(
-        people=("person_id", common.collapse),
-        n_people=("person_id", "nunique"),
-        households=("households", "first"),
-        amount=("amount", "sum"),
-        count=("amount", "size"),
-        keys=("_key", common.collapse),
-        holder_id=("holder_id", "first"),
-        holder_name=("holder_name", "first"),
-        village_code=("village_code", "first"),
-        programs=("program_name", common.collapse),
-    )
+    spec = {
+        "people": ("person_id", common.collapse),
+        "n_people": ("person_id", "nunique"),
+        "households": ("households", "first"),
+        "amount": ("amount", "sum"),
+        "count": ("amount", "size"),
+        "keys": ("_key", common.collapse),
+        "holder_id": ("holder_id", "first"),
+        "holder_name": ("holder_name", "first"),
+        "village_code": ("village_code", "first"),
+        "programs": ("program_name", common.collapse),
+    }
+    grouped = group_agg(found, "account_no", spec, as_index=False)
     grouped["official_id"] = grouped["holder_id"].where(grouped["holder_id"].isin(officials), "")
     grouped["related"] = (grouped["people"] + ";" + grouped["holder_id"]).str.strip(";")
     grouped["holder_name"] = grouped["holder_name"].fillna("").astype("str")
@@ -821,10 +900,13 @@ def household_paid_many(context: RuleContext, config: Config, params: Params) ->
         return empty_evidence()
     columns = [*GROUP_COLUMNS, "household", "program_key", "pay_month", "period_months"]
     columns += ["covered_period"] if "covered_period" in paid else []
-    rows = paid[columns][paid["by_household"].fillna(False).astype(bool)]  # columns first
+    chosen = paid["by_household"].fillna(False).to_numpy(dtype=bool)
+    rows = paid[columns][chosen]  # columns first
     rows = rows.assign(period_key=_period_key(rows))
-    keys = ["household", "program_key", "period_key"]
-    rows = rows[common.group_nunique(rows, keys, "person_id") > 1]
+    codes = [_payment_codes(context, config, c)[0][chosen] for c in ("household", "program_key")]
+    groups = _group_ids([*codes, pd.factorize(rows["period_key"])[0]])
+    person = _payment_codes(context, config, "person_id")[0][chosen]
+    rows = rows[_nunique(groups, person) > 1]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(period_label=_period_label(rows))
@@ -898,14 +980,15 @@ def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.Dat
     frame["phone_owner"] = frame["phone"].map(owner).fillna("")
     spread = frame.groupby("phone")["household"].transform("nunique")
     frame = frame[(spread >= int(params["min_households"])) | (frame["phone_owner"] != "")]
-    grouped = frame.groupby("phone", as_index=False).agg(
-        households=("household", "nunique"),
-        accounts=("account_no", common.collapse),
-        first_account=("account_no", "min"),
-        holders=("holder_id", common.collapse),
-        owner=("phone_owner", "first"),
-        keys=("_key", common.collapse),
-    )
+    spec = {
+        "households": ("household", "nunique"),
+        "accounts": ("account_no", common.collapse),
+        "first_account": ("account_no", "min"),
+        "holders": ("holder_id", common.collapse),
+        "owner": ("phone_owner", "first"),
+        "keys": ("_key", common.collapse),
+    }
+    grouped = group_agg(frame, "phone", spec, as_index=False)
     foreign = (frame["phone_owner"] != "") & (frame["holder_id"] != frame["phone_owner"])
     holds = foreign.groupby(frame["phone"]).any()
     grouped["cadre_phone"] = grouped["phone"].map(holds).fillna(False).astype(bool)
@@ -1026,8 +1109,10 @@ def many_accounts(context: RuleContext, config: Config, params: Params) -> pd.Da
     paid = common.payments(context, config)
     if paid.empty:
         return empty_evidence()
-    with_account = (paid["account_no"].astype("str").fillna("") != "").to_numpy()
-    accounts = common.group_nunique(paid, ["person_id"], "account_no", where=with_account)
+    with_account = _with_account(context, config)
+    person = _payment_codes(context, config, "person_id")[0]
+    account = _payment_codes(context, config, "account_no")[0]
+    accounts = _nunique(np.where(with_account, person, -1), account)
     rows = paid[[*GROUP_COLUMNS, "account_no"]][
         with_account & (accounts >= int(params["min_accounts"]))
     ]
