@@ -359,9 +359,15 @@ def cadre_relative_ids(tables: Tables) -> pd.DataFrame:
     pairs = []
     if has_columns(tables, "residents", "id_number", "household_id"):
         residents = tables["residents"][["id_number", "household_id"]].dropna()
-        household = residents.drop_duplicates("id_number").set_index("id_number")["household_id"]
-        officials_household = officials.assign(household_id=officials["id_number"].map(household))
-        members = officials_household.dropna(subset=["household_id"]).merge(
+        # an official's household: his first resident row (looked up once, in Arrow)
+        found = positions(officials["id_number"], residents["id_number"])
+        household = _taken(residents["household_id"], found, officials.index)
+        officials_household = officials.assign(household_id=household).dropna(
+            subset=["household_id"]
+        )
+        # only the residents of those households are joined (same rows, same order)
+        residents = residents[isin(residents["household_id"], officials_household["household_id"])]
+        members = officials_household.merge(
             residents.rename(columns={"id_number": "relative_id"}), on="household_id"
         )
         pairs.append(
