@@ -268,12 +268,14 @@ EXPAND_COLUMNS = (
 )
 
 
-def _expand_months(paid: pd.DataFrame) -> pd.DataFrame:
-    """One row per payment and covered month (``month``); the pay month when no period."""
+def _expand_months(paid: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """One row per payment and covered month (``month``; the pay month when no period) with
+    ``columns`` and ``_row`` (the payment's position in ``paid``)."""
     start = paid["covered_start"].fillna(paid["pay_month"]).to_numpy(dtype="datetime64[M]")
     count = paid["covered_months"].fillna(1).clip(lower=1, upper=12).astype(int).to_numpy()
     positions = np.repeat(np.arange(len(paid)), count)
-    expanded = paid[[c for c in EXPAND_COLUMNS if c in paid]].iloc[positions].reset_index(drop=True)
+    expanded = paid[columns].iloc[positions].reset_index(drop=True)
+    expanded["_row"] = positions
     offset = np.arange(len(positions)) - np.repeat(np.cumsum(count) - count, count)
     months = start[positions] + offset.astype("timedelta64[M]")
     expanded["month"] = months.astype("datetime64[ns]")
@@ -307,12 +309,15 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
     families = {f for pair in params["programs.exclusive.pairs"] for f in pair[:2]}
     needed = [*EXPAND_COLUMNS, "covered_start", "pay_month", "covered_months"]
     paid = paid[[c for c in needed if c in paid]][paid["family"].isin(families)]
-    paid = _expand_months(paid)
+    wide = [c for c in EXPAND_COLUMNS if c in paid]
+    # the months are matched on a narrow expansion; the wide rows only for the overlaps
+    narrow = ["person_id", "household", "family", "period_months"]
+    expanded = _expand_months(paid, [c for c in narrow if c in paid])
     findings = []
     for first, second, scope in params["programs.exclusive.pairs"]:
         key = "person_id" if scope == "person" else "household"
-        rows_a = paid[paid["family"] == first]
-        rows_b = paid[paid["family"] == second]
+        rows_a = expanded[(expanded["family"] == first).to_numpy(dtype=bool)]
+        rows_b = expanded[(expanded["family"] == second).to_numpy(dtype=bool)]
         if rows_a.empty or rows_b.empty:
             continue
         once = rows_a["period_months"].isna().all() or rows_b["period_months"].isna().all()
@@ -321,7 +326,13 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
         overlap = rows_b.merge(slots, on=on)
         if overlap.empty:
             continue
+        months = overlap["month"].to_numpy()
+        overlap = paid[wide].iloc[overlap["_row"].to_numpy()].reset_index(drop=True)
+        overlap["month"] = months
         rows_a = rows_a[rows_a[key].isin(overlap[key].unique())]  # only the keys found
+        rows_a = paid[list(dict.fromkeys([key, "program_name", "person_id"]))].iloc[
+            rows_a["_row"].to_numpy()
+        ]
         holders_a = group_agg(
             rows_a,
             key,
@@ -364,6 +375,17 @@ def exclusive_programs(context: RuleContext, config: Config, params: Params) -> 
     )
 
 
+def _program_months(context: RuleContext, config: Config) -> np.ndarray:
+    """Group of each payment by program and pay month (−1 where either is missing)."""
+
+    def build() -> np.ndarray:
+        paid = common.payments(context, config)
+        program = _payment_codes(context, config, "program_key")[0]
+        return _group_ids([program, pd.factorize(paid["pay_month"])[0]])
+
+    return context.cached("payment_groups:program_month", build)
+
+
 def _with_ratio(context: RuleContext, config: Config) -> pd.DataFrame:
     """Payments with ``ratio`` = amount ÷ expected (standard, else the county median)."""
 
@@ -371,7 +393,10 @@ def _with_ratio(context: RuleContext, config: Config) -> pd.DataFrame:
         paid = common.payments(context, config)
         if paid.empty:
             return paid
-        peer = paid.groupby(["program_key", "pay_month"])["amount"].transform("median")
+        groups = _program_months(context, config)
+        known = groups >= 0
+        medians = pd.Series(paid["amount"].to_numpy()[known]).groupby(groups[known]).median()
+        peer = pd.Series(medians.reindex(groups).to_numpy(), index=paid.index)
         base = paid["expected"].where(paid["expected"] > 0, peer)
         return paid.assign(base=base, ratio=(paid["amount"] / base).where(base > 0))
 
@@ -1043,7 +1068,7 @@ def peer_outlier_amount(context: RuleContext, config: Config, params: Params) ->
         return empty_evidence()
     keys = ["program_key", "pay_month"]
     # peer statistics on integer group codes; only the flagged rows are copied
-    group = common.group_codes(paid, keys)
+    group = _program_months(context, config)
     peers = ~paid["wage"].to_numpy(dtype=bool) & (group >= 0)
     amounts = pd.Series(paid["amount"].to_numpy()[peers]).groupby(group[peers])
     stats = pd.DataFrame(
