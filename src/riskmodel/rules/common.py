@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from riskmodel.frames import filter_rows, isin, mapped, positions, take_mapped
+from riskmodel.frames import filter_rows, isin, positions, take_mapped
 from riskmodel.rules.context import RuleContext
 
 _ID_RE = r"^\d{17}[\dX]$"
@@ -111,6 +112,17 @@ def valid_ids(values: pd.Series) -> pd.Series:
         return pd.Series(checked[codes], index=values.index, dtype=bool)
     text = clean_ids(values)
     unique = pd.Series(text.unique(), dtype="object")
+    result = _check_digit_valid(unique)
+    return (
+        pd.Series(result, index=pd.Index(unique))
+        .reindex(text.to_numpy())
+        .set_axis(text.index)
+        .astype(bool)
+    )
+
+
+def _check_digit_valid(unique: pd.Series) -> np.ndarray:
+    """:func:`valid_ids` of clean ID texts (object Series), without cleaning them again."""
     shaped = pd.Series(unique, dtype="str").str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
     result = np.zeros(len(unique), dtype=bool)
     if shaped.any():
@@ -118,12 +130,7 @@ def valid_ids(values: pd.Series) -> pd.Series:
         digits = raw[:, :17].astype(np.int64) - 48
         expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits * _WEIGHTS).sum(1) % 11]
         result[shaped] = expected == raw[:, 17]
-    return (
-        pd.Series(result, index=pd.Index(unique))
-        .reindex(text.to_numpy())
-        .set_axis(text.index)
-        .astype(bool)
-    )
+    return result
 
 
 def plausible_birth(values: pd.Series) -> np.ndarray:
@@ -162,9 +169,9 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
 
 
 def _resident_like(values: pd.Series) -> np.ndarray:
-    """``valid_ids(values) & plausible_birth(values)`` for clean values: the birth date is
-    read from the digits of the valid IDs only (17 ASCII digits each)."""
-    person = valid_ids(values).to_numpy(dtype=bool, copy=True)
+    """``valid_ids(values) & plausible_birth(values)`` for clean ASCII values (credit-code
+    shaped): the birth date is read from the digits of the valid IDs only."""
+    person = _check_digit_valid(values)
     if person.any():
         raw = np.array(values[person].tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
         digits = raw[:, 6:14].astype(np.int64) - 48
@@ -290,50 +297,57 @@ def person_ids(context: RuleContext, table: str, frame: pd.DataFrame, column: st
 
 def _resolve_people(
     context: RuleContext, table: str, frame: pd.DataFrame, column: str
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`person_ids` and the row of each resolved person in :func:`resident_index`
-    (-1 for none), found from the distinct raw IDs instead of the millions of rows."""
-    people = resident_index(context)
+) -> tuple[pd.DataFrame, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """:func:`person_ids`, the row of each resolved person in :func:`resident_index` (-1 for
+    none) and the person IDs as codes into values (a value may repeat), found from the
+    distinct raw IDs instead of the millions of rows."""
     if column in frame.columns:  # each distinct ID cleaned and looked up once
         codes, unique = pd.factorize(frame[column], use_na_sentinel=False)
         cleaned = clean_ids(pd.Series(unique, dtype=frame[column].dtype))
-        raw = cleaned.to_numpy(dtype=object)[codes]
-        found = positions(cleaned, people.index)[codes]
+        values = cleaned.to_numpy(dtype=object)
+        raw = values[codes]
+        found = positions(cleaned, resident_keys(context))[codes]
     else:
-        raw = np.full(len(frame), "", dtype=object)
+        codes = np.zeros(len(frame), dtype=np.intp)
+        values = np.array([""], dtype=object)
+        raw = values[codes]
         found = np.full(len(frame), _resident_row(context, ""), dtype=np.int64)
     is_known = found >= 0
+    person = raw.copy()
+    method = _METHODS[is_known.astype(np.int8)]
+    score = np.where(is_known, 1.0, 0.0)
+    special = _crosswalk_overrides(context, table, column)
+    hit = np.zeros(len(frame), dtype=bool)
+    if special is not None and len(special):
+        # the keys as Arrow text: positions() would convert Python objects back to Arrow
+        position = positions(frame["_key"].astype("str"), special["source_key"])
+        hit = position >= 0
+    if hit.any():
+        rows = special.iloc[position[hit]]
+        chosen = clean_ids(rows["person_id"]).to_numpy()
+        chosen = np.where(chosen == "", raw[hit], chosen)
+        person[hit] = chosen
+        method[hit] = rows["method"].astype("object").to_numpy()
+        score[hit] = pd.to_numeric(rows["score"], errors="coerce").fillna(0.0).to_numpy()
+        found = found.copy()
+        found[hit] = positions(pd.Series(chosen, dtype=object), resident_keys(context))
+        codes = codes.copy()
+        codes[hit] = len(values) + np.arange(int(hit.sum()))
+        values = np.concatenate([values, chosen.astype(object)])
     result = pd.DataFrame(
         {
-            "person_id": pd.Series(raw, index=frame.index, dtype=object),
-            "method": _METHODS[is_known.astype(np.int8)],
-            "score": np.where(is_known, 1.0, 0.0),
+            "person_id": pd.Series(person, index=frame.index, dtype=object),
+            "method": pd.Series(method, index=frame.index, dtype=object),
+            "score": score,
         },
         index=frame.index,
     )
-    special = _crosswalk_overrides(context, table, column)
-    if special is None or not len(special):
-        return result, found
-    # the keys as Arrow text: positions() would convert Python objects back to Arrow
-    position = positions(frame["_key"].astype("str"), special["source_key"])
-    hit = position >= 0
-    if hit.any():
-        rows = special.iloc[position[hit]]
-        person = clean_ids(rows["person_id"]).to_numpy()
-        person = np.where(person == "", raw[hit], person)
-        result.loc[hit, "person_id"] = person
-        result.loc[hit, "method"] = rows["method"].astype("object").to_numpy()
-        result.loc[hit, "score"] = (
-            pd.to_numeric(rows["score"], errors="coerce").fillna(0.0).to_numpy()
-        )
-        found = found.copy()
-        found[hit] = positions(pd.Series(person, dtype=object), people.index)
-    return result, found
+    return result, found, (codes, values)
 
 
 def _resident_row(context: RuleContext, person: str) -> int:
     """Row of ``person`` in :func:`resident_index` (-1 when absent)."""
-    return int(positions(pd.Series([person], dtype=object), resident_index(context).index)[0])
+    return int(positions(pd.Series([person], dtype=object), resident_keys(context))[0])
 
 
 def _crosswalk_overrides(context: RuleContext, table: str, column: str) -> pd.DataFrame | None:
@@ -402,6 +416,21 @@ def resident_index(context: RuleContext) -> pd.DataFrame:
     return context.cached("resident_index", lambda: residents(context).set_index("person_id"))
 
 
+def resident_keys(context: RuleContext) -> pa.Array:
+    """The IDs of :func:`resident_index` as Arrow text, converted once for every lookup."""
+
+    def build() -> pa.Array:
+        keys = resident_index(context).index
+        return pa.array(keys.to_numpy(dtype=object), type=pa.string()) if len(keys) else keys
+
+    return context.cached("resident_keys", build)
+
+
+def resident_rows(context: RuleContext, ids: pd.Series) -> np.ndarray:
+    """Row of each ID in :func:`resident_index` (-1 when absent)."""
+    return positions(ids, resident_keys(context))
+
+
 def household_map(context: RuleContext) -> pd.Series:
     """person_id → household_id from the residents register."""
 
@@ -416,7 +445,7 @@ def household_map(context: RuleContext) -> pd.Series:
 
 def household_of(context: RuleContext, ids: pd.Series) -> pd.Series:
     """Household of each person ID; ``P:<id>`` for people not in the register."""
-    found = as_object(mapped(ids, household_map(context)))
+    found = as_object(take_mapped(household_map(context), resident_rows(context, ids), ids.index))
     missing = (found == "").to_numpy(dtype=bool)
     if missing.any():  # only the few outside the register get their own pseudo-household
         found = found.copy()
@@ -832,8 +861,9 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         failed = config["programs"]["failed_statuses"]
         if "status" in table:
             table = filter_rows(table, ~isin(table["status"].astype("str"), failed))
-        resolved, found = _resolve_people(context, "payments", table, "id_number")
+        resolved, found, people_codes = _resolve_people(context, "payments", table, "id_number")
         context.cached("payment_residents", lambda: found)
+        context.cached("payment_codes:person_id", lambda: people_codes)
         frame = table.assign(
             person_id=pd.Series(resolved["person_id"].to_numpy(), index=table.index, dtype=object),
             method=pd.Series(resolved["method"].to_numpy(), index=table.index, dtype=object),
@@ -842,7 +872,8 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             pay_date=pd.to_datetime(table["pay_date"], errors="coerce"),
             amount=pd.to_numeric(table["amount"], errors="coerce").astype("float64"),
         )
-        frame["household"] = _payment_households(context, frame, found)
+        frame["household"], household_codes = _payment_households(context, frame, found)
+        context.cached("payment_codes:household", lambda: household_codes)
         if "village_code" not in frame:
             people = residents(context)
             frame["village_code"] = (
@@ -852,7 +883,8 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             )
         for column in ("village_code", "account_no"):
             if column in frame:
-                frame[column] = as_object(frame[column])
+                frame[column], coded = _as_coded_objects(frame[column])
+                context.cached(f"payment_codes:{column}", lambda coded=coded: coded)
         programs = program_table(context, config).drop(
             columns=["program_code", "program_name", "standards"]
         )
@@ -898,16 +930,23 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
     return context.cached("payments", build)
 
 
-def _payment_households(context: RuleContext, frame: pd.DataFrame, found: np.ndarray) -> pd.Series:
+def _payment_households(
+    context: RuleContext, frame: pd.DataFrame, found: np.ndarray
+) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray]]:
     """The register household of each payment's person (``found``: rows of
-    :func:`resident_index`), else the payment's ``household_id``, else ``P:<person_id>``;
-    taken from the register's household objects, only the rows outside it are converted."""
+    :func:`resident_index`), else the payment's ``household_id``, else ``P:<person_id>``, and
+    the households as codes into values (a value may repeat): taken from the register's
+    distinct households, only the rows outside it are converted and hashed."""
     households = household_map(context)
     hit = (found >= 0) if len(households) else np.zeros(len(frame), dtype=bool)
+    codes = np.zeros(len(frame), dtype=np.intp)
+    values = np.array([], dtype=object)
     household = np.full(len(frame), "", dtype=object)
     if len(households):
-        registered = as_object(households).to_numpy(dtype=object)
-        household[hit] = registered[found[hit]]
+        registered, values = pd.factorize(as_object(households).to_numpy(dtype=object))
+        values = np.asarray(values, dtype=object)
+        codes[hit] = registered[found[hit]]
+        household[hit] = values[codes[hit]]
     if "household_id" in frame and not hit.all():
         household[~hit] = as_object(frame["household_id"][~hit].astype("str")).to_numpy(
             dtype=object
@@ -915,7 +954,28 @@ def _payment_households(context: RuleContext, frame: pd.DataFrame, found: np.nda
     missing = household == ""
     if missing.any():  # only the few outside the register get their own pseudo-household
         household[missing] = ("P:" + frame["person_id"][missing]).to_numpy(dtype=object)
-    return pd.Series(household, index=frame.index, dtype=object)
+    other = ~hit | missing
+    if other.any():
+        own, distinct = pd.factorize(household[other])
+        codes[other] = len(values) + own
+        values = np.concatenate([values, np.asarray(distinct, dtype=object)])
+    return pd.Series(household, index=frame.index, dtype=object), (codes, values)
+
+
+def _as_coded_objects(values: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray]]:
+    """:func:`as_object` of ``values`` and its codes into distinct values: each distinct
+    value becomes one Python object, shared by its rows."""
+    codes, distinct = pd.factorize(values)  # missing: -1, i.e. ''
+    objects = np.asarray(distinct, dtype=object)
+    if (codes < 0).any():
+        empty = np.flatnonzero(objects == "")
+        if len(empty):
+            codes = np.where(codes < 0, empty[0], codes)
+        else:
+            objects = np.append(objects, "")
+            codes = np.where(codes < 0, len(objects) - 1, codes)
+    column = pd.Series(objects[codes], index=values.index, dtype=object, name=values.name)
+    return column, (codes, objects)
 
 
 def payment_residents(context: RuleContext, config: dict[str, Any]) -> np.ndarray:
@@ -924,6 +984,43 @@ def payment_residents(context: RuleContext, config: dict[str, Any]) -> np.ndarra
     paid = payments(context, config)  # finds them while building
     people = resident_index(context).index
     return context.cached("payment_residents", lambda: positions(paid["person_id"], people))
+
+
+def payment_codes(
+    context: RuleContext, config: dict[str, Any], column: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The payments' ``column`` as integer codes into values (``values[codes]`` is the
+    column; a value may repeat), factorized once per context instead of hashing millions of
+    Python objects again in every join."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        codes, values = pd.factorize(payments(context, config)[column], use_na_sentinel=False)
+        return codes, np.asarray(values, dtype=object)
+
+    payments(context, config)  # codes the person IDs while building
+    return context.cached(f"payment_codes:{column}", build)
+
+
+def payments_in(
+    context: RuleContext,
+    config: dict[str, Any],
+    column: str,
+    candidates: Any,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """``isin(payments[column], candidates)`` (at ``rows`` of the payments, all by default),
+    tested once per distinct value."""
+    codes, values = payment_codes(context, config, column)
+    found = isin(pd.Series(values, dtype=object), candidates)[codes]
+    return found if rows is None else found[rows]
+
+
+def means_tested_rows(context: RuleContext, config: dict[str, Any]) -> np.ndarray:
+    """Row of each :func:`means_tested_payments` row in :func:`payments`."""
+    return context.cached(
+        "means_tested_rows",
+        lambda: np.flatnonzero(payments(context, config)["means_tested"].to_numpy(dtype=bool)),
+    )
 
 
 def resident_values(context: RuleContext, config: dict[str, Any], column: str) -> pd.Series:

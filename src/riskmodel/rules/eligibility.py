@@ -87,7 +87,8 @@ def _paid_after_death(context: RuleContext, config: Config, grace_days: int) -> 
         paid = common.payments(context, config)
         deaths = _deaths(context)
         # only the payments of the dead are joined (not the millions of the living)
-        rows = paid[isin(paid["person_id"], deaths["person_id"])].merge(deaths, on="person_id")
+        dead = common.payments_in(context, config, "person_id", deaths["person_id"])
+        rows = paid[dead].merge(deaths, on="person_id")
         rows = rows[rows["pay_date"] > rows["death_date"]].copy()
         death_month_end = common.month_start(rows["death_date"])
         covered_known = rows["covered_end"].notna()
@@ -200,15 +201,15 @@ def deceased_paid_grace(context: RuleContext, config: Config, params: Params) ->
 # --------------------------------------------------------------------------- officials
 def _official_matches(context: RuleContext, config: Config, by: str) -> pd.DataFrame:
     paid = common.means_tested_payments(context, config)
+    chosen = common.means_tested_rows(context, config)
     officials = common.officials(context, config)
     officials = officials[officials["is_cadre"] | officials["is_public_employee"]]
     columns = ["official_id", "category", "start_date", "end_date", "name_norm"]
     if "org" in officials:
         columns.append("org")
     if by == "person":
-        rows = common.inner_join(
-            paid, officials[columns], left_on="person_id", right_on="official_id"
-        )
+        joined = common.payments_in(context, config, "person_id", officials["official_id"], chosen)
+        rows = paid[joined].merge(officials[columns], left_on="person_id", right_on="official_id")
     else:
         households = common.household_map(context)
         members = (
@@ -216,7 +217,10 @@ def _official_matches(context: RuleContext, config: Config, by: str) -> pd.DataF
             .assign(official_household=officials["official_id"].map(households))
             .dropna(subset=["official_household"])
         )
-        rows = common.inner_join(paid, members, left_on="household", right_on="official_household")
+        joined = common.payments_in(
+            context, config, "household", members["official_household"], chosen
+        )
+        rows = paid[joined].merge(members, left_on="household", right_on="official_household")
         rows = rows[rows["official_id"] != rows["person_id"]]
     active = common.active_on(rows["start_date"], rows["end_date"], rows["pay_date"])
     return rows[active]
@@ -439,10 +443,20 @@ def _household_assets(context: RuleContext, config: Config) -> pd.DataFrame:
 def _assets_at_payment(
     context: RuleContext, config: Config, kind: str, paid: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    paid = common.means_tested_payments(context, config) if paid is None else paid
     assets = _household_assets(context, config)
     assets = assets[assets["asset_kind"] == kind]
-    rows = common.inner_join(paid, assets, on="household")
+    if paid is None:
+        paid = common.means_tested_payments(context, config)
+        held = common.payments_in(
+            context,
+            config,
+            "household",
+            assets["household"],
+            common.means_tested_rows(context, config),
+        )
+        rows = paid[held].merge(assets, on="household")
+    else:
+        rows = common.inner_join(paid, assets, on="household")
     held = (rows["since"].isna() | (rows["since"] <= rows["pay_date"])) & (
         rows["until"].isna() | (rows["until"] > rows["pay_date"])
     )
@@ -532,8 +546,8 @@ def _relative_payments(context: RuleContext, config: Config, same_village: bool)
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
         relatives = common.cadre_relatives(context, config)
-        chosen = (paid["means_tested"] | paid["family"].isin(DISABILITY_FAMILIES)) & isin(
-            paid["person_id"], relatives["person_id"]
+        chosen = (paid["means_tested"] | paid["family"].isin(DISABILITY_FAMILIES)) & (
+            common.payments_in(context, config, "person_id", relatives["person_id"])
         )
         rows = paid[chosen].merge(relatives, on="person_id")
         rows = rows[rows["person_id"] != rows["cadre_id"]]
@@ -547,7 +561,11 @@ def _relative_payments(context: RuleContext, config: Config, same_village: bool)
             ]
         people = common.residents(context)
         disability = (
-            mapped(rows["person_id"], common.resident_index(context)["disability"]).astype("str")
+            take_mapped(
+                common.resident_index(context)["disability"],
+                common.resident_rows(context, rows["person_id"]),
+                rows.index,
+            ).astype("str")
             if "disability" in people
             else pd.Series("", index=rows.index)
         )
@@ -860,8 +878,9 @@ def _paid_outside_home(context: RuleContext, config: Config, paid: pd.DataFrame)
     home_text = homes.fillna("").to_numpy(dtype=object)
     position = common.payment_residents(context, config)[paid.index.to_numpy()]
     found = position >= 0
-    paid_village, villages = pd.factorize(paid["village_code"])
-    paid_known = np.append(villages.to_numpy(dtype=object) != "", False)[paid_village]
+    codes, villages = common.payment_codes(context, config, "village_code")
+    paid_village = codes[paid.index.to_numpy()]
+    paid_known = (pd.notna(villages) & (villages != ""))[paid_village]
     # a register village no payment names gets -2: it differs from every payment village
     resident_village = pd.Index(villages).get_indexer(home_text)
     resident_village = np.where(resident_village >= 0, resident_village, -2)

@@ -173,6 +173,23 @@ def binomial_tail(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.where(k < 1, 1.0, np.where(inside, tail, 0.0))
 
 
+def _distinct_beneficiaries(
+    context: RuleContext, config: Config, paid: pd.DataFrame
+) -> pd.DataFrame:
+    """``paid.drop_duplicates(["village_code", "program_key", "person_id"])`` of the
+    means-tested payments (the columns the share reads), on the payments' integer codes."""
+    keys = ["village_code", "program_key", "person_id"]
+    chosen = common.means_tested_rows(context, config)
+    codes = {}
+    for column in keys:
+        coded, values = common.payment_codes(context, config, column)
+        distinct, _ = pd.factorize(values, use_na_sentinel=False)  # a value may repeat
+        codes[column] = distinct[coded[chosen]]
+    groups = common.group_codes(pd.DataFrame(codes), keys)  # numbered by first sight
+    _, first = np.unique(groups, return_index=True)
+    return paid[[*keys, "program_name"]].iloc[first]
+
+
 def cadre_relative_share(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
     """A village where cadres' relatives take a far larger share of a program than elsewhere.
 
@@ -197,7 +214,7 @@ def cadre_relative_share(context: RuleContext, config: Config, params: Params) -
     relatives = common.cadre_relatives(context, config)
     if paid.empty:
         return empty_evidence()
-    people = paid.drop_duplicates(["village_code", "program_key", "person_id"])
+    people = _distinct_beneficiaries(context, config, paid)
     kin = relatives[["person_id", "cadre_village"]].drop_duplicates()
     kin = kin.rename(columns={"cadre_village": "village_code"}).assign(is_relative=True)
     people = people.merge(kin, on=["person_id", "village_code"], how="left")
