@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskmodel.frames import filter_rows, isin, positions, take_mapped
 from riskmodel.rules.context import RuleContext
@@ -97,6 +98,11 @@ def clean_ids(values: pd.Series) -> pd.Series:
     if len(unique) < len(values):  # clean each distinct value once (IDs repeat monthly)
         cleaned = clean_ids(pd.Series(unique, dtype=values.dtype)).to_numpy(dtype=object)
         return pd.Series(cleaned[codes], index=values.index, dtype=object, name=values.name)
+    return _clean_text(values)
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """:func:`clean_ids` row by row (for values that rarely repeat)."""
     text = values.astype("str").fillna("").str.strip().str.upper()
     return text.astype("object")
 
@@ -126,11 +132,26 @@ def _check_digit_valid(unique: pd.Series) -> np.ndarray:
     shaped = pd.Series(unique, dtype="str").str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
     result = np.zeros(len(unique), dtype=bool)
     if shaped.any():
-        raw = np.array(unique[shaped].tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
-        digits = raw[:, :17].astype(np.int64) - 48
-        expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits * _WEIGHTS).sum(1) % 11]
-        result[shaped] = expected == raw[:, 17]
+        result[shaped] = _check_digit_right(_id_bytes(unique[shaped]))
     return result
+
+
+def _check_digit_right(raw: np.ndarray) -> np.ndarray:
+    """Whether the 18th byte of each row of 18 ID bytes is the GB 11643 check character."""
+    digits = raw[:, :17].astype(np.int64) - 48
+    expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits * _WEIGHTS).sum(1) % 11]
+    return expected == raw[:, 17]
+
+
+def _id_bytes(values: pd.Series) -> np.ndarray:
+    """18-character ASCII IDs as rows of 18 bytes (read from Arrow's buffer)."""
+    array = pa.array(values.to_numpy(dtype=object), type=pa.large_string())
+    if pc.all(pc.equal(pc.binary_length(array), 18)).as_py():
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
+        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
+        start = int(offsets[array.offset])
+        return data[start : start + 18 * len(array)].reshape(-1, 18)
+    return np.array(values.tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
 
 
 def plausible_birth(values: pd.Series) -> np.ndarray:
@@ -171,16 +192,16 @@ def is_institution(values: pd.Series, config: dict[str, Any]) -> pd.Series:
 def _resident_like(values: pd.Series) -> np.ndarray:
     """``valid_ids(values) & plausible_birth(values)`` for clean ASCII values (credit-code
     shaped): the birth date is read from the digits of the valid IDs only."""
-    person = _check_digit_valid(values)
+    shaped = pd.Series(values, dtype="str").str.match(_ID_RE).fillna(False)
+    person = shaped.to_numpy(dtype=bool, copy=True)
     if person.any():
-        raw = np.array(values[person].tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
+        raw = _id_bytes(values[person])
         digits = raw[:, 6:14].astype(np.int64) - 48
         year = digits[:, :4] @ np.array([1000, 100, 10, 1])
         month = digits[:, 4:6] @ np.array([10, 1])
         days = digits[:, 6:8] @ np.array([10, 1])
-        person[person] = (
-            (year >= 1900) & (year <= 2099) & (month >= 1) & (month <= 12) & (days >= 1)
-        ) & (days <= 31)
+        plausible = (year >= 1900) & (year <= 2099) & (month >= 1) & (month <= 12)
+        person[person] = _check_digit_right(raw) & plausible & (days >= 1) & (days <= 31)
     return person
 
 
@@ -402,11 +423,13 @@ def residents(context: RuleContext) -> pd.DataFrame:
         if table.empty:
             return pd.DataFrame(columns=["person_id", "household_id", "name", "village_code"])
         keep = [c for c in RESIDENT_COLUMNS if c in table.columns]
-        frame = table[keep].assign(person_id=clean_ids(table["id_number"]))
+        # a register repeats few IDs: each row is cleaned (clean_ids' result, without hashing)
+        frame = table[keep].assign(person_id=_clean_text(table["id_number"]))
         for column in ("household_id", "village_code"):
             if column in frame:
                 frame[column] = as_object(frame[column])
-        return frame.drop_duplicates("person_id").reset_index(drop=True)
+        repeated = frame["person_id"].duplicated().to_numpy(dtype=bool)
+        return (frame[~repeated] if repeated.any() else frame).reset_index(drop=True)
 
     return context.cached("residents", build)
 
