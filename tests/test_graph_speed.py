@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from riskmodel.graph.build import _outer_join
+from riskmodel.entities.normalise import birth_from_id
+from riskmodel.graph.build import _node_kind, _outer_join
 
 
 def test_outer_join_as_merge():
@@ -22,3 +23,16 @@ def test_outer_join_as_merge():
     assert joined["name"].fillna("?").tolist() == expected["name"].fillna("?").tolist()
     assert joined["name_extra"].fillna("?").tolist() == expected["name_extra"].fillna("?").tolist()
     assert joined["flag"].fillna("?").tolist() == expected["flag"].fillna("?").tolist()
+
+
+def test_node_kind_before_first_colon():
+    ids = pd.Series(["person:1", "company:9:x", "abc", "", ":a", "a:"], dtype="str")
+    expected = ids.str.replace(r"(?s):.*", "", regex=True)
+    assert _node_kind(ids).tolist() == expected.tolist()
+
+
+def test_birth_from_id_arrow_and_object_alike():
+    values = ["110101199001010011", None, "11010118800101001X", "110101199002300011", "abc", ""]
+    expected = ["19900101", "", "", "", "", ""]
+    assert birth_from_id(pd.Series(values, dtype="str")).tolist() == expected
+    assert birth_from_id(pd.Series(values, dtype=object)).tolist() == expected

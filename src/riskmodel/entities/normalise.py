@@ -149,6 +149,9 @@ def pinyin_keys(normalised: pd.Series) -> pd.Series:
 # -- whole columns in Arrow ---------------------------------------------------------------
 
 
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def _is_text(values: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(values.dtype) and values.dtype != object
 
@@ -243,12 +246,17 @@ def digits_only(values: pd.Series) -> pd.Series:
 
 
 def birth_from_id(ids: pd.Series) -> pd.Series:
-    """'YYYYMMDD' from an 18-character ID when those digits form a real date, else ''."""
-    text = ids.astype(object).where(ids.notna(), "").astype(str)
+    """'YYYYMMDD' from an 18-character ID when those digits form a real date, else ''
+    (each distinct date parsed once)."""
+    if ids.dtype == _STR:
+        text = ids.fillna("")
+    else:
+        text = ids.astype(object).where(ids.notna(), "").astype(str)
     part = text.str.slice(6, 14)
-    parsed = pd.to_datetime(part.where(text.str.len() == 18), format="%Y%m%d", errors="coerce")
-    ok = parsed.notna() & (parsed.dt.year >= 1890)
-    return part.where(ok, "")
+    codes, uniques = pd.factorize(part.where(text.str.len() == 18))
+    parsed = pd.to_datetime(pd.Series(uniques), format="%Y%m%d", errors="coerce")
+    ok = (parsed.notna() & (parsed.dt.year >= 1890)).to_numpy(dtype=bool)
+    return part.where(np.append(ok, False)[codes], "")
 
 
 def gender_from_id(ids: pd.Series) -> pd.Series:

@@ -492,8 +492,10 @@ def _aggregated_edges(
 
 
 def _node_kind(node_ids: pd.Series) -> pd.Series:
-    """The kind part of node ids (before the first ':'); one Arrow regex, not a split per id."""
-    return node_ids.astype("str").str.replace(r"(?s):.*", "", regex=True)
+    """The kind part of node ids (before the first ':'); one Arrow split, not a regex."""
+    ids = _arrow_strings(node_ids.astype("str"))
+    kinds = pc.list_element(pc.split_pattern(ids, ":", max_splits=1), 0)
+    return _str_series(kinds, node_ids.index)
 
 
 def _assigned(values: pd.Series) -> Any:
