@@ -117,9 +117,11 @@ def _payment_codes(
     run, not once per rule grouping by it."""
 
     def build() -> tuple[np.ndarray, pd.Index]:
-        codes, uniques = pd.factorize(common.payments(context, config)[column])
+        coded, values = common.payment_codes(context, config, column)
+        # common's values may repeat and include missing: number the distinct ones
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
         uniques = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
-        return codes.astype(np.int64, copy=False), uniques
+        return codes.astype(np.int64, copy=False)[coded], uniques
 
     return context.cached(f"payment_groups:{column}", build)
 
@@ -151,7 +153,7 @@ def _nunique(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Distinct values (codes ≥ 0) in each row's group (0 where the group is −1)."""
     counted = (groups >= 0) & (values >= 0)
     width = np.int64(int(values.max(initial=-1)) + 2)
-    pairs = np.unique(groups[counted] * width + values[counted])
+    pairs = pd.unique(groups[counted] * width + values[counted])  # hashed, not sorted
     per_group = np.bincount(pairs // width, minlength=int(groups.max(initial=-1)) + 1)
     return np.where(groups >= 0, per_group[np.maximum(groups, 0)], 0)
 
@@ -694,7 +696,7 @@ def _find_shared_accounts(rows: pd.DataFrame, min_households: int) -> pd.DataFra
     account = rows["_account"].to_numpy()
     household = rows["_household"].to_numpy()
     width = np.int64(int(household.max()) + 2)
-    pairs = np.unique(account * width + household)
+    pairs = pd.unique(account * width + household)  # hashed, not sorted
     accounts = int(account.max()) + 1
     beneficiary_households = np.bincount(pairs // width, minlength=accounts)
     # the holder is the same on every row of an account: read him from one row of each
@@ -703,7 +705,7 @@ def _find_shared_accounts(rows: pd.DataFrame, min_households: int) -> pd.DataFra
     has_holder = rows["holder_id"].to_numpy(dtype=object)[row_of] != ""
     holder_household = rows["_holder_household"].to_numpy()[row_of]
     holder_pairs = np.arange(accounts, dtype=np.int64) * width + holder_household
-    holder_among = (holder_household >= 0) & np.isin(holder_pairs, pairs)
+    holder_among = (holder_household >= 0) & pd.Series(holder_pairs).isin(pairs).to_numpy()
     counts = beneficiary_households + (has_holder & ~holder_among)
     outsiders = np.bincount(account[~rows["same_household"].to_numpy()], minlength=accounts)
     chosen = (counts >= min_households) & ((outsiders > 0) | ~has_holder)
