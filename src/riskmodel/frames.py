@@ -15,15 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_LISTS = (pd.Series, pd.Index, np.ndarray, list, tuple, pa.Array, pa.ChunkedArray)
-
 
 def _arrow(values: Any) -> pa.Array | pa.ChunkedArray | None:
     """``values`` as an Arrow string array, or None when they are not all strings."""
-    if isinstance(values, pa.Array | pa.ChunkedArray):  # converted once by the caller
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            return values
-        return None if len(values) else pa.array([], type=pa.string())
     if isinstance(values, pd.Series | pd.Index):
         if not pd.api.types.is_string_dtype(values.dtype):
             return None
@@ -47,16 +41,13 @@ def _arrow(values: Any) -> pa.Array | pa.ChunkedArray | None:
 def isin(values: pd.Series | pd.Index, candidates: Iterable[Any]) -> np.ndarray:
     """Elementwise ``values ∈ candidates`` as a bool array (``Series.isin`` semantics).
 
-    Strings are compared in Arrow; anything else falls back to pandas. ``candidates`` may be
-    an Arrow string array (converted once for several calls).
+    Strings are compared in Arrow; anything else falls back to pandas.
     """
-    if not isinstance(candidates, _LISTS):
+    if not isinstance(candidates, pd.Series | pd.Index | np.ndarray | list | tuple):
         candidates = list(candidates)
     left = _arrow(values)
     right = _arrow(candidates) if left is not None else None
     if left is None or right is None:
-        if isinstance(candidates, pa.Array | pa.ChunkedArray):
-            candidates = candidates.to_pylist()
         return np.asarray(pd.Series(values).isin(candidates), dtype=bool)
     if isinstance(right, pa.ChunkedArray):
         right = right.combine_chunks()
@@ -71,16 +62,13 @@ def positions(values: pd.Series | pd.Index, keys: Iterable[Any]) -> np.ndarray:
     """Position of each value in ``keys`` (first occurrence), -1 where absent.
 
     ``Index.get_indexer`` for strings, about four times faster in Arrow on a county's rows.
-    ``keys`` may be an Arrow string array (converted once for several calls).
     """
-    keys = keys if isinstance(keys, _LISTS) else list(keys)
+    keys = keys if isinstance(keys, pd.Series | pd.Index | np.ndarray | list) else list(keys)
     if not len(keys):
         return np.full(len(values), -1, dtype=np.int64)
     left = _arrow(values)
     right = _arrow(keys) if left is not None else None
     if left is None or right is None:
-        if isinstance(keys, pa.Array | pa.ChunkedArray):
-            keys = keys.to_pylist()
         codes, uniques = pd.factorize(pd.Index(keys), use_na_sentinel=False)
         _, first = np.unique(codes, return_index=True)  # codes number keys by first sight
         found = pd.Index(uniques).get_indexer(pd.Index(values))

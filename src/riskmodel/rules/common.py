@@ -327,7 +327,7 @@ def _resolve_people(
         cleaned = clean_ids(pd.Series(unique, dtype=frame[column].dtype))
         values = cleaned.to_numpy(dtype=object)
         raw = values[codes]
-        found = positions(cleaned, resident_keys(context))[codes]
+        found = resident_rows(context, cleaned)[codes]
     else:
         codes = np.zeros(len(frame), dtype=np.intp)
         values = np.array([""], dtype=object)
@@ -351,7 +351,7 @@ def _resolve_people(
         method[hit] = rows["method"].astype("object").to_numpy()
         score[hit] = pd.to_numeric(rows["score"], errors="coerce").fillna(0.0).to_numpy()
         found = found.copy()
-        found[hit] = positions(pd.Series(chosen, dtype=object), resident_keys(context))
+        found[hit] = resident_rows(context, chosen.astype(object))
         codes = codes.copy()
         codes[hit] = len(values) + np.arange(int(hit.sum()))
         values = np.concatenate([values, chosen.astype(object)])
@@ -368,7 +368,7 @@ def _resolve_people(
 
 def _resident_row(context: RuleContext, person: str) -> int:
     """Row of ``person`` in :func:`resident_index` (-1 when absent)."""
-    return int(positions(pd.Series([person], dtype=object), resident_keys(context))[0])
+    return int(resident_rows(context, np.array([person], dtype=object))[0])
 
 
 def _crosswalk_overrides(context: RuleContext, table: str, column: str) -> pd.DataFrame | None:
@@ -439,19 +439,13 @@ def resident_index(context: RuleContext) -> pd.DataFrame:
     return context.cached("resident_index", lambda: residents(context).set_index("person_id"))
 
 
-def resident_keys(context: RuleContext) -> pa.Array:
-    """The IDs of :func:`resident_index` as Arrow text, converted once for every lookup."""
-
-    def build() -> pa.Array:
-        keys = resident_index(context).index
-        return pa.array(keys.to_numpy(dtype=object), type=pa.string()) if len(keys) else keys
-
-    return context.cached("resident_keys", build)
-
-
-def resident_rows(context: RuleContext, ids: pd.Series) -> np.ndarray:
-    """Row of each ID in :func:`resident_index` (-1 when absent)."""
-    return positions(ids, resident_keys(context))
+def resident_rows(context: RuleContext, ids: pd.Series | np.ndarray) -> np.ndarray:
+    """Row of each ID in :func:`resident_index` (-1 when absent), through the index's own
+    hash table: built on the first lookup, each later one hashes only the IDs looked up."""
+    index = resident_index(context).index
+    if not len(index) or not index.is_unique:
+        return positions(pd.Series(ids), index)
+    return index.get_indexer(ids).astype(np.int64, copy=False)
 
 
 def household_map(context: RuleContext) -> pd.Series:

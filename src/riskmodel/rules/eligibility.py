@@ -870,12 +870,19 @@ def invalid_id_unresolved(context: RuleContext, config: Config, params: Params) 
     )
 
 
+def _texts(values: pd.Series) -> np.ndarray:
+    """``values.astype("str").fillna("")`` as objects, without the round trip through Arrow
+    when they are Python strings already."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.to_numpy(dtype=object)
+    return values.astype("str").fillna("").to_numpy(dtype=object)
+
+
 def _paid_outside_home(context: RuleContext, config: Config, paid: pd.DataFrame) -> pd.DataFrame:
     """Payments (rows of :func:`common.payments`) whose village differs from the payee's
     register village (both known), with ``home_village``; compared as village codes, only
     the rows found are copied."""
-    homes = common.resident_index(context)["village_code"].astype("str")
-    home_text = homes.fillna("").to_numpy(dtype=object)
+    home_text = _texts(common.resident_index(context)["village_code"])
     position = common.payment_residents(context, config)[paid.index.to_numpy()]
     found = position >= 0
     codes, villages = common.payment_codes(context, config, "village_code")
@@ -1013,9 +1020,9 @@ def age_ineligible(context: RuleContext, config: Config, params: Params) -> pd.D
     if "birth_date" not in people or paid.empty:
         return empty_evidence()
     birth = pd.to_datetime(common.resident_values(context, config, "birth_date"))
-    age = (paid["pay_date"] - birth).dt.days / 365.25
-    rows = paid.assign(age=age.to_numpy())
-    rows = rows[(rows["age"] < rows["age_min"]) | (rows["age"] > rows["age_max"] + 1)]
+    age = ((paid["pay_date"] - birth).dt.days / 365.25).to_numpy()
+    outside = (age < paid["age_min"].to_numpy()) | (age > paid["age_max"].to_numpy() + 1)
+    rows = paid[outside].assign(age=age[outside])
     if rows.empty:
         return empty_evidence()
     found = _group_payments(
@@ -1067,10 +1074,10 @@ def disability_subsidy_without_disability(
     paid = paid[[*GROUP_COLUMNS, "program_key"]][paid["family"].isin(DISABILITY_FAMILIES)]
     found = common.payment_residents(context, config)[paid.index.to_numpy()]
     disability = common.resident_index(context)["disability"].astype("str")
-    grade = take_mapped(disability, found, paid.index)
+    # tested once per resident, then looked up by each payment's resident row
+    none_words = disability.fillna("").isin(["", "无", "否", "nan", "None"]).to_numpy(dtype=bool)
     known = found >= 0
-    none_words = grade.fillna("").isin(["", "无", "否", "nan", "None"])
-    rows = paid[known & none_words]
+    rows = paid[known & none_words[np.where(known, found, 0)]]
     if rows.empty:
         return empty_evidence()
     found = _group_payments(rows, ["person_id", "program_key"], {})
