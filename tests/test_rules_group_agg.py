@@ -61,3 +61,14 @@ def test_empty_frame(frame: pd.DataFrame) -> None:
     expected = empty.groupby("g", as_index=False).agg(k=("s", common.collapse), n=("a", "size"))
     spec = {"k": ("s", common.collapse), "n": ("a", "size")}
     assert_frame_equal(group_agg(empty, "g", spec, as_index=False), expected)
+
+
+def test_collapse_edge_values_written_as_join_ids_does() -> None:
+    frame = pd.DataFrame(
+        {
+            "g": [1, 1, 1, 1, 2, 2, 2],
+            "v": pd.Series([None, "None", pd.NA, "<NA>", 1, "1", 1.0], dtype=object),
+        }
+    )
+    expected = frame.groupby("g").agg(v=("v", common.collapse))
+    assert_frame_equal(group_agg(frame, "g", {"v": ("v", common.collapse)}), expected)

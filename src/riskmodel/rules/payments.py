@@ -49,31 +49,40 @@ def _masked_sums(groups: np.ndarray, values: pd.Series, count: int) -> np.ndarra
 def joined_by_group(
     groups: np.ndarray, values: pd.Series, count: int, limit: int = MAX_KEYS
 ) -> list[str]:
-    """``common.collapse`` of ``values`` per group code (0 … count−1; −1 rows are left out),
-    on codes: each distinct value is turned into text and sorted once, not once per group."""
+    """``common.collapse`` of ``values`` per group code (0 … count−1; −1 rows are left out):
+    distinct (group, value) pairs found on integer codes, one join per group."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    text = [str(v) for v in uniques]
-    usable = np.array(
-        [v is not None and t not in ("", "nan") for v, t in zip(uniques, text, strict=True)],
-        dtype=bool,
-    )
-    merged, distinct = pd.factorize(np.array(text, dtype=object))  # 1 and "1" are one text
-    distinct = np.asarray(distinct, dtype=object)
-    ordered = np.argsort(distinct)  # Python string order, as sorted()
-    rank = np.empty(len(distinct), dtype=np.int64)
-    rank[ordered] = np.arange(len(distinct))
-    row_rank = rank[merged][codes]
-    keep = (groups >= 0) & usable[codes]
-    width = np.int64(max(len(distinct), 1))
-    pairs = np.unique(groups[keep].astype(np.int64) * width + row_rank[keep])
+    objects = np.asarray(uniques, dtype=object)
+    missing = pd.isna(objects)
+    # as join_ids: None, '' and 'nan' (NaN) left out, other values by their text
+    usable = np.ones(len(objects), dtype=bool)
+    usable[missing] = [v is not None and str(v) not in ("", "nan") for v in objects[missing]]
+    plain = not usable[missing].any()  # a missing value written out (pd.NA) needs merging
+    if plain and pd.api.types.infer_dtype(objects[~missing], skipna=False) in ("string", "empty"):
+        text = objects  # already text: no Python pass over every value
+        usable &= (text != "") & (text != "nan")
+        keep = (groups >= 0) & usable[codes]
+    else:  # numbers or mixed (1 and "1" one value, 1 and 1.0 two): row by row, as join_ids
+        rows = np.asarray(values, dtype=object)
+        strings = [str(v) for v in rows]
+        keep = (groups >= 0) & np.array(
+            [v is not None and t not in ("", "nan") for v, t in zip(rows, strings, strict=True)],
+            dtype=bool,
+        )
+        codes, text = pd.factorize(np.array(strings, dtype=object))
+        text = np.asarray(text, dtype=object)
+    width = np.int64(max(len(text), 1))
+    pairs = pd.unique(groups[keep].astype(np.int64) * width + codes[keep])
+    pairs = pairs[np.argsort(pairs // width, kind="stable")]
     bounds = np.searchsorted(pairs // width, np.arange(count + 1))
-    labels = distinct[ordered][pairs % width].tolist()
+    labels = text[pairs % width].tolist()
     out = []
     for start, end in pairwise(bounds.tolist()):
+        parts = sorted(labels[start:end])
         if end - start > limit:
-            out.append(";".join(labels[start : start + limit]) + f";…+{end - start - limit}")
+            out.append(";".join(parts[:limit]) + f";…+{end - start - limit}")
         else:
-            out.append(";".join(labels[start:end]))
+            out.append(";".join(parts))
     return out
 
 
