@@ -956,27 +956,28 @@ def _payment_households(
     distinct households, only the rows outside it are converted and hashed."""
     households = household_map(context)
     hit = (found >= 0) if len(households) else np.zeros(len(frame), dtype=bool)
-    codes = np.zeros(len(frame), dtype=np.intp)
+    codes = np.full(len(frame), -1, dtype=np.intp)
     values = np.array([], dtype=object)
-    household = np.full(len(frame), "", dtype=object)
     if len(households):
         registered, values = pd.factorize(as_object(households).to_numpy(dtype=object))
         values = np.asarray(values, dtype=object)
         codes[hit] = registered[found[hit]]
-        household[hit] = values[codes[hit]]
-    if "household_id" in frame and not hit.all():
-        household[~hit] = as_object(frame["household_id"][~hit].astype("str")).to_numpy(
-            dtype=object
-        )
-    missing = household == ""
-    if missing.any():  # only the few outside the register get their own pseudo-household
-        household[missing] = ("P:" + frame["person_id"][missing]).to_numpy(dtype=object)
-    other = ~hit | missing
+    # outside the register, or an empty register household: the payment's own, else P:<id>
+    other = ~hit
+    if (values == "").any():
+        other |= hit & (codes == int(np.flatnonzero(values == "")[0]))
     if other.any():
-        own, distinct = pd.factorize(household[other])
-        codes[other] = len(values) + own
+        own = np.full(int(other.sum()), "", dtype=object)
+        if "household_id" in frame:
+            declared = frame["household_id"][~hit].astype("str")
+            own[~hit[other]] = as_object(declared).to_numpy(dtype=object)
+        missing = own == ""
+        own[missing] = ("P:" + frame["person_id"][other][missing]).to_numpy(dtype=object)
+        local, distinct = pd.factorize(own)
+        codes[other] = len(values) + local
         values = np.concatenate([values, np.asarray(distinct, dtype=object)])
-    return pd.Series(household, index=frame.index, dtype=object), (codes, values)
+    household = pd.Series(values[codes], index=frame.index, dtype=object)
+    return household, (codes, values)
 
 
 def _as_coded_objects(values: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, np.ndarray]]:
@@ -1054,14 +1055,13 @@ def _join_programs(frame: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:
     position = positions(frame["program_key"], programs["program_key"])
     hit = position >= 0
     rows = np.where(hit, position, 0)
-    columns = {}
-    for column in programs.columns.drop("program_key"):
-        if not len(programs):
-            columns[column] = pd.Series(np.nan, index=frame.index, dtype=object)
-            continue
-        taken = programs[column].iloc[rows].reset_index(drop=True).set_axis(frame.index)
-        columns[column] = taken if hit.all() else taken.where(hit)
-    return frame.assign(**columns)
+    settings = programs.drop(columns="program_key")
+    if not len(programs):
+        return frame.assign(
+            **{c: pd.Series(np.nan, index=frame.index, dtype=object) for c in settings}
+        )
+    taken = settings.iloc[rows].set_axis(frame.index)  # one take per block, not per column
+    return frame.assign(**{c: taken[c] if hit.all() else taken[c].where(hit) for c in taken})
 
 
 def _standard_over_time(frame: pd.DataFrame, programs: pd.DataFrame) -> pd.Series:
