@@ -10,6 +10,7 @@ phones never appear, whatever the run's privacy setting. One printable HTML page
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def disclosure_table(
         .agg(amount=("amount", "sum"), times=("amount", "size"))
         .reset_index()
     )
-    grouped["name"] = _per_distinct(grouped["name"], mask_name)
+    grouped["name"] = mask_names(grouped["name"])
     grouped["id_number"] = mask_public_ids(
         grouped["id_number"], settings["id_keep_prefix"], settings["id_keep_suffix"]
     )
@@ -126,16 +127,57 @@ def _per_distinct(values: pd.Series, function: Any) -> pd.Series:
 
 
 def mask_public_ids(values: pd.Series, keep_prefix: int = 2, keep_suffix: int = 3) -> pd.Series:
-    """:func:`mask_public_id` of a whole column (one string operation per distinct length)."""
-    text = values.astype(object).where(values.notna(), "").astype(str)
-    lengths = text.str.len()
-    result = pd.Series("", index=text.index, dtype=object)
-    for length in sorted(set(lengths[lengths > keep_prefix + keep_suffix].tolist())):
-        chosen = (lengths == length).to_numpy()
-        stars = "*" * (length - keep_prefix - keep_suffix)
-        masked = text[chosen].str.slice_replace(keep_prefix, length - keep_suffix, stars)
-        result[chosen] = masked.to_numpy(dtype=object)
-    return result
+    """:func:`mask_public_id` of a whole column (in Arrow, once per distinct value)."""
+    text, codes = _distinct_text(values)
+    length = pc.utf8_length(text)
+    hidden = pc.max_element_wise(pc.subtract(length, keep_prefix + keep_suffix), 0)
+    masked = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(text, 0, keep_prefix),
+        pc.binary_repeat(_STAR, hidden),
+        pc.utf8_slice_codeunits(text, -keep_suffix) if keep_suffix else _NOTHING,
+        _NOTHING,
+    )
+    masked = pc.if_else(pc.greater(length, keep_prefix + keep_suffix), masked, _NOTHING)
+    return _spread(masked.to_numpy(zero_copy_only=False), codes, values.index)
+
+
+_STAR, _NOTHING = pa.scalar("*", pa.large_string()), pa.scalar("", pa.large_string())
+# what ``str.strip`` removes: Python's white space characters
+_WHITE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_EDGE_WHITE = "^[%s]|[%s]$" % ((re.escape(_WHITE),) * 2)
+
+
+def mask_names(values: pd.Series) -> pd.Series:
+    """:func:`mask_name` of a whole column, once per distinct name: in Arrow, in Python only
+    for names with white space at either end."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return _per_distinct(values, mask_name)
+    text, codes = _distinct_text(values)
+    length = pc.utf8_length(text)
+    stars = pc.binary_repeat(_STAR, pc.max_element_wise(pc.subtract(length, 2), 1))
+    last = pc.if_else(pc.greater(length, 2), pc.utf8_slice_codeunits(text, -1), _NOTHING)
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    masked = pc.binary_join_element_wise(first, stars, last, _NOTHING)
+    masked = pc.if_else(pc.greater(length, 0), masked, _NOTHING).to_numpy(zero_copy_only=False)
+    odd = np.flatnonzero(pc.match_substring_regex(text, _EDGE_WHITE).to_numpy(zero_copy_only=False))
+    masked[odd] = [mask_name(name) for name in text.take(pa.array(odd)).to_pylist()]
+    return _spread(masked, codes, values.index)
+
+
+def _distinct_text(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values as Arrow text ('' for missing, others through ``str``) and each
+    row's code into them."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        text = _arrow_text(values.fillna(""))
+    else:
+        text = _arrow_text(values.astype(object).where(values.notna(), "").astype(str))
+    encoded = text.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    return encoded.dictionary, codes
+
+
+def _spread(done: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(done.astype(object)[codes], index=index, dtype=object)
 
 
 _SPECIAL = ("&", "<", ">", '"', "'")
