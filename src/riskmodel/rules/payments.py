@@ -627,9 +627,9 @@ def village_shortfall(context: RuleContext, config: Config, params: Params) -> p
 
 # --------------------------------------------------------------------------- accounts
 def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
-    """Payments with an account: holder (``holder_id``, ``holder_name``,
-    ``holder_is_institution``), ``same_household`` and integer codes (``_account``,
-    ``_household``, ``_holder_household``) for the account rules."""
+    """Payments with an account: ``holder_is_institution``, ``same_household``, the holder's
+    row in ``common.account_holders`` (``_holder_row``; names via :func:`_with_holder` on the
+    rows kept) and integer codes (``_account``, ``_household``, ``_holder_household``)."""
 
     def build() -> pd.DataFrame:
         paid = common.payments(context, config)
@@ -663,13 +663,8 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         holder_person = people.get_indexer(holder_ids)
         found = position >= 0
         at = position[found]
-        for column, values, empty in (
-            ("holder_id", holder_ids, ""),
-            ("holder_name", holders["holder_name"].to_numpy(dtype=object), ""),
-        ):
-            taken = np.full(len(rows), empty, dtype=object)
-            taken[found] = values[at]
-            rows[column] = pd.Series(taken, index=rows.index, dtype=object)
+        has_holder = np.zeros(len(rows), dtype=bool)
+        has_holder[found] = holder_ids[at] != ""
         institution = np.zeros(len(rows), dtype=bool)
         institution[found] = holders["holder_is_institution"].to_numpy(dtype=bool)[at]
         rows["holder_is_institution"] = institution
@@ -678,7 +673,7 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
             codes[name] = np.full(len(rows), -1, dtype=np.int64)
             codes[name][found] = values[at]
         # no holder, the holder is the beneficiary, or the holder lives in his household
-        same = rows["holder_id"].to_numpy(dtype=object) == ""
+        same = ~has_holder
         same |= (codes["_holder"] >= 0) & (codes["_holder"] == person[with_account])
         same |= (codes["_holder_household"] >= 0) & (
             codes["_holder_household"] == codes["_household"]
@@ -686,9 +681,26 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         rows["same_household"] = same
         for name in ("_account", "_household", "_holder_household"):
             rows[name] = codes[name]
+        rows["_holder_row"] = position
+        rows["_has_holder"] = has_holder
         return rows
 
     return context.cached("account_rows", build)
+
+
+def _with_holder(context: RuleContext, config: Config, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` of :func:`_account_rows` with ``holder_id`` and ``holder_name`` ('' if none)."""
+    if "holder_id" in rows:
+        return rows
+    holders = common.account_holders(context, config)
+    position = rows["_holder_row"].to_numpy()
+    found = position >= 0
+    columns = {}
+    for column in ("holder_id", "holder_name"):
+        taken = np.full(len(rows), "", dtype=object)
+        taken[found] = holders[column].to_numpy(dtype=object)[position[found]]
+        columns[column] = pd.Series(taken, index=rows.index, dtype=object)
+    return rows.assign(**columns)
 
 
 def _shared_accounts(context: RuleContext, config: Config, min_households: int) -> pd.DataFrame:
@@ -711,7 +723,7 @@ def _find_shared_accounts(rows: pd.DataFrame, min_households: int) -> pd.DataFra
     # the holder is the same on every row of an account: read him from one row of each
     row_of = np.zeros(accounts, dtype=np.int64)
     row_of[account] = np.arange(len(rows), dtype=np.int64)
-    has_holder = rows["holder_id"].to_numpy(dtype=object)[row_of] != ""
+    has_holder = rows["_has_holder"].to_numpy()[row_of]
     holder_household = rows["_holder_household"].to_numpy()[row_of]
     holder_pairs = np.arange(accounts, dtype=np.int64) * width + holder_household
     holder_among = (holder_household >= 0) & pd.Series(holder_pairs).isin(pairs).to_numpy()
@@ -728,6 +740,7 @@ def _account_evidence(
     if found.empty:
         return empty_evidence()
     officials = set(common.officials(context, config)["official_id"])
+    found = _with_holder(context, config, found)
     spec = {
         "people": ("person_id", common.collapse),
         "n_people": ("person_id", "nunique"),
@@ -847,6 +860,7 @@ def holder_not_beneficiary(context: RuleContext, config: Config, params: Params)
     rows = rows[~rows["same_household"] & ~rows["holder_is_institution"]]
     if rows.empty:
         return empty_evidence()
+    rows = _with_holder(context, config, rows)
     found = _group_payments(
         rows,
         ["person_id", "account_no"],
@@ -895,7 +909,7 @@ def account_held_by_official(context: RuleContext, config: Config, params: Param
     rows = _account_rows(context, config)
     if rows.empty:
         return empty_evidence()
-    rows = rows[~rows["same_household"]]
+    rows = _with_holder(context, config, rows[~rows["same_household"]])
     officials = set(common.officials(context, config)["official_id"])
     relatives = common.cadre_relatives(context, config).drop_duplicates("person_id")
     cadre_of = relatives.set_index("person_id")["cadre_id"]
