@@ -183,8 +183,9 @@ def _period_key(paid: pd.DataFrame) -> pd.Series:
     fallback = np.where(np.isnan(months), -1, np.where(months <= 1, month, 100_000 + year))
     if "covered_period" in paid:
         covered = paid["covered_period"]
-        codes, _ = pd.factorize(covered)  # as text (no object copy); only groups, not labels
-        known = (covered.fillna("") != "").to_numpy(dtype=bool)
+        codes, uniques = pd.factorize(covered)  # as text (no object copy); only groups
+        filled = np.asarray(uniques != "", dtype=bool)  # '' tested once per distinct period
+        known = (codes >= 0) & filled[np.maximum(codes, 0)]
         return pd.Series(np.where(known, 1_000_000 + codes, fallback), index=paid.index)
     return pd.Series(fallback, index=paid.index)
 
