@@ -139,7 +139,7 @@ def _check_digit_valid(unique: pd.Series) -> np.ndarray:
 def _check_digit_right(raw: np.ndarray) -> np.ndarray:
     """Whether the 18th byte of each row of 18 ID bytes is the GB 11643 check character."""
     digits = raw[:, :17].astype(np.int64) - 48
-    expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits * _WEIGHTS).sum(1) % 11]
+    expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits @ _WEIGHTS) % 11]
     return expected == raw[:, 17]
 
 
