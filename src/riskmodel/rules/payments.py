@@ -1020,7 +1020,6 @@ def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.Dat
         }
     )
     frame = frame[frame["phone"] != ""]
-    frame["household"] = common.household_of(context, frame["holder_id"])
     officials = common.officials(context, config)
     owner = pd.Series(dtype="str")
     if "phone" in officials:
@@ -1029,8 +1028,14 @@ def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.Dat
             known.drop_duplicates("phone")["phone"].astype("str")
         )["official_id"]
     frame["phone_owner"] = frame["phone"].map(owner).fillna("")
+    minimum = int(params["min_households"])
+    # a phone has no more households than holders: households looked up only where it could
+    # reach the minimum (or the phone is an official's)
+    holders = frame.groupby("phone")["holder_id"].transform("nunique")
+    frame = frame[(holders >= minimum) | (frame["phone_owner"] != "")]
+    frame = frame.assign(household=common.household_of(context, frame["holder_id"]))
     spread = frame.groupby("phone")["household"].transform("nunique")
-    frame = frame[(spread >= int(params["min_households"])) | (frame["phone_owner"] != "")]
+    frame = frame[(spread >= minimum) | (frame["phone_owner"] != "")]
     spec = {
         "households": ("household", "nunique"),
         "accounts": ("account_no", common.collapse),
