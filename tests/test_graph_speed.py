@@ -1,9 +1,11 @@
 """Faster graph building gives what the slower pandas route gives."""
 
 import pandas as pd
+import pyarrow as pa
 
 from riskmodel.entities.normalise import birth_from_id
-from riskmodel.graph.build import _node_kind, _outer_join
+from riskmodel.frames import positions
+from riskmodel.graph.build import _first_positions, _node_kind, _outer_join
 
 
 def test_outer_join_as_merge():
@@ -36,3 +38,10 @@ def test_birth_from_id_arrow_and_object_alike():
     expected = ["19900101", "", "", "", "", ""]
     assert birth_from_id(pd.Series(values, dtype="str")).tolist() == expected
     assert birth_from_id(pd.Series(values, dtype=object)).tolist() == expected
+
+
+def test_first_positions_as_positions():
+    for values in (["a", "b", "c"], ["a", "b", "a", "c", "b", "a"], []):
+        array = pa.chunked_array([pa.array(values, pa.string())])
+        series = pd.Series(values, dtype="str")
+        assert _first_positions(array).tolist() == positions(series, series).tolist()

@@ -130,11 +130,35 @@ def _resolved_people(
     if links.empty:
         return own
     person_ids = _arrow_strings(links["person_id"].astype("str"))
-    found = positions(table["_key"].astype(str), links["source_key"].astype(str))
+    table_keys, link_keys = table["_key"].astype(str), links["source_key"].astype(str)
+    if _same_rows(_arrow_strings(table_keys), _arrow_strings(link_keys)):
+        found = _first_positions(_arrow_strings(table_keys))  # the crosswalk lists the rows
+    else:
+        found = positions(table_keys, link_keys)
     person = pc.take(person_ids, pa.array(found, mask=found < 0))
     resolved = pc.fill_null(pc.not_equal(person, ""), False)
     own_ids = _arrow_strings(own).cast(person.type)
     return _str_series(pc.if_else(resolved, person, own_ids), table.index)
+
+
+def _same_rows(left: pa.ChunkedArray, right: pa.ChunkedArray) -> bool:
+    """Whether two string arrays hold the same values row for row (no missing values)."""
+    if len(left) != len(right) or left.null_count or right.null_count:
+        return False
+    return bool(pc.all(pc.equal(left, right.cast(left.type))).as_py())
+
+
+def _first_positions(values: pa.ChunkedArray) -> np.ndarray:
+    """For each value, the position of its first occurrence (``positions(values, values)``
+    with one hash instead of two)."""
+    encoded = values.combine_chunks().dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(encoded.dictionary) == len(codes):
+        return np.arange(len(codes), dtype=np.int64)
+    # codes number values in order of first appearance: a row is the first of its value
+    # when its code is above every code before it
+    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    return np.flatnonzero(codes > before)[codes]
 
 
 def _officials_by_name(tables: Mapping[str, pd.DataFrame]) -> pd.Series:

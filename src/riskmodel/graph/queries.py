@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskmodel.frames import mapped
-from riskmodel.graph.build import _arrow_strings, _text, graph_settings, paused_gc
+from riskmodel.graph.build import _arrow_strings, _same_rows, _text, graph_settings, paused_gc
 from riskmodel.graph.tables import TableGraph
 from riskmodel.ids import mask_account, mask_id, mask_phone
 from riskmodel.kinship import INVERSE
@@ -247,13 +247,6 @@ def _paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> pa.A
     people = people.filter(pc.not_equal(people, ""))
     prefix, empty = pa.scalar("person:", people.type), pa.scalar("", people.type)
     return pc.binary_join_element_wise(prefix, people, empty)
-
-
-def _same_rows(left: pa.ChunkedArray, right: pa.ChunkedArray) -> bool:
-    """Whether two string arrays hold the same values row for row (no missing values)."""
-    if len(left) != len(right) or left.null_count or right.null_count:
-        return False
-    return bool(pc.all(pc.equal(left, right.cast(left.type))).as_py())
 
 
 def _first_links(
