@@ -804,8 +804,9 @@ def derive_kinship(
     pair = pairs[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = pair[1:] != pair[:-1]
-    chosen = edges.iloc[order[first]].reset_index(drop=True)
-    a, b, rel = chosen["a"].to_numpy(), chosen["b"].to_numpy(), chosen["rel"].to_numpy()
+    kept = order[first]
+    chosen = {name: edges[name].to_numpy()[kept] for name in _EDGE_FIELDS}
+    a, b, rel = chosen["a"], chosen["b"], chosen["rel"]
     gender = np.full(n_ids, "", dtype=object)
     gender[segment[0][segment[0] >= 0]] = _genders(residents, "id_number")[segment[0] >= 0]
     missing = gender == ""
@@ -814,11 +815,11 @@ def derive_kinship(
         gender[missing] = _genders(extra, "id_number")
     relation = _gendered_relation_codes(rel, gender[a], gender[b])
     source_names = pa.array(sorted(SOURCE_PRIORITY, key=SOURCE_PRIORITY.get))
-    first_key = _taken(keys, chosen["k1"].to_numpy()).fill_null("")
+    first_key = _taken(keys, chosen["k1"]).fill_null("")
     source_key = pc.binary_join_element_wise(
         first_key,
-        _taken(keys, chosen["k2"].to_numpy()),
-        _taken(keys, chosen["k3"].to_numpy()),
+        _taken(keys, chosen["k2"]),
+        _taken(keys, chosen["k3"]),
         ";",
         null_handling="skip",
     )
@@ -829,11 +830,9 @@ def derive_kinship(
             "id_b": pd.Series(_taken(id_text, b), dtype=str),
             "relation": pd.Series(_taken(_RELATION_TEXT, relation), dtype=str),
             "degree": _DEGREE_CODE[rel],
-            "source_table": pd.Series(
-                _taken(source_names, chosen["priority"].to_numpy()), dtype=str
-            ),
+            "source_table": pd.Series(_taken(source_names, chosen["priority"]), dtype=str),
             "source_key": pd.Series(source_key, dtype=str),
-            "via": pd.Series(_taken(id_text, chosen["via"].to_numpy()).fill_null(""), dtype=str),
+            "via": pd.Series(_taken(id_text, chosen["via"]).fill_null(""), dtype=str),
         }
     )
     return result
