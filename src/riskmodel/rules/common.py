@@ -425,13 +425,29 @@ def residents(context: RuleContext) -> pd.DataFrame:
         keep = [c for c in RESIDENT_COLUMNS if c in table.columns]
         # a register repeats few IDs: each row is cleaned (clean_ids' result, without hashing)
         frame = table[keep].assign(person_id=_clean_text(table["id_number"]))
+        coded = {}
         for column in ("household_id", "village_code"):
             if column in frame:
-                frame[column] = as_object(frame[column])
+                frame[column], coded[column] = _as_coded_objects(frame[column])
         repeated = frame["person_id"].duplicated().to_numpy(dtype=bool)
+        for column, (codes, values) in coded.items():
+            kept = (codes[~repeated] if repeated.any() else codes, values)
+            context.cached(f"resident_codes:{column}", lambda kept=kept: kept)
         return (frame[~repeated] if repeated.any() else frame).reset_index(drop=True)
 
     return context.cached("residents", build)
+
+
+def resident_codes(context: RuleContext, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`residents`' ``household_id`` or ``village_code`` as codes into its distinct
+    values (coded from Arrow while building, so no Python objects are hashed)."""
+    people = residents(context)
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        codes, values = pd.factorize(people[column], use_na_sentinel=False)
+        return codes, np.asarray(values, dtype=object)
+
+    return context.cached(f"resident_codes:{column}", build)
 
 
 def resident_index(context: RuleContext) -> pd.DataFrame:
@@ -959,8 +975,7 @@ def _payment_households(
     codes = np.full(len(frame), -1, dtype=np.intp)
     values = np.array([], dtype=object)
     if len(households):
-        registered, values = pd.factorize(as_object(households).to_numpy(dtype=object))
-        values = np.asarray(values, dtype=object)
+        registered, values = resident_codes(context, "household_id")
         codes[hit] = registered[found[hit]]
     # outside the register, or an empty register household: the payment's own, else P:<id>
     other = ~hit

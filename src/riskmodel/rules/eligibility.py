@@ -882,7 +882,8 @@ def _paid_outside_home(context: RuleContext, config: Config, paid: pd.DataFrame)
     """Payments (rows of :func:`common.payments`) whose village differs from the payee's
     register village (both known), with ``home_village``; compared as village codes, only
     the rows found are copied."""
-    home_text = _texts(common.resident_index(context)["village_code"])
+    homes, home_names = common.resident_codes(context, "village_code")
+    home_text = _texts(pd.Series(home_names, dtype=object))  # per distinct register village
     position = common.payment_residents(context, config)[paid.index.to_numpy()]
     found = position >= 0
     codes, villages = common.payment_codes(context, config, "village_code")
@@ -891,14 +892,15 @@ def _paid_outside_home(context: RuleContext, config: Config, paid: pd.DataFrame)
     # a register village no payment names gets -2: it differs from every payment village
     resident_village = pd.Index(villages).get_indexer(home_text)
     resident_village = np.where(resident_village >= 0, resident_village, -2)
-    home_village = np.full(len(paid), -2, dtype=np.int64)
-    home_village[found] = resident_village[position[found]]
-    has_home = np.zeros(len(paid), dtype=bool)
-    has_home[found] = home_text[position[found]] != ""
+    home = np.full(len(paid), len(home_text), dtype=np.int64)  # past the end: no resident
+    home[found] = homes[position[found]]
+    home_village = np.append(resident_village, -2)[home]
+    has_home = np.append(home_text != "", False)[home]
     differs = has_home & paid_known & (home_village != paid_village)
     rows = paid[differs]
-    home = pd.Series(home_text[position[differs]], index=rows.index, dtype="str")
-    return rows.assign(home_village=home)
+    return rows.assign(
+        home_village=pd.Series(home_text[home[differs]], index=rows.index, dtype="str")
+    )
 
 
 def out_of_area(context: RuleContext, config: Config, params: Params) -> pd.DataFrame:
