@@ -123,3 +123,11 @@ def test_is_institution_keeps_valid_resident_ids_out():
     assert not flags.iloc[0] and not flags.iloc[2] and not flags.iloc[3]
     assert flags.dtype == bool and len(flags) == len(values)
     assert np.array_equal(flags.to_numpy(), common.is_institution(values.astype(object), config))
+
+
+def test_table_cuts_rows_dated_after_as_of_only_when_there_are_some():
+    loaded = tables(payments=[payment(1, day="2024-03-10"), payment(2, day="2024-05-10")])
+    late = RuleContext(loaded, as_of="2024-04-30").table("payments")
+    assert list(late["_key"]) == [loaded["payments"]["_key"].iloc[0]]
+    kept = RuleContext(loaded, as_of="2024-12-31").table("payments")
+    pd.testing.assert_frame_equal(kept, loaded["payments"].reset_index(drop=True))

@@ -84,8 +84,9 @@ class RuleContext:
             date_column = AS_OF_COLUMNS.get(name)
             cut = self.as_of_date
             if cut is not None and date_column in frame.columns:
-                dates = pd.to_datetime(frame[date_column], errors="coerce")
-                frame = frame[~(dates > cut)].reset_index(drop=True)
+                late = (pd.to_datetime(frame[date_column], errors="coerce") > cut).to_numpy(bool)
+                if late.any():  # the load stage cut the tables already: usually nothing is late
+                    frame = frame[~late].reset_index(drop=True)
             return frame
 
         return self.cached(f"table:{name}", build)
