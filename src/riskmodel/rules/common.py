@@ -432,10 +432,16 @@ def residents(context: RuleContext) -> pd.DataFrame:
         repeated = frame["person_id"].duplicated().to_numpy(dtype=bool)
         for column, (codes, values) in coded.items():
             kept = (codes[~repeated] if repeated.any() else codes, values)
-            context.cached(f"resident_codes:{column}", lambda kept=kept: kept)
+            context.cached(f"resident_codes:{column}", lambda kept=kept: _compact(*kept))
         return (frame[~repeated] if repeated.any() else frame).reset_index(drop=True)
 
     return context.cached("residents", build)
+
+
+def _compact(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes as 32-bit integers when the values allow (half the memory of a county's rows)."""
+    small = len(values) < np.iinfo(np.int32).max
+    return (codes.astype(np.int32) if small else codes), values
 
 
 def resident_codes(context: RuleContext, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -445,7 +451,7 @@ def resident_codes(context: RuleContext, column: str) -> tuple[np.ndarray, np.nd
 
     def build() -> tuple[np.ndarray, np.ndarray]:
         codes, values = pd.factorize(people[column], use_na_sentinel=False)
-        return codes, np.asarray(values, dtype=object)
+        return _compact(codes, np.asarray(values, dtype=object))
 
     return context.cached(f"resident_codes:{column}", build)
 
@@ -896,7 +902,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             table = filter_rows(table, ~isin(table["status"].astype("str"), failed))
         resolved, found, people_codes = _resolve_people(context, "payments", table, "id_number")
         context.cached("payment_residents", lambda: found)
-        context.cached("payment_codes:person_id", lambda: people_codes)
+        context.cached("payment_codes:person_id", lambda: _compact(*people_codes))
         frame = table.assign(
             person_id=pd.Series(resolved["person_id"].to_numpy(), index=table.index, dtype=object),
             method=pd.Series(resolved["method"].to_numpy(), index=table.index, dtype=object),
@@ -906,7 +912,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             amount=pd.to_numeric(table["amount"], errors="coerce").astype("float64"),
         )
         frame["household"], household_codes = _payment_households(context, frame, found)
-        context.cached("payment_codes:household", lambda: household_codes)
+        context.cached("payment_codes:household", lambda: _compact(*household_codes))
         if "village_code" not in frame:
             people = residents(context)
             frame["village_code"] = (
@@ -917,7 +923,7 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         for column in ("village_code", "account_no"):
             if column in frame:
                 frame[column], coded = _as_coded_objects(frame[column])
-                context.cached(f"payment_codes:{column}", lambda coded=coded: coded)
+                context.cached(f"payment_codes:{column}", lambda coded=coded: _compact(*coded))
         programs = program_table(context, config).drop(
             columns=["program_code", "program_name", "standards"]
         )
@@ -1028,7 +1034,7 @@ def payment_codes(
 
     def build() -> tuple[np.ndarray, np.ndarray]:
         codes, values = pd.factorize(payments(context, config)[column], use_na_sentinel=False)
-        return codes, np.asarray(values, dtype=object)
+        return _compact(codes, np.asarray(values, dtype=object))
 
     payments(context, config)  # codes the person IDs while building
     return context.cached(f"payment_codes:{column}", build)
