@@ -577,27 +577,34 @@ def _load_files(
     With ``loading.parallel_files`` above 1 and a folder of at least
     ``loading.parallel_min_bytes``, that many files load at once in threads, the largest
     first (the parsers and Arrow kernels release the GIL: a county's exports load about a
-    third faster on two cores); the results come in ``order`` all the same.
+    third faster on two cores); the results come in ``order`` all the same. The files'
+    digests are computed in a thread of their own meanwhile.
     """
-
-    def load_one(name: str) -> tuple[str, TableLoad | DataError, str]:
-        path = files[name]
-        try:
-            loaded: TableLoad | DataError = load_table(path, name, {"loading": settings}, folder)
-        except DataError as exc:
-            loaded = exc
-        return name, loaded, _sha256(path)
 
     workers = int(settings["parallel_files"])
     total = sum(files[name].stat().st_size for name in order)
-    if workers <= 1 or len(order) <= 1 or total < int(settings["parallel_min_bytes"]):
-        yield from (load_one(name) for name in order)
-        return
     largest_first = sorted(order, key=lambda name: -files[name].stat().st_size)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool:
-        futures = {name: pool.submit(load_one, name) for name in largest_first}
-        for name in order:
-            yield futures[name].result()
+    # the digests are computed beside the parsing (hashlib releases the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
+        digests = {name: hashing.submit(_sha256, files[name]) for name in largest_first}
+
+        def load_one(name: str) -> tuple[str, TableLoad | DataError, str]:
+            path = files[name]
+            try:
+                loaded: TableLoad | DataError = load_table(
+                    path, name, {"loading": settings}, folder
+                )
+            except DataError as exc:
+                loaded = exc
+            return name, loaded, digests[name].result()
+
+        if workers <= 1 or len(order) <= 1 or total < int(settings["parallel_min_bytes"]):
+            yield from (load_one(name) for name in order)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool:
+            futures = {name: pool.submit(load_one, name) for name in largest_first}
+            for name in order:
+                yield futures[name].result()
 
 
 def load_folder(
