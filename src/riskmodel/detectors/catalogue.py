@@ -728,9 +728,9 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         return empty_findings()
     holders: dict[str, str] = {}
     institutions: set[str] = set()
+    listed = _listed_accounts(tables, flagged["payee"])
     if has_columns(tables, "accounts", "account_no", "holder_id_number"):
-        accounts = tables["accounts"].drop_duplicates("account_no")
-        accounts = accounts[accounts["account_no"].isin(flagged["payee"])]
+        accounts = listed
         holders = {
             str(a): str(h)
             for a, h in zip(accounts["account_no"], accounts["holder_id_number"], strict=True)
@@ -741,14 +741,13 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         )
     opened: dict[str, pd.Timestamp] = {}
     if has_columns(tables, "accounts", "account_no", "open_date"):
-        accounts = tables["accounts"].drop_duplicates("account_no")
-        accounts = accounts[accounts["account_no"].isin(flagged["payee"])]
+        accounts = listed
         dates = pd.to_datetime(accounts["open_date"], errors="coerce")
         opened = {
             str(a): d for a, d in zip(accounts["account_no"], dates, strict=True) if pd.notna(d)
         }
     keys = payee_window_keys(events, flagged, int(settings["window_days"]))
-    mine = events[events["payee"].isin(flagged["payee"])]
+    mine = events[isin(events["payee"], flagged["payee"])]
     household_of: dict[str, str] = {}
     if has_columns(tables, "residents", "id_number", "household_id"):
         wanted = set(mine["person"].dropna().astype(str)) | set(holders.values())
@@ -761,13 +760,12 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
                 strict=True,
             )
         )
+    received = _received(mine, flagged, holders)
     rows = []
-    for record in flagged.itertuples(index=False):
+    for position, record in enumerate(flagged.itertuples(index=False)):
         account = str(record.payee)
-        received = mine[(mine["payee"] == account) & (mine["date"] >= record.first_seen)]
         holder = holders.get(account, "")
-        people = sorted(str(p) for p in received["person"].dropna().unique())
-        others = received[received["person"] != holder] if holder else received
+        people = received.people[position]
         anomaly = _new_payee_anomaly(float(record.ratio), settings)
         mitigation = ""
         home = household_of.get(holder, "") if holder else ""
@@ -781,7 +779,7 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
             anomaly *= float(settings["household_factor"])
             mitigation = "收款人均为开户人同户家庭成员，可能为家庭共用账户"
         related = [p for p in people if p != holder][: int(settings["max_related"])]
-        at_risk = float(others["amount"].sum())
+        at_risk = float(received.paid_to_others[position])
         rows.append(
             {
                 "entity_type": "account",
@@ -797,7 +795,11 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
                     f"{int(record.people)}人{int(record.programs)}个项目{int(record.payments)}笔"
                     f"共{record.amount:,.0f}元，超过同村（收款方不足时为全县）常用账户：{record.limits}；"
                     f"此后合计{record.amount_since:,.0f}元，"
-                    + ("疑似新启用账户集中代领/冒领" if len(others) else "需核实是否符合发放条件")
+                    + (
+                        "疑似新启用账户集中代领/冒领"
+                        if received.others[position]
+                        else "需核实是否符合发放条件"
+                    )
                 ),
                 "top_features": f"new_payee;{record.drivers}",
                 "related_ids": ";".join([holder, *related] if holder else related),
@@ -820,6 +822,48 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
             }
         )
     return _findings(rows, "D_NEW_PAYEE")
+
+
+def _listed_accounts(tables: Tables, accounts: pd.Series) -> pd.DataFrame:
+    """The first ``accounts`` table row of each of ``accounts`` that is listed there."""
+    if not has_columns(tables, "accounts", "account_no"):
+        return pd.DataFrame()
+    listed = tables["accounts"]
+    return listed[isin(listed["account_no"], accounts)].drop_duplicates("account_no")
+
+
+@dataclass(frozen=True)
+class _Received:
+    """Per flagged account, from its first payment on: beneficiaries (sorted), what was paid
+    to others than the holder and whether any such payment exists."""
+
+    people: list[list[str]]
+    paid_to_others: np.ndarray
+    others: np.ndarray
+
+
+def _received(mine: pd.DataFrame, flagged: pd.DataFrame, holders: dict[str, str]) -> _Received:
+    """:class:`_Received` of ``flagged`` from the events ``mine`` in one pass (rows grouped by
+    account, each group in event order)."""
+    slot = positions(mine["payee"], flagged["payee"].astype(str))
+    first = flagged["first_seen"].to_numpy()
+    dates = pd.to_datetime(mine["date"]).to_numpy()
+    rows = np.flatnonzero(slot >= 0)
+    rows = rows[dates[rows] >= first[slot[rows]]]
+    rows = rows[np.argsort(slot[rows], kind="stable")]
+    bounds = np.searchsorted(slot[rows], np.arange(len(flagged) + 1))
+    person = mine["person"].to_numpy(dtype=object, na_value=None)[rows]
+    amount = mine["amount"].to_numpy(dtype=float)[rows]
+    amount = np.where(np.isnan(amount), 0.0, amount)  # Series.sum skips NaN
+    people, paid, others = [], np.zeros(len(flagged)), np.zeros(len(flagged), dtype=bool)
+    for position, account in enumerate(flagged["payee"].astype(str)):
+        persons = person[bounds[position] : bounds[position + 1]]
+        people.append(sorted({str(p) for p in persons if p is not None}))
+        holder = holders.get(account, "")
+        other = persons != holder if holder else np.ones(len(persons), dtype=bool)
+        paid[position] = amount[bounds[position] : bounds[position + 1]][other].sum()
+        others[position] = bool(other.any())
+    return _Received(people, paid, others)
 
 
 def _new_ledger_payee_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFrame:
