@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from riskmodel.report.fonts import use_cjk_font
+from riskmodel.report.places import village_names
 
 SEVERITY_ORDER = ("高", "中", "低")
 TRIAGE_ORDER = ("线索移交", "督促整改", "数据纠错")
@@ -67,16 +68,6 @@ def amount_by_village_chart(
     axes.set_xlabel("涉及金额（万元）")
     axes.set_title("涉及金额最多的村")
     return figure
-
-
-def village_names(villages: pd.DataFrame | None) -> dict[str, str]:
-    """village_code → "乡镇 村名" (or the code when the villages table is absent)."""
-    if villages is None or "village_code" not in villages.columns:
-        return {}
-    name = villages.get("village_name", villages["village_code"]).astype(str)
-    if "town_name" in villages.columns:
-        name = villages["town_name"].fillna("").astype(str) + name
-    return dict(zip(villages["village_code"].astype(str), name, strict=False))
 
 
 def heat_map_table(

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskmodel.report.fonts import FONT_FAMILY, font_face_css, subset_font
+from riskmodel.report.places import village_names
 
 FONT_NAME = "cjk-subset.otf"
 # the fixed wording of the notices (its glyphs go into the font subset)
@@ -36,17 +37,6 @@ th,td{border:1px solid #444;padding:3px 6px}td.num{text-align:right}
 tr.total td{font-weight:bold}.foot{margin-top:18px;font-size:13px}
 @media print{body{margin:10mm}h2{page-break-after:avoid}table{page-break-inside:auto}}
 """
-
-
-def village_names(villages: pd.DataFrame | None) -> dict[str, str]:
-    """village_code → "乡镇 村名" (or the code when the villages table is absent); what
-    :func:`riskmodel.report.charts.village_names` gives, without importing matplotlib."""
-    if villages is None or "village_code" not in villages.columns:
-        return {}
-    name = villages.get("village_name", villages["village_code"]).astype(str)
-    if "town_name" in villages.columns:
-        name = villages["town_name"].fillna("").astype(str) + name
-    return dict(zip(villages["village_code"].astype(str), name, strict=False))
 
 
 def mask_name(name: Any) -> str:
