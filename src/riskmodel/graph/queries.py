@@ -426,9 +426,7 @@ def _official_links(
                         ";".join(path_ids),
                     )
                 )
-    links = pd.DataFrame(rows, columns=OFFICIAL_LINK_COLUMNS)
-    links["hops"] = links["hops"].astype(int)
-    return links.drop_duplicates(["official_id", "target_type", "target_id", "path_ids"])
+    return _links_frame(rows)
 
 
 def _table_links(
@@ -507,6 +505,11 @@ def _table_links(
                         ";".join(path_ids),
                     )
                 )
+    return _links_frame(rows)
+
+
+def _links_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The official-link rows as a frame, each path to a target once."""
     links = pd.DataFrame(rows, columns=OFFICIAL_LINK_COLUMNS)
     links["hops"] = links["hops"].astype(int)
     return links.drop_duplicates(["official_id", "target_type", "target_id", "path_ids"])
