@@ -31,6 +31,7 @@ from riskmodel.detectors.features import (
     payments_with_programs,
     peer_limits,
     person_program_ratios,
+    rows_where,
     village_features,
     village_program_ratios,
 )
@@ -98,8 +99,9 @@ def _dtype(column: str) -> str:
     return "float64" if column in ("anomaly", "amount_at_risk") else "str"
 
 
-def _findings(rows: list[dict[str, Any]], detector_id: str) -> pd.DataFrame:
-    if not rows:
+def _findings(rows: list[dict[str, Any]] | dict[str, Any], detector_id: str) -> pd.DataFrame:
+    """Findings from one dict per row, or from columns (lists, arrays or one value)."""
+    if not len(rows):
         return empty_findings()
     frame = pd.DataFrame(rows)
     frame["detector_id"] = detector_id
@@ -386,7 +388,9 @@ def detect_account_concentration(
     if not has_columns(tables, "payments", "account_no", "id_number", "amount"):
         return empty_findings()
     payments = payments_with_programs(tables)
-    payments = payments[payments["account_no"].notna() & (payments["account_no"] != "")]
+    usable = (payments["account_no"].notna() & (payments["account_no"] != "")).to_numpy(bool)
+    columns = ["account_no", "household_id", "id_number", "village_code", "amount", "program_key"]
+    payments = rows_where(payments[columns], usable)
     table, rows_of = _account_table(payments)
     min_households = int(settings["min_households"])
     min_programs = int(settings["min_programs"])
@@ -398,50 +402,69 @@ def detect_account_concentration(
     households = ramp(flagged["households"], min_households - 1, min_households + 3)
     programs = ramp(flagged["programs"], min_programs - 1, min_programs + 3)
     anomalies = np.maximum(households, 0.6 * programs)
-    rows = []
-    for position, record in enumerate(flagged.itertuples(index=False)):
-        account = record.account_no
-        anomaly = float(anomalies[position])
-        holder = holders.shown[position]
-        mitigation = ""
+    counts = {
+        name: flagged[name].to_numpy(dtype=float).astype(np.int64).tolist()
+        for name in ("households", "programs", "beneficiaries")
+    }
+    paid = flagged["paid"].to_numpy(dtype=float).tolist()
+    mitigation, factor = _account_mitigations(counts["households"], holders, people, settings)
+    max_related = int(settings["max_related"])
+    related = [
+        ";".join([holder, *[p for p in mine if p != holder][:max_related]])
+        if holder
+        else ";".join(mine[:max_related])
+        for holder, mine in zip(holders.shown, people, strict=True)
+    ]
+    columns = {
+        "entity_type": "account",
+        "entity_id": flagged["account_no"].to_numpy(),
+        "village_code": flagged["village_code"].fillna("").to_numpy(dtype=object),
+        "anomaly": anomalies * factor,
+        "amount_at_risk": paid_to_others.astype(float),
+        "detail": [
+            f"同一账户收取{b}人（{h}户）{n}个项目的补贴，合计{v:,.0f}元"
+            for b, h, n, v in zip(
+                counts["beneficiaries"], counts["households"], counts["programs"], paid, strict=True
+            )
+        ],
+        "top_features": [
+            f"households={h};programs={n}"
+            for h, n in zip(counts["households"], counts["programs"], strict=True)
+        ],
+        "official_id": "",
+        "related_ids": related,
+        "source_table": "payments",
+        "mitigation": mitigation,
+        "fields": [
+            f'{{"households": {h}, "programs": {n}, "paid": {_json_number(v)}}}'
+            for h, n, v in zip(counts["households"], counts["programs"], paid, strict=True)
+        ],
+    }
+    return _findings(columns, "D_ACCOUNT")
+
+
+def _account_mitigations(
+    households: list[int], holders: _Holders, people: list[list[str]], settings: dict[str, Any]
+) -> tuple[list[str], np.ndarray]:
+    """Per flagged account: the mitigation text and the factor its anomaly is weighed by."""
+    mitigation = [""] * len(households)
+    factor = np.ones(len(households))
+    for position, holder in enumerate(holders.shown):
         if holders.institution[position]:
-            anomaly *= float(settings["institution_factor"])
-            mitigation = "开户人为单位（如敬老院集体账户），可能为集中供养对象的合规代收"
-        elif record.households <= 1 and (not holder or holder in people[position]):
+            factor[position] = float(settings["institution_factor"])
+            mitigation[position] = "开户人为单位（如敬老院集体账户），可能为集中供养对象的合规代收"
+        elif households[position] <= 1 and (not holder or holder in people[position]):
             # one household's own programs on its own card: not 代领, possibly lawful stacking
-            anomaly *= float(settings["own_household_factor"])
-            mitigation = (
+            factor[position] = float(settings["own_household_factor"])
+            mitigation[position] = (
                 "仅开户人本户成员的补贴，多个项目可能为同一对象依规叠加享受（如特困、残疾、高龄）"
             )
-        related = [p for p in people[position] if p != holder][: int(settings["max_related"])]
-        rows.append(
-            {
-                "entity_type": "account",
-                "entity_id": account,
-                "village_code": "" if pd.isna(record.village_code) else record.village_code,
-                "anomaly": anomaly,
-                "amount_at_risk": float(paid_to_others[position]),
-                "detail": (
-                    f"同一账户收取{int(record.beneficiaries)}人（{int(record.households)}户）"
-                    f"{int(record.programs)}个项目的补贴，合计{record.paid:,.0f}元"
-                ),
-                "top_features": (
-                    f"households={int(record.households)};programs={int(record.programs)}"
-                ),
-                "official_id": "",
-                "related_ids": ";".join([holder, *related] if holder else related),
-                "source_table": "payments",
-                "mitigation": mitigation,
-                "fields": _json(
-                    {
-                        "households": int(record.households),
-                        "programs": int(record.programs),
-                        "paid": float(record.paid),
-                    }
-                ),
-            }
-        )
-    return _findings(rows, "D_ACCOUNT")
+    return mitigation, factor
+
+
+def _json_number(value: float) -> str:
+    """``value`` as :func:`_json` writes a float (4 decimals; null when not finite)."""
+    return json.dumps(round(value, 4)) if np.isfinite(value) else "null"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskmodel.detectors.stats import first_digits, mad_from_counts
 from riskmodel.frames import isin, positions
@@ -152,7 +153,9 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     payments = tables["payments"]
     kept = [column for column in payments.columns if column in PAYMENT_COLUMNS]
     if "status" in payments.columns:
-        payments = payments.loc[~isin(payments["status"], ["失败", "退回", "退票", "作废"]), kept]
+        payments = rows_where(
+            payments[kept], ~isin(payments["status"], ["失败", "退回", "退票", "作废"])
+        )
     else:
         payments = payments[kept].copy(deep=False)
     if "program_code" in payments.columns:
@@ -206,6 +209,21 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     return payments
 
 
+def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` (same index), filtered in Arrow: a county's payments filter several
+    times faster that way than by pandas' ``take`` of each Arrow string column. Each column
+    comes back as one Arrow chunk (later takes and factorizations are faster)."""
+    keep = np.asarray(keep, dtype=bool)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame[keep]
+    filtered = table.filter(pa.array(keep)).combine_chunks().to_pandas()
+    if not filtered.dtypes.equals(frame.dtypes):  # a dtype Arrow would not give back
+        return frame[keep]
+    return filtered.set_axis(frame.index[keep])
+
+
 def _taken(values: pd.Series, found: np.ndarray, index: pd.Index) -> pd.Series:
     """``values`` at positions ``found`` (missing where -1) on ``index``, as ``Series.map``
     of a key column would give them."""
@@ -249,10 +267,14 @@ def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
     if not has_columns(tables, "payments", "amount", "id_number"):
         return pd.DataFrame(columns=[*columns, *extra])
     payments = payments_with_programs(tables)
-    payments = payments[payments["village_code"].notna() & (payments["amount"] > 0)]
+    if by_month and "pay_date" not in payments.columns:
+        return pd.DataFrame(columns=[*columns, *extra])
+    needed = ["village_code", "program_key", "amount", "standard", "id_number"]
+    payments = rows_where(
+        payments[[*needed, *(["pay_date"] if by_month else [])]],
+        (payments["village_code"].notna() & (payments["amount"] > 0)).to_numpy(dtype=bool),
+    )
     if by_month:
-        if "pay_date" not in payments.columns:
-            return pd.DataFrame(columns=[*columns, *extra])
         payments = payments.assign(month=pd.to_datetime(payments["pay_date"]).dt.to_period("M"))
     reference = payments["standard"].copy()
     county_median = payments.groupby("program_key")["amount"].transform("median")
@@ -287,7 +309,10 @@ def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFram
     if not has_columns(tables, "payments", "amount", "id_number"):
         return pd.DataFrame(columns=columns)
     payments = payments_with_programs(tables)
-    payments = payments[payments["standard"].notna() & (payments["amount"] > 0)]
+    payments = rows_where(
+        payments[["id_number", "program_key", "village_code", "amount", "standard"]],
+        (payments["standard"].notna() & (payments["amount"] > 0)).to_numpy(dtype=bool),
+    )
     over_ratio = float(config["over_ratio"])
     payments = payments.assign(ratio=payments["amount"] / payments["standard"])
     payments = payments.assign(
