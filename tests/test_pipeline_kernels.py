@@ -133,3 +133,22 @@ def test_the_default_kernel_environment_is_strings_only() -> None:
     env = load_config()["pipeline"]["kernel_env"]
     values = {k: v for k, v in env.items() if not k.startswith("_")}
     assert values and all(isinstance(v, str) and v.isdigit() for v in values.values())
+
+
+def test_the_notebook_client_of_a_warm_kernel_is_closed_with_the_kernel(tmp_path: Path) -> None:
+    from riskmodel.pipeline.kernels import shutdown_kernel
+
+    source = _notebook(tmp_path)
+    kernels = WarmKernels("python3", tmp_path, wanted=1, size=1)
+    try:
+        manager = kernels.take()
+        assert manager is not None
+        _run(source, tmp_path / "out.ipynb", tmp_path, manager)
+        # nbclient leaves open the client of a kernel it did not start …
+        clients = list(manager.__dict__["_riskmodel_clients"])
+        assert clients and any(client.channels_running for client in clients)
+        shutdown_kernel(manager)
+        # … shutting the kernel down closes it (no "Could not destroy zmq context" at exit)
+        assert not any(client.channels_running for client in clients)
+    finally:
+        kernels.close()

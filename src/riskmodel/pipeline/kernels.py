@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -130,9 +131,7 @@ class WarmKernels:
 def start_kernel(kernel_name: str, cwd: Path, env: Mapping[str, str] | None = None) -> Any:
     """A started ``AsyncKernelManager`` (the kind nbclient drives) working in ``cwd``, its
     process given this environment plus ``env``."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    manager = AsyncKernelManager(kernel_name=kernel_name)
+    manager = _manager_class()(kernel_name=kernel_name)
     environment = dict(os.environ)
     for name, value in (env or {}).items():  # "" removes a variable
         if value:
@@ -177,8 +176,29 @@ def _alive(manager: Any) -> bool:
         return False
 
 
+@cache
+def _manager_class() -> type:
+    """``AsyncKernelManager`` that remembers the clients made for it: nbclient leaves the
+    client of a kernel it did not start open, and :func:`shutdown_kernel` closes it."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TrackedKernelManager(AsyncKernelManager):
+        def client(self, **kwargs: Any) -> Any:
+            made = super().client(**kwargs)
+            self.__dict__.setdefault("_riskmodel_clients", []).append(made)
+            return made
+
+    return TrackedKernelManager
+
+
 def shutdown_kernel(manager: Any) -> None:
-    """Stop a kernel at once (its notebook is written) and remove its connection file."""
+    """Stop a kernel at once (its notebook is written), close the clients made for it and
+    remove its connection file."""
+    for client in manager.__dict__.pop("_riskmodel_clients", []):
+        try:
+            client.stop_channels()
+        except Exception as exc:  # already closed
+            log.debug("kernel client: %s", exc)
     try:
         asyncio.run(manager.shutdown_kernel(now=True))
     except Exception as exc:  # already dead, or its process gone

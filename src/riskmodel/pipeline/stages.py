@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +89,6 @@ def load_stage(
 
     config = stage_config(config_path)
     result = load_folder(data_dir, config=config, progress=False)
-    write_validation(result, out_dir)
-    protect_validation(out_dir, config)
     tables = dict(result.tables)
     payments = tables["payments"]
     resolved = resolve_period(period or None, payments.get("pay_date"))
@@ -106,7 +105,12 @@ def load_stage(
             "payments_in_theme": int(mask.sum()),
         }
         tables["payments"] = tables["payments"][mask]
-    save_tables(work_dir, "input", tables)
+    # the work tables are written (Arrow, without the GIL) beside the validation files
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="input") as pool:
+        saving = pool.submit(save_tables, work_dir, "input", tables)
+        write_validation(result, out_dir)
+        protect_validation(out_dir, config)
+        saving.result()
     save_json(work_dir, "inputs", result.inputs)
     save_json(
         work_dir,
