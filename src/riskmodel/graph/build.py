@@ -132,7 +132,11 @@ def _resolved_people(
     person_ids = _arrow_strings(links["person_id"].astype("str"))
     table_keys, link_keys = table["_key"].astype(str), links["source_key"].astype(str)
     if _same_rows(_arrow_strings(table_keys), _arrow_strings(link_keys)):
-        found = _first_positions(_arrow_strings(table_keys))  # the crosswalk lists the rows
+        # the crosswalk lists the rows: each row's own link, or its key's first
+        if distinct_row_keys(table):
+            found = np.arange(len(table), dtype=np.int64)
+        else:
+            found = _first_positions(_arrow_strings(table_keys))
     else:
         found = positions(table_keys, link_keys)
     person = pc.take(person_ids, pa.array(found, mask=found < 0))
@@ -146,6 +150,36 @@ def _same_rows(left: pa.ChunkedArray, right: pa.ChunkedArray) -> bool:
     if len(left) != len(right) or left.null_count or right.null_count:
         return False
     return bool(pc.all(pc.equal(left, right.cast(left.type))).as_py())
+
+
+def distinct_row_keys(table: pd.DataFrame) -> bool:
+    """Whether every row of a loaded table has its own ``_key``, told from the integer
+    ``_file``/``_line`` pairs where each key is ``"<_file>:<_line>"`` (no key is hashed);
+    False when that cannot be told so."""
+    if not {"_key", "_file", "_line"} <= set(table.columns):
+        return False
+    keys, files = _arrow_strings(table["_key"]), _arrow_strings(table["_file"])
+    line = table["_line"]
+    if keys is None or files is None or not pd.api.types.is_integer_dtype(line.dtype):
+        return False
+    if keys.null_count or files.null_count or line.isna().any():
+        return False
+    lines = line.to_numpy(dtype=np.int64)
+    if not len(lines):
+        return True
+    text = pc.cast(pa.array(lines), keys.type)
+    built = pc.binary_join_element_wise(files.cast(keys.type), text, pa.scalar(":", keys.type))
+    if not pc.all(pc.equal(built, keys)).as_py():  # an integer line has no ':'
+        return False
+    if pc.all(pc.equal(files, files[0])).as_py():
+        pairs = lines
+    else:
+        codes = files.combine_chunks().dictionary_encode().indices.to_numpy(zero_copy_only=False)
+        span = int(lines.max()) - int(lines.min()) + 1
+        pairs = codes.astype(np.int64) * span + (lines - lines.min())
+    if bool(np.all(pairs[1:] > pairs[:-1])):  # rows in file and line order
+        return True
+    return len(np.unique(pairs)) == len(pairs)
 
 
 def _first_positions(values: pa.ChunkedArray) -> np.ndarray:

@@ -26,7 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskmodel.frames import mapped
-from riskmodel.graph.build import _arrow_strings, _same_rows, _text, graph_settings, paused_gc
+from riskmodel.graph.build import (
+    _arrow_strings,
+    _same_rows,
+    _text,
+    distinct_row_keys,
+    graph_settings,
+    paused_gc,
+)
 from riskmodel.graph.tables import TableGraph
 from riskmodel.ids import mask_account, mask_id, mask_phone
 from riskmodel.kinship import INVERSE
@@ -232,10 +239,15 @@ def _paid_people(payments: pd.DataFrame, crosswalk: pd.DataFrame | None) -> pa.A
     own = payments["id_number"]
     parts = []
     if crosswalk is not None and not crosswalk.empty and "_key" in payments.columns:
-        keys, ids, resolved, unique = _links(crosswalk, "payments", "id_number")
-        parts.append(ids.filter(pa.array(resolved)))
+        keys, ids = _crosswalk_rows(crosswalk, "payments", "id_number")
         paid_keys = _arrow_strings(payments["_key"].astype("str"))
-        if unique and _same_rows(paid_keys, keys):  # the crosswalk lists the rows in order
+        same = _same_rows(paid_keys, keys)
+        if same and distinct_row_keys(payments):  # each row its own key: every row first
+            resolved, unique = _named(ids), True
+        else:
+            resolved, unique = _resolving(keys, ids)
+        parts.append(ids.filter(pa.array(resolved)))
+        if unique and same:  # the crosswalk lists the rows in order
             linked = resolved
         else:
             chosen = keys.filter(pa.array(resolved)).combine_chunks().cast(paid_keys.type)
@@ -264,10 +276,29 @@ def _links(
 ) -> tuple[pa.ChunkedArray, pa.ChunkedArray, np.ndarray, bool]:
     """The crosswalk rows of ``table.column``: source keys, person ids, which rows resolve
     the record (its first row, with a person id) and whether every key is distinct."""
+    keys, ids = _crosswalk_rows(crosswalk, table, column)
+    return keys, ids, *_resolving(keys, ids)
+
+
+def _crosswalk_rows(
+    crosswalk: pd.DataFrame, table: str, column: str
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Source keys and person ids of the crosswalk rows of ``table.column``."""
     chosen = (crosswalk["source_table"] == table) & (crosswalk["column"] == column)
     chosen = pa.array(chosen.to_numpy(dtype=bool))
     keys = _arrow_strings(crosswalk["source_key"].astype("str")).filter(chosen)
     ids = _arrow_strings(crosswalk["person_id"].astype("str")).filter(chosen)
+    return keys, ids
+
+
+def _named(ids: pa.ChunkedArray) -> np.ndarray:
+    """Where a crosswalk row names a person."""
+    return pc.fill_null(pc.not_equal(ids, ""), False).to_numpy(zero_copy_only=False)
+
+
+def _resolving(keys: pa.ChunkedArray, ids: pa.ChunkedArray) -> tuple[np.ndarray, bool]:
+    """Which crosswalk rows resolve their record (its first row, with a person id) and
+    whether every key is distinct."""
     encoded = keys.combine_chunks().dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     # codes number keys in order of first appearance: a row is the first of its key when
@@ -277,9 +308,8 @@ def _links(
     missing = np.flatnonzero(codes < 0)
     if len(missing):
         first[missing[0]] = True
-    named = pc.fill_null(pc.not_equal(ids, ""), False).to_numpy(zero_copy_only=False)
     unique = len(encoded.dictionary) == len(keys) and not len(missing)
-    return keys, ids, first & named, unique
+    return first & _named(ids), unique
 
 
 def _distinct(values: pd.Series) -> pd.Series:
