@@ -18,20 +18,21 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.detectors.features import (
+    PaymentCodes,
+    compact_codes,
     group_first,
     group_nunique,
     group_sum,
     has_columns,
     is_institution,
-    key_codes,
     ledger_digit_table,
     ledger_expenditures,
     payee_first_windows,
     payee_window_keys,
+    payment_codes,
     payments_with_programs,
     peer_limits,
     person_program_ratios,
-    rows_where,
     village_features,
     village_program_ratios,
 )
@@ -389,9 +390,8 @@ def detect_account_concentration(
         return empty_findings()
     payments = payments_with_programs(tables)
     usable = (payments["account_no"].notna() & (payments["account_no"] != "")).to_numpy(bool)
-    columns = ["account_no", "household_id", "id_number", "village_code", "amount", "program_key"]
-    payments = rows_where(payments[columns], usable)
-    table, rows_of = _account_table(payments)
+    amount = payments["amount"].to_numpy(dtype=float)[usable]
+    table, rows_of = _account_table(payment_codes(tables).rows(usable), amount)
     min_households = int(settings["min_households"])
     min_programs = int(settings["min_programs"])
     flagged = table[(table["households"] >= min_households) | (table["programs"] >= min_programs)]
@@ -477,31 +477,26 @@ class _AccountRows:
     amount: np.ndarray
 
 
-def _account_table(payments: pd.DataFrame) -> tuple[pd.DataFrame, _AccountRows]:
-    """Per account (sorted): households, beneficiaries, programs, paid and the first village.
+def _account_table(codes: PaymentCodes, amount: np.ndarray) -> tuple[pd.DataFrame, _AccountRows]:
+    """Per account (sorted): households, beneficiaries, programs, paid and the first village,
+    from the codes and amounts of the payments to an account.
 
     A payment without a household counts the beneficiary as its own household.
     """
-    account, accounts = key_codes(payments["account_no"], sort=True)
-    household = payments["household_id"].where(
-        payments["household_id"].notna(), payments["id_number"]
-    )
-    person, people = key_codes(payments["id_number"], sort=True)
-    village, villages = key_codes(payments["village_code"])
-    amount = payments["amount"].to_numpy(dtype=float)
+    account, accounts = compact_codes(codes.account, codes.accounts)
     size = len(accounts)
-    first_village = group_first(account, village, size)
+    first_village = group_first(account, codes.village, size)
     table = pd.DataFrame(
         {
             "account_no": accounts,
-            "households": group_nunique(account, key_codes(household)[0], size),
-            "beneficiaries": group_nunique(account, person, size),
-            "programs": group_nunique(account, key_codes(payments["program_key"])[0], size),
+            "households": group_nunique(account, codes.household, size),
+            "beneficiaries": group_nunique(account, codes.person, size),
+            "programs": group_nunique(account, codes.program, size),
             "paid": group_sum(account, amount, size),
-            "village_code": _values_at(villages, first_village),
+            "village_code": _values_at(codes.villages, first_village),
         }
     )
-    return table, _AccountRows(account, person, people, amount)
+    return table, _AccountRows(account, codes.person, codes.people, amount)
 
 
 def _values_at(uniques: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -113,20 +114,75 @@ def payments_with_programs(tables: Tables) -> pd.DataFrame:
     return _shared("payments_with_programs", tables, lambda: _payments_with_programs(tables))
 
 
-def _shared(name: str, tables: Tables, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class PaymentCodes:
+    """Integer codes (-1 where missing) of the rows of :func:`payments_with_programs`:
+    ``account`` (``account_no``), ``person`` (``id_number``), ``village`` and ``program``
+    number their sorted distinct values (as ``groupby`` orders keys), ``household`` the
+    household (the beneficiary where it has none) in order of appearance."""
+
+    account: np.ndarray
+    accounts: np.ndarray
+    person: np.ndarray
+    people: np.ndarray
+    village: np.ndarray
+    villages: np.ndarray
+    program: np.ndarray
+    household: np.ndarray
+
+    def rows(self, keep: np.ndarray) -> PaymentCodes:
+        """The codes of the rows where ``keep`` (same distinct values)."""
+        rows = ("account", "person", "village", "program", "household")
+        return replace(self, **{name: getattr(self, name)[keep] for name in rows})
+
+
+def payment_codes(tables: Tables) -> PaymentCodes:
+    """:class:`PaymentCodes` of :func:`payments_with_programs` (computed once per tables inside
+    :func:`shared_features`)."""
+    return _shared("payment_codes", tables, lambda: _payment_codes(payments_with_programs(tables)))
+
+
+def _payment_codes(payments: pd.DataFrame) -> PaymentCodes:
+    account, accounts = key_codes(payments["account_no"], sort=True)
+    person, people = key_codes(payments["id_number"], sort=True)
+    village, villages = key_codes(payments["village_code"], sort=True)
+    household = payments["household_id"].where(
+        payments["household_id"].notna(), payments["id_number"]
+    )
+    return PaymentCodes(
+        account,
+        accounts,
+        person,
+        people,
+        village,
+        villages,
+        key_codes(payments["program_key"], sort=True)[0],
+        key_codes(household)[0],
+    )
+
+
+def compact_codes(codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` renumbered ``0..k-1`` over the values they use, and those values (the codes
+    and values ``key_codes`` gives for the rows the codes cover)."""
+    used = np.zeros(len(uniques), dtype=bool)
+    used[codes[codes >= 0]] = True
+    renumbered = np.cumsum(used) - 1
+    return np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1), uniques[used]
+
+
+def _shared(name: str, tables: Tables, compute: Callable[[], Any]) -> Any:
     """``compute()``, kept under ``name`` for the same payments, residents and programs while
-    :func:`shared_features` is active; callers get shallow copies."""
+    :func:`shared_features` is active; callers get shallow copies of frames."""
     if _MEMO is None:
         return compute()
     sources = tuple(tables.get(table) for table in ("payments", "residents", "programs"))
     cached = _MEMO.get(name)
-    if cached is not None and all(
+    if cached is None or not all(
         kept is source for kept, source in zip(cached[0], sources, strict=True)
     ):
-        return cached[1].copy(deep=False)
-    result = compute()
-    _MEMO[name] = (sources, result)
-    return result.copy(deep=False)
+        cached = (sources, compute())
+        _MEMO[name] = cached
+    return cached[1].copy(deep=False) if isinstance(cached[1], pd.DataFrame) else cached[1]
 
 
 PAYMENT_COLUMNS = (
@@ -523,13 +579,11 @@ def _village_towns(tables: Tables, villages: pd.Index) -> pd.Series:
 
 
 def _shared_account_share(payments: pd.DataFrame, tables: Tables) -> pd.Series:
-    usable = payments.loc[
-        payments["account_no"].notna() & (payments["account_no"] != ""),
-        ["account_no", "household_id", "id_number", "amount", "village_code"],
-    ]
-    household = usable["household_id"].where(usable["household_id"].notna(), usable["id_number"])
-    account, accounts = key_codes(usable["account_no"])
-    shared = group_nunique(account, key_codes(household)[0], len(accounts)) >= 2
+    keep = (payments["account_no"].notna() & (payments["account_no"] != "")).to_numpy(bool)
+    usable = rows_where(payments[["amount", "village_code"]], keep)
+    codes = payment_codes(tables).rows(keep)
+    account, accounts = codes.account, codes.accounts
+    shared = group_nunique(account, codes.household, len(accounts)) >= 2
     if has_columns(tables, "accounts", "account_no", "holder_id_number"):
         listed = tables["accounts"]
         institutions = listed.loc[is_institution(listed["holder_id_number"]), "account_no"]
