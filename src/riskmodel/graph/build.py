@@ -569,12 +569,15 @@ def _source_nodes(kind: str, source: Mapping[str, Any], table: pd.DataFrame) -> 
     value = _joined(table, source["key"])
     if value is None:
         return None
-    node = _prefixed(kind, value)
-    present = np.flatnonzero((value != "").to_numpy(dtype=bool))
-    codes, _ = _encoded(node.iloc[present])
-    _, first = np.unique(codes, return_index=True)
-    rows = present[np.sort(first)]
-    nodes = pd.DataFrame({"node": node.iloc[rows].array}, index=table.index[rows])
+    # ``kind:`` is one-to-one: the first row of each value is that of its node
+    codes, distinct = _encoded(value)
+    if len(distinct) == len(codes):
+        first = np.ones(len(codes), dtype=bool)
+    else:  # codes number values in order of first appearance
+        first = codes > np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    rows = np.flatnonzero(first & (value != "").to_numpy(dtype=bool))
+    node = _prefixed(kind, value.iloc[rows])
+    nodes = pd.DataFrame({"node": node.array}, index=table.index[rows])
     if source.get("name") in table:
         nodes["name"] = _text(table[source["name"]].iloc[rows]).array
     else:
