@@ -740,6 +740,7 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         int(settings["window_days"]),
         int(settings["min_unseen_days"]),
         int(settings["max_age_days"]),
+        payment_codes(tables),
     )
     flagged = _standing_out(windows, dict(settings["account_minimum"]), settings)
     if not len(flagged):

@@ -633,7 +633,11 @@ PAYEE_WINDOW_COLUMNS = [
 
 
 def payee_first_windows(
-    events: pd.DataFrame, window_days: int, min_unseen_days: int, max_age_days: int
+    events: pd.DataFrame,
+    window_days: int,
+    min_unseen_days: int,
+    max_age_days: int,
+    codes: PaymentCodes | None = None,
 ) -> pd.DataFrame:
     """Per payee: when it first appears and what it receives in its first ``window_days``.
 
@@ -646,15 +650,30 @@ def payee_first_windows(
     ``people``, ``programs``, ``amount``) cover the payee's own first ``window_days`` for
     every payee, so new and established payees are measured alike; ``amount_since`` is
     everything received since the first payment (:func:`payee_window_keys` lists the window's
-    rows).
+    rows). With ``codes`` (the :class:`PaymentCodes` of payments whose ``account_no`` is the
+    payee, row for row) the payees, people and programs are not factorized again.
     """
-    events = events[events["payee"].notna() & (events["payee"].astype(str) != "")]
-    events = events[events["date"].notna()]
-    if not len(events):
+    keep = events["payee"].notna() & (events["payee"].astype(str) != "") & events["date"].notna()
+    keep = keep.to_numpy(dtype=bool)
+    if not keep.any():
         return pd.DataFrame(columns=PAYEE_WINDOW_COLUMNS)
+    if codes is None:
+        events = events[keep]
+        payee, payees = pd.factorize(events["payee"], sort=True)
+        coded = {
+            column: key_codes(events[column])[0]
+            for column in ("person", "program")
+            if column in events.columns
+        }
+    else:
+        dtype = events["payee"].dtype
+        events = rows_where(events[["date", "amount", "village_code"]], keep)
+        codes = codes.rows(keep)
+        payee, payees = compact_codes(codes.account, codes.accounts)
+        payees = pd.Index(payees, dtype=dtype)
+        coded = {"person": codes.person, "program": codes.program}
     dates = pd.to_datetime(events["date"])
     start, as_of = dates.min(), dates.max()
-    payee, payees = pd.factorize(events["payee"], sort=True)
     size = len(payees)
     first_seen = dates.groupby(payee).min()
     first = first_seen.to_numpy()[payee]
@@ -671,9 +690,7 @@ def payee_first_windows(
     ).set_axis(pd.Index(payees, name="payee"))
     for column, name in (("person", "people"), ("program", "programs")):
         table[name] = (
-            group_nunique(window, key_codes(events[column].iloc[in_window])[0], size)
-            if column in events.columns
-            else np.nan
+            group_nunique(window, coded[column][in_window], size) if column in coded else np.nan
         )
     table["amount_since"] = group_sum(payee, amount, size)
     table["unseen_days"] = (table["first_seen"] - start).dt.days
