@@ -128,6 +128,7 @@ class PaymentCodes:
     village: np.ndarray
     villages: np.ndarray
     program: np.ndarray
+    programs: np.ndarray
     household: np.ndarray
 
     def rows(self, keep: np.ndarray) -> PaymentCodes:
@@ -156,7 +157,7 @@ def _payment_codes(payments: pd.DataFrame) -> PaymentCodes:
         people,
         village,
         villages,
-        key_codes(payments["program_key"], sort=True)[0],
+        *key_codes(payments["program_key"], sort=True),
         key_codes(household)[0],
     )
 
@@ -325,25 +326,39 @@ def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
     payments = payments_with_programs(tables)
     if by_month and "pay_date" not in payments.columns:
         return pd.DataFrame(columns=[*columns, *extra])
-    needed = ["village_code", "program_key", "amount", "standard", "id_number"]
+    keep = (payments["village_code"].notna() & (payments["amount"] > 0)).to_numpy(dtype=bool)
+    dtypes = payments[["village_code", "program_key"]].dtypes
     payments = rows_where(
-        payments[[*needed, *(["pay_date"] if by_month else [])]],
-        (payments["village_code"].notna() & (payments["amount"] > 0)).to_numpy(dtype=bool),
+        payments[["amount", "standard", *(["pay_date"] if by_month else [])]], keep
+    )
+    codes = payment_codes(tables).rows(keep)
+    payments = payments.assign(
+        _village=_code_keys(codes.village),
+        _program=_code_keys(codes.program),
+        _person=_code_keys(codes.person),
     )
     if by_month:
         payments = payments.assign(month=pd.to_datetime(payments["pay_date"]).dt.to_period("M"))
     reference = payments["standard"].copy()
-    county_median = payments.groupby("program_key")["amount"].transform("median")
+    county_median = payments.groupby("_program")["amount"].transform("median")
     reference = reference.fillna(county_median)
     payments = payments.assign(ratio=payments["amount"] / reference, reference=reference)
-    grouped = payments.groupby(keys, observed=True)
+    grouped = payments.groupby(["_village", "_program", *keys[2:]], observed=True)
     table = grouped.agg(
         payments=("amount", "size"),
-        beneficiaries=("id_number", "nunique"),
+        beneficiaries=("_person", "nunique"),
         paid=("amount", "sum"),
         ratio=("ratio", "median"),
         reference=("reference", "sum"),
     ).reset_index()
+    table.insert(
+        0,
+        "village_code",
+        _key_values(table.pop("_village"), codes.villages, dtypes["village_code"]),
+    )
+    table.insert(
+        1, "program_key", _key_values(table.pop("_program"), codes.programs, dtypes["program_key"])
+    )
     peers = table.groupby(keys[1:])["ratio"]
     table["peer_ratio"] = peers.transform("median")
     deviation = (table["ratio"] - table["peer_ratio"]).abs()
@@ -365,17 +380,18 @@ def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFram
     if not has_columns(tables, "payments", "amount", "id_number"):
         return pd.DataFrame(columns=columns)
     payments = payments_with_programs(tables)
-    payments = rows_where(
-        payments[["id_number", "program_key", "village_code", "amount", "standard"]],
-        (payments["standard"].notna() & (payments["amount"] > 0)).to_numpy(dtype=bool),
-    )
+    keep = (payments["standard"].notna() & (payments["amount"] > 0)).to_numpy(dtype=bool)
+    dtypes = payments[["id_number", "program_key"]].dtypes
+    payments = rows_where(payments[["village_code", "amount", "standard"]], keep)
+    codes = payment_codes(tables).rows(keep)
+    payments = payments.assign(_person=_code_keys(codes.person), _program=_code_keys(codes.program))
     over_ratio = float(config["over_ratio"])
     payments = payments.assign(ratio=payments["amount"] / payments["standard"])
     payments = payments.assign(
         over=payments["ratio"] >= over_ratio,
         surplus=(payments["amount"] - payments["standard"]).clip(lower=0),
     )
-    grouped = payments.groupby(["id_number", "program_key"], observed=True)
+    grouped = payments.groupby(["_person", "_program"], observed=True)
     table = grouped.agg(
         village_code=("village_code", "first"),
         payments=("amount", "size"),
@@ -383,7 +399,24 @@ def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFram
         ratio=("ratio", "median"),
         surplus=("surplus", "sum"),
     ).reset_index()
+    table.insert(
+        0, "id_number", _key_values(table.pop("_person"), codes.people, dtypes["id_number"])
+    )
+    table.insert(
+        1, "program_key", _key_values(table.pop("_program"), codes.programs, dtypes["program_key"])
+    )
     return table
+
+
+def _code_keys(codes: np.ndarray) -> np.ndarray:
+    """Sorted codes as ``groupby`` keys: floats, NaN where missing (dropped as NaN keys are)."""
+    return np.where(codes >= 0, codes, np.nan)
+
+
+def _key_values(keys: pd.Series, uniques: np.ndarray, dtype: Any) -> pd.Series:
+    """The values of the grouped :func:`_code_keys` ``keys`` as ``dtype``."""
+    values = uniques[keys.to_numpy(dtype=np.int64)]
+    return pd.Series(values, index=keys.index, dtype=dtype)
 
 
 def ledger_expenditures(tables: Tables) -> pd.DataFrame:
