@@ -527,11 +527,15 @@ def village_features(
     features["town"] = _village_towns(tables, villages)
     if has_columns(tables, "payments", "amount", "id_number"):
         payments = payments_with_programs(tables)
-        paid = payments.groupby("village_code")["amount"].sum()
+        codes = payment_codes(tables)
+        paid = pd.Series(
+            group_sum(codes.village, payments["amount"].to_numpy(dtype=float), len(codes.villages)),
+            index=pd.Index(codes.villages, dtype=payments["village_code"].dtype),
+        )
         if has_columns(tables, "residents", "id_number"):
             residents = tables["residents"]
             if "village_code" in residents.columns:
-                people = residents.groupby("village_code")["id_number"].nunique()
+                people = _distinct_per_key(residents, "village_code", "id_number")
                 features["per_capita_subsidy"] = _per_village(paid, villages) / _per_village(
                     people, villages
                 ).replace(0, np.nan)
@@ -539,9 +543,10 @@ def village_features(
         if len(relatives):
             same_village = relatives.drop_duplicates("relative_id")
             to_relatives = isin(payments["id_number"], same_village["relative_id"])
-            share = payments.assign(x=payments["amount"].where(to_relatives, 0.0)).groupby(
-                "village_code"
-            )["x"].sum() / paid.replace(0, np.nan)
+            amount = payments["amount"].where(to_relatives, 0.0).to_numpy(dtype=float)
+            share = pd.Series(
+                group_sum(codes.village, amount, len(codes.villages)), index=paid.index
+            ) / paid.replace(0, np.nan)
             features["cadre_relative_share"] = _per_village(share, villages)
         if "account_no" in payments.columns:
             features["shared_account_share"] = _per_village(
@@ -586,6 +591,19 @@ def village_features(
         complaints = tables["complaints"].groupby("village_code").size()
         features["complaint_count"] = _per_village(complaints, villages).fillna(0.0)
     return features
+
+
+def _distinct_per_key(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """``frame.groupby(key)[column].nunique()`` (in no particular order), counted in Arrow."""
+    try:
+        table = pa.Table.from_pandas(frame[[key, column]], preserve_index=False)
+        counted = table.group_by(key).aggregate([(column, "count_distinct")])
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame.groupby(key)[column].nunique()
+    counts = pd.Series(
+        counted[f"{column}_count_distinct"].to_numpy(), index=counted[key].to_pandas()
+    )
+    return counts[counts.index.notna()]
 
 
 def _village_index(tables: Tables) -> pd.Index:
