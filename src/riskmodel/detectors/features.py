@@ -535,7 +535,7 @@ def village_features(
         if has_columns(tables, "residents", "id_number"):
             residents = tables["residents"]
             if "village_code" in residents.columns:
-                people = _distinct_per_key(residents, "village_code", "id_number")
+                people = residents.groupby("village_code")["id_number"].nunique()
                 features["per_capita_subsidy"] = _per_village(paid, villages) / _per_village(
                     people, villages
                 ).replace(0, np.nan)
@@ -591,19 +591,6 @@ def village_features(
         complaints = tables["complaints"].groupby("village_code").size()
         features["complaint_count"] = _per_village(complaints, villages).fillna(0.0)
     return features
-
-
-def _distinct_per_key(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
-    """``frame.groupby(key)[column].nunique()`` (in no particular order), counted in Arrow."""
-    try:
-        table = pa.Table.from_pandas(frame[[key, column]], preserve_index=False)
-        counted = table.group_by(key).aggregate([(column, "count_distinct")])
-    except (pa.ArrowException, TypeError, ValueError):
-        return frame.groupby(key)[column].nunique()
-    counts = pd.Series(
-        counted[f"{column}_count_distinct"].to_numpy(), index=counted[key].to_pandas()
-    )
-    return counts[counts.index.notna()]
 
 
 def _village_index(tables: Tables) -> pd.Index:
