@@ -122,6 +122,13 @@ class PathAdjacency:
         return code >= 0 and self._adjacency.span(code)[0] < self._adjacency.span(code)[1]
 
 
+def _declared_first(frames: Mapping[str, Any], kinds: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The keys of ``frames``: declared kinds in their declared order, then the others by
+    name."""
+    declared = [kind["kind"] for kind in kinds if kind["kind"] in frames]
+    return declared + sorted(k for k in frames if k not in set(declared))
+
+
 class TableGraph:
     """A read-only graph over :func:`~riskmodel.graph.build.graph_tables` output.
 
@@ -141,12 +148,20 @@ class TableGraph:
         edge_kinds: Sequence[Mapping[str, Any]] = EDGE_KINDS,
     ):
         self.graph = graph_meta(node_kinds, edge_kinds)
-        self._node_frames = {k: f.reset_index(drop=True) for k, f in nodes.items() if len(f)}
-        self._edge_frames = {k: f.reset_index(drop=True) for k, f in edges.items() if len(f)}
-        order = [e["kind"] for e in edge_kinds]
-        self.edge_kinds = sorted(
-            self._edge_frames, key=lambda k: order.index(k) if k in order else len(order)
-        )
+        # kinds in their declared order whatever order the mapping has (frames read back
+        # from files come sorted by name): node codes, and so ties between equally short
+        # paths, are the same for a graph built in memory and one read back
+        self._node_frames = {
+            k: nodes[k].reset_index(drop=True)
+            for k in _declared_first(nodes, node_kinds)
+            if len(nodes[k])
+        }
+        self._edge_frames = {
+            k: edges[k].reset_index(drop=True)
+            for k in _declared_first(edges, edge_kinds)
+            if len(edges[k])
+        }
+        self.edge_kinds = list(self._edge_frames)
         self._index_nodes()
         self._index_edges()
         self._columns: dict[tuple[str, str], np.ndarray] = {}
