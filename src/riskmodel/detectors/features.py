@@ -746,7 +746,7 @@ def payee_window_keys(
     if "_key" not in events.columns or not len(windows):
         return {}
     first = dict(zip(windows["payee"], windows["first_seen"], strict=True))
-    mine = events[events["payee"].isin(list(first))]
+    mine = events[isin(events["payee"], windows["payee"])]
     dates = pd.to_datetime(mine["date"])
     start = mine["payee"].map(first)
     mine = mine[(dates >= start) & (dates <= start + pd.Timedelta(days=int(window_days)))]
