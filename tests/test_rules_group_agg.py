@@ -8,7 +8,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from riskmodel.rules import common
-from riskmodel.rules.payments import Joined, MaskedSum, group_agg
+from riskmodel.rules.common import Joined, MaskedSum, group_agg
 
 VALUES = np.array(["a", "b", "", "nan", "10", "9", "Z", "ä", "路", None, np.nan], dtype=object)
 

@@ -31,7 +31,8 @@ GROUP_COLUMNS = (
 
 
 def _group_payments(rows: pd.DataFrame, by: list[str], extra: dict[str, Any]) -> pd.DataFrame:
-    """Aggregate payment rows to one finding per group (keys, sums, first/last date)."""
+    """Aggregate payment rows to one finding per group (keys, sums, first/last date); the
+    ``collapse`` columns are joined on group codes (:func:`common.group_agg`)."""
     spec: dict[str, Any] = {
         "amount": ("amount", "sum"),
         "count": ("amount", "size"),
@@ -45,7 +46,7 @@ def _group_payments(rows: pd.DataFrame, by: list[str], extra: dict[str, Any]) ->
     }
     spec.update(extra)
     spec = {name: how for name, how in spec.items() if name not in by}
-    return rows.groupby(by, sort=False, dropna=False).agg(**spec).reset_index()
+    return common.group_agg(rows, by, spec, sort=False, dropna=False).reset_index()
 
 
 def _account_holder(context: RuleContext, config: Config, rows: pd.DataFrame) -> pd.Series:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -10,112 +9,13 @@ import pandas as pd
 
 from riskmodel.frames import isin, positions
 from riskmodel.rules import common
+from riskmodel.rules.common import Joined, group_agg
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.eligibility import GROUP_COLUMNS, _group_payments
-from riskmodel.rules.evidence import MAX_KEYS, build_evidence, empty_evidence
+from riskmodel.rules.evidence import build_evidence, empty_evidence
 
 Params = dict[str, Any]
 Config = dict[str, Any]
-
-
-class Joined:
-    """An ``agg`` spec function for :func:`group_agg`: ``common.collapse`` with ``limit``,
-    only over the rows where the ``where`` column is true (all rows without one)."""
-
-    def __init__(self, limit: int = MAX_KEYS, where: str | None = None) -> None:
-        self.limit, self.where = limit, where
-
-
-class MaskedSum:
-    """An ``agg`` spec function for :func:`group_agg`: the sum over the rows where the
-    ``where`` column is true (as ``float(v[mask].sum())`` per group, same float order)."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-
-
-def _masked_sums(groups: np.ndarray, values: pd.Series, count: int) -> np.ndarray:
-    """Per group code, ``numpy.sum`` of its values in row order (rows coded −1 left out)."""
-    kept = np.flatnonzero(groups >= 0)
-    order = kept[np.argsort(groups[kept], kind="stable")]
-    sorted_values = values.to_numpy(dtype="float64")[order]
-    bounds = np.searchsorted(groups[order], np.arange(count + 1))
-    return np.array(
-        [float(sorted_values[a:b].sum()) for a, b in pairwise(bounds.tolist())],
-        dtype="float64",
-    )
-
-
-def joined_by_group(
-    groups: np.ndarray, values: pd.Series, count: int, limit: int = MAX_KEYS
-) -> list[str]:
-    """``common.collapse`` of ``values`` per group code (0 … count−1; −1 rows are left out):
-    distinct (group, value) pairs found on integer codes, one join per group."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    objects = np.asarray(uniques, dtype=object)
-    missing = pd.isna(objects)
-    # as join_ids: None, '' and 'nan' (NaN) left out, other values by their text
-    usable = np.ones(len(objects), dtype=bool)
-    usable[missing] = [v is not None and str(v) not in ("", "nan") for v in objects[missing]]
-    plain = not usable[missing].any()  # a missing value written out (pd.NA) needs merging
-    if plain and pd.api.types.infer_dtype(objects[~missing], skipna=False) in ("string", "empty"):
-        text = objects  # already text: no Python pass over every value
-        usable &= (text != "") & (text != "nan")
-        keep = (groups >= 0) & usable[codes]
-    else:  # numbers or mixed (1 and "1" one value, 1 and 1.0 two): row by row, as join_ids
-        rows = np.asarray(values, dtype=object)
-        strings = [str(v) for v in rows]
-        keep = (groups >= 0) & np.array(
-            [v is not None and t not in ("", "nan") for v, t in zip(rows, strings, strict=True)],
-            dtype=bool,
-        )
-        codes, text = pd.factorize(np.array(strings, dtype=object))
-        text = np.asarray(text, dtype=object)
-    width = np.int64(max(len(text), 1))
-    pairs = pd.unique(groups[keep].astype(np.int64) * width + codes[keep])
-    pairs = pairs[np.argsort(pairs // width, kind="stable")]
-    bounds = np.searchsorted(pairs // width, np.arange(count + 1))
-    labels = text[pairs % width].tolist()
-    out = []
-    for start, end in pairwise(bounds.tolist()):
-        parts = sorted(labels[start:end])
-        if end - start > limit:
-            out.append(";".join(parts[:limit]) + f";…+{end - start - limit}")
-        else:
-            out.append(";".join(parts))
-    return out
-
-
-def group_agg(
-    frame: pd.DataFrame, by: str | list[str], spec: dict[str, Any], **kw: Any
-) -> pd.DataFrame:
-    """``frame.groupby(by, **kw).agg(**spec)`` with the ``common.collapse`` / :class:`Joined`
-    entries computed on group codes instead of one Python call per group (same result)."""
-    grouped = frame.groupby(by, **kw)
-    joined = {
-        name: how
-        for name, how in spec.items()
-        if how[1] is common.collapse or isinstance(how[1], Joined | MaskedSum)
-    }
-    if not joined:
-        return grouped.agg(**spec)
-    plain = {name: how for name, how in spec.items() if name not in joined}
-    keys = [by] if isinstance(by, str) else list(by)
-    spare = next(c for c in frame.columns if c not in keys)
-    out = grouped.agg(**(plain or {"_size": (spare, "size")}))
-    groups = grouped.ngroup().to_numpy(dtype="float64", na_value=-1).astype(np.int64)
-    for name, (column, how) in joined.items():
-        if isinstance(how, MaskedSum):
-            rows = np.where(frame[how.where].to_numpy(bool), groups, -1)
-            out[name] = _masked_sums(rows, frame[column], len(out))
-            continue
-        how = how if isinstance(how, Joined) else Joined()
-        rows = (
-            groups if how.where is None else np.where(frame[how.where].to_numpy(bool), groups, -1)
-        )
-        text = joined_by_group(rows, frame[column], len(out), how.limit)
-        out[name] = pd.Series(text, index=out.index, dtype="str")
-    return out[[c for c in out.columns if c not in spec and c != "_size"] + list(spec)]
 
 
 def _payment_codes(

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.rules import common
+from riskmodel.rules.common import Joined, MaskedSum, group_agg
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import build_evidence, empty_evidence
-from riskmodel.rules.payments import Joined, MaskedSum, group_agg
 
 Params = dict[str, Any]
 Config = dict[str, Any]
