@@ -126,7 +126,7 @@ def _resolved_people(
     if crosswalk is None or crosswalk.empty or "_key" not in table.columns:
         return own
     chosen = (crosswalk["source_table"] == table_name) & (crosswalk["column"] == column)
-    links = crosswalk.loc[chosen.to_numpy(dtype=bool), ["source_key", "person_id"]]
+    links = crosswalk[["source_key", "person_id"]][chosen.to_numpy(dtype=bool)]
     if links.empty:
         return own
     person_ids = _arrow_strings(links["person_id"].astype("str"))
@@ -656,11 +656,13 @@ def factorized(columns: Sequence[pd.Series]) -> tuple[np.ndarray, pa.Array]:
     """One factorisation of string columns laid end to end: codes in order of first
     appearance (-1 where missing) and the distinct values, hashed once in Arrow."""
     arrays = [_arrow_strings(c.astype("str")).cast(pa.large_string()) for c in columns]
-    chunks = [chunk for array in arrays for chunk in array.chunks]
-    every = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
-    encoded = every.dictionary_encode()
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return codes.astype(np.int64), encoded.dictionary
+    chunks = [chunk for array in arrays for chunk in array.chunks if len(chunk)]
+    if not chunks:
+        return np.array([], dtype=np.int64), pa.array([], pa.large_string())
+    # chunk by chunk (no combined copy): every chunk's codes number the final dictionary
+    encoded = pa.chunked_array(chunks, type=pa.large_string()).dictionary_encode()
+    codes = [chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
+    return np.concatenate(codes).astype(np.int64), encoded.chunks[-1].dictionary
 
 
 def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:

@@ -40,7 +40,10 @@ class _Adjacency:
     """Integer CSR adjacency: for node code ``i``, entries ``start[i]:start[i + 1]``."""
 
     def __init__(self, size: int, source: np.ndarray, target: np.ndarray, *payload: np.ndarray):
-        order = np.argsort(source, kind="stable")
+        # a stable order by source: sorting unique keys (source, position) is much faster
+        # than numpy's stable sort of 64-bit integers, and gives the same order
+        positions = np.arange(len(source), dtype=np.int64)
+        order = np.argsort(source.astype(np.int64) * max(len(source), 1) + positions)
         self.start = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(np.bincount(source, minlength=size), out=self.start[1:])
         self.target = target[order]
