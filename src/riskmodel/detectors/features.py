@@ -198,22 +198,20 @@ PAYMENT_COLUMNS = (
     "_key",
 )
 
+_BUILT_FROM = ("program_code", "program_name", "quantity")
+
 
 def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``.
 
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
     when the payment carries a quantity); NaN where unknown. Failed payments are dropped. Only
-    the columns the detectors read (:data:`PAYMENT_COLUMNS`) are kept.
+    the columns the detectors read (:data:`PAYMENT_COLUMNS` less ``program_code``,
+    ``program_name`` and ``quantity``, which build ``program_key`` and ``standard``) are kept.
     """
-    payments = tables["payments"]
-    kept = [column for column in payments.columns if column in PAYMENT_COLUMNS]
-    if "status" in payments.columns:
-        payments = rows_where(
-            payments[kept], ~isin(payments["status"], ["失败", "退回", "退票", "作废"])
-        )
-    else:
-        payments = payments[kept].copy(deep=False)
+    source = tables["payments"]
+    payments = source[[column for column in source.columns if column in PAYMENT_COLUMNS]]
+    payments = payments.copy(deep=False)
     if "program_code" in payments.columns:
         payments["program_key"] = payments["program_code"].fillna("").astype(str)
         if "program_name" in payments.columns:
@@ -262,6 +260,10 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
             else:
                 standard = standard.where(~per_area, np.nan)
         payments["standard"] = standard.where(standard > 0)
+    # the columns read only to build others are not kept (nor copied)
+    payments = payments[[c for c in payments.columns if c not in _BUILT_FROM]]
+    if "status" in source.columns:
+        payments = rows_where(payments, ~isin(source["status"], ["失败", "退回", "退票", "作废"]))
     return payments
 
 
@@ -323,39 +325,35 @@ def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
         payments[["amount", "standard", *(["pay_date"] if by_month else [])]], keep
     )
     codes = payment_codes(tables).rows(keep)
-    payments = payments.assign(
-        _village=_code_keys(codes.village),
-        _program=_code_keys(codes.program),
-        _person=_code_keys(codes.person),
+    reference = payments["standard"].fillna(
+        payments["amount"].groupby(_code_keys(codes.program)).transform("median")
     )
+    ratio = payments["amount"] / reference
+    parts = [(codes.village, codes.villages), (codes.program, codes.programs)]
     if by_month:
-        payments = payments.assign(month=pd.to_datetime(payments["pay_date"]).dt.to_period("M"))
-    reference = payments["standard"].copy()
-    county_median = payments.groupby("_program")["amount"].transform("median")
-    reference = reference.fillna(county_median)
-    payments = payments.assign(ratio=payments["amount"] / reference, reference=reference)
-    grouped = payments.groupby(["_village", "_program", *keys[2:]], observed=True)
-    table = grouped.agg(
-        payments=("amount", "size"),
-        beneficiaries=("_person", "nunique"),
-        paid=("amount", "sum"),
-        ratio=("ratio", "median"),
-        reference=("reference", "sum"),
-    ).reset_index()
-    table.insert(
-        0,
-        "village_code",
-        _key_values(table.pop("_village"), codes.villages, dtypes["village_code"]),
+        parts.append(_month_codes(payments["pay_date"]))
+    group, keyed = _combined_codes([code for code, _ in parts], [len(u) for _, u in parts])
+    rows = np.flatnonzero(group >= 0)
+    ids = group[rows]
+    size = len(keyed[0])
+    amount = payments["amount"].to_numpy(dtype=float)[rows]
+    table = pd.DataFrame(
+        {
+            "village_code": pd.Series(parts[0][1][keyed[0]], dtype=dtypes["village_code"]),
+            "program_key": pd.Series(parts[1][1][keyed[1]], dtype=dtypes["program_key"]),
+            **({"month": parts[2][1][keyed[2]]} if by_month else {}),
+            "payments": np.bincount(ids, minlength=size),
+            "beneficiaries": group_nunique(ids, codes.person[rows], size),
+            "paid": group_sum(ids, amount, size),
+            "ratio": _group_median(ids, ratio.to_numpy(dtype=float)[rows], size),
+            "reference": group_sum(ids, reference.to_numpy(dtype=float)[rows], size),
+        }
     )
-    table.insert(
-        1, "program_key", _key_values(table.pop("_program"), codes.programs, dtypes["program_key"])
-    )
-    peers = table.groupby(keys[1:])["ratio"]
-    table["peer_ratio"] = peers.transform("median")
+    # peers: the same program (and month) in every village
+    peer = _combined_codes(keyed[1:], [len(u) for _, u in parts[1:]])[0]
+    table["peer_ratio"] = table["ratio"].groupby(peer).transform("median")
     deviation = (table["ratio"] - table["peer_ratio"]).abs()
-    table["peer_scale"] = 1.4826 * deviation.groupby([table[k] for k in keys[1:]]).transform(
-        "median"
-    )
+    table["peer_scale"] = 1.4826 * deviation.groupby(peer).transform("median")
     table["shortfall"] = 1.0 - table["ratio"] / table["peer_ratio"]
     table["expected"] = table["reference"] * table["peer_ratio"]
     return table.drop(columns="reference")
@@ -397,6 +395,40 @@ def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFram
         1, "program_key", _key_values(table.pop("_program"), codes.programs, dtypes["program_key"])
     )
     return table
+
+
+def _month_codes(dates: pd.Series) -> tuple[np.ndarray, pd.PeriodIndex]:
+    """Codes (-1 where missing) of the calendar months of ``dates`` and those months, sorted."""
+    ordinals = pd.to_datetime(dates).dt.to_period("M").array.asi8
+    known = ordinals != np.iinfo(np.int64).min  # NaT
+    codes = np.full(len(ordinals), -1, dtype=np.int64)
+    months, codes[known] = np.unique(ordinals[known], return_inverse=True)
+    return codes, pd.PeriodIndex.from_ordinals(months, freq="M")
+
+
+def _combined_codes(
+    codes: list[np.ndarray], sizes: list[int]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One group code per row of several key codes (-1 where any is missing), numbered in the
+    sorted order of the key tuples as a multi-key ``groupby``, and each key's code per group."""
+    combined = np.zeros(len(codes[0]), dtype=np.int64)
+    missing = np.zeros(len(codes[0]), dtype=bool)
+    for code, size in zip(codes, sizes, strict=True):
+        combined = combined * size + code
+        missing |= code < 0
+    result = np.full(len(combined), -1, dtype=np.int64)
+    groups, result[~missing] = np.unique(combined[~missing], return_inverse=True)
+    keyed = []
+    for size in reversed(sizes):
+        groups, code = np.divmod(groups, size)
+        keyed.append(code)
+    return result, keyed[::-1]
+
+
+def _group_median(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per group ``0..size-1``: the median of ``values`` as pandas ``groupby.median``."""
+    medians = pd.Series(values, dtype=float).groupby(groups).median()
+    return medians.reindex(range(size)).to_numpy(dtype=float)
 
 
 def _code_keys(codes: np.ndarray) -> np.ndarray:
