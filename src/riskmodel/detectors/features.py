@@ -728,7 +728,8 @@ def payee_first_windows(
         }
     else:
         dtype = events["payee"].dtype
-        events = rows_where(events[["date", "amount", "village_code"]], keep)
+        village_dtype = events["village_code"].dtype
+        events = rows_where(events[["date", "amount"]], keep)
         codes = codes.rows(keep)
         payee, payees = compact_codes(codes.account, codes.accounts)
         payees = pd.Index(payees, dtype=dtype)
@@ -736,15 +737,20 @@ def payee_first_windows(
     dates = pd.to_datetime(events["date"])
     start, as_of = dates.min(), dates.max()
     size = len(payees)
-    first_seen = dates.groupby(payee).min()
-    first = first_seen.to_numpy()[payee]
+    first_seen = _group_min_dates(dates, payee, size)
+    first = first_seen[payee]
     in_window = np.flatnonzero(dates.to_numpy() <= first + np.timedelta64(int(window_days), "D"))
     window = payee[in_window]
     amount = events["amount"].to_numpy(dtype=float)
+    if codes is None:
+        village = _first_values(events["village_code"].iloc[in_window], window, size)
+    else:
+        first_village = group_first(window, codes.village[in_window], size)
+        village = _values_where(codes.villages, first_village, village_dtype)
     table = pd.DataFrame(
         {
-            "village_code": _first_values(events["village_code"].iloc[in_window], window, size),
-            "first_seen": first_seen.to_numpy(),
+            "village_code": village,
+            "first_seen": first_seen,
             "payments": np.bincount(window, minlength=size),
             "amount": group_sum(window, amount[in_window], size),
         }
@@ -760,6 +766,23 @@ def payee_first_windows(
         table["age_days"] <= int(max_age_days)
     )
     return table.reset_index()[PAYEE_WINDOW_COLUMNS]
+
+
+def _group_min_dates(dates: pd.Series, groups: np.ndarray, size: int) -> np.ndarray:
+    """Per group ``0..size-1`` (each present): the earliest of the non-missing ``dates``."""
+    stamps = dates.to_numpy()
+    if stamps.dtype.kind != "M":  # time-zone aware: as pandas computes it
+        return dates.groupby(groups).min().to_numpy()
+    earliest = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, groups, stamps.view(np.int64))
+    return earliest.view(stamps.dtype)
+
+
+def _values_where(uniques: np.ndarray, codes: np.ndarray, dtype: Any) -> pd.Series:
+    """``uniques[codes]`` as ``dtype``, missing where a code is -1."""
+    values = np.full(len(codes), np.nan, dtype=object)
+    values[codes >= 0] = uniques[codes[codes >= 0]]
+    return pd.Series(values, dtype=dtype)
 
 
 def payee_window_keys(
