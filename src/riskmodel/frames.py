@@ -93,12 +93,19 @@ def filter_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError, ValueError):
         return (frame if keep.all() else frame[keep]).reset_index(drop=True)
-    if not keep.all():
-        table = table.filter(pa.array(keep))
-    filtered = table.combine_chunks().to_pandas()
+    # column by column, each combined before filtering: one copy of the rows, not two
+    mask = None if keep.all() else pa.array(keep)
+    columns = [_one_chunk(column, mask) for column in table.columns]
+    filtered = pa.Table.from_arrays(columns, schema=table.schema).to_pandas()
     if not filtered.dtypes.equals(frame.dtypes):  # a dtype Arrow would not give back
         return (frame if keep.all() else frame[keep]).reset_index(drop=True)
     return filtered
+
+
+def _one_chunk(column: pa.ChunkedArray, mask: pa.Array | None) -> pa.Array:
+    """``column`` (cut by ``mask`` unless None) as one array."""
+    whole = column.combine_chunks()
+    return whole if mask is None else whole.filter(mask)
 
 
 def mapped(values: pd.Series, mapping: pd.Series) -> pd.Series:

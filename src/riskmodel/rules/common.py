@@ -426,7 +426,8 @@ def _resolve_people(
     distinct raw IDs instead of the millions of rows."""
     if column in frame.columns:  # each distinct ID cleaned and looked up once
         codes, unique = pd.factorize(frame[column], use_na_sentinel=False)
-        cleaned = clean_ids(pd.Series(unique, dtype=frame[column].dtype))
+        # distinct already: clean_ids would hash them again to find none repeated
+        cleaned = _clean_text(pd.Series(unique, dtype=frame[column].dtype))
         values = cleaned.to_numpy(dtype=object)
         raw = values[codes]
         found = resident_rows(context, cleaned)[codes]
@@ -459,8 +460,8 @@ def _resolve_people(
         values = np.concatenate([values, chosen.astype(object)])
     result = pd.DataFrame(
         {
-            "person_id": pd.Series(person, index=frame.index, dtype=object),
-            "method": pd.Series(method, index=frame.index, dtype=object),
+            "person_id": pd.Series(person, index=frame.index, dtype=object, copy=False),
+            "method": pd.Series(method, index=frame.index, dtype=object, copy=False),
             "score": score,
         },
         index=frame.index,
@@ -1006,8 +1007,8 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         context.cached("payment_residents", lambda: found)
         context.cached("payment_codes:person_id", lambda: _compact(*people_codes))
         frame = table.assign(
-            person_id=pd.Series(resolved["person_id"].to_numpy(), index=table.index, dtype=object),
-            method=pd.Series(resolved["method"].to_numpy(), index=table.index, dtype=object),
+            person_id=resolved["person_id"],  # same index: no alignment, no copy
+            method=resolved["method"],
             match_score=resolved["score"].to_numpy(),
             program_key=_program_key(table),
             pay_date=pd.to_datetime(table["pay_date"], errors="coerce"),
@@ -1099,7 +1100,7 @@ def _payment_households(
         local, distinct = pd.factorize(own)
         codes[other] = len(values) + local
         values = np.concatenate([values, np.asarray(distinct, dtype=object)])
-    household = pd.Series(values[codes], index=frame.index, dtype=object)
+    household = pd.Series(values[codes], index=frame.index, dtype=object, copy=False)
     return household, (codes, values)
 
 
@@ -1115,7 +1116,9 @@ def _as_coded_objects(values: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, n
         else:
             objects = np.append(objects, "")
             codes = np.where(codes < 0, len(objects) - 1, codes)
-    column = pd.Series(objects[codes], index=values.index, dtype=object, name=values.name)
+    column = pd.Series(
+        objects[codes], index=values.index, dtype=object, name=values.name, copy=False
+    )
     return column, (codes, objects)
 
 
