@@ -413,6 +413,13 @@ def _where_mask(table: pd.DataFrame, where: Mapping[str, Any] | None) -> np.ndar
     return mask
 
 
+def _rows_kept(where: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
+    """Rows both masks keep (None: all rows); the numbering of keyless rows counts them."""
+    if rows is None:
+        return where
+    return rows if where is None else where & rows
+
+
 def _row_keys(table_name: str, table: pd.DataFrame, where: np.ndarray | None) -> pa.ChunkedArray:
     """The source key of every row of ``table`` as Arrow strings."""
     if "source_key" in table.columns:  # derived tables (kinship) carry their own keys
@@ -447,20 +454,24 @@ def edge_frame(
     settings: Mapping[str, Any],
     officials_by_name: pd.Series | None = None,
     memo: dict | None = None,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The edges of one declared kind as a DataFrame (``u``, ``v``, attributes).
 
-    ``memo`` (a dict shared across calls) keeps resolved person columns of the full tables.
+    ``memo`` (a dict shared across calls) keeps resolved person columns of the full tables;
+    ``rows`` (a mask) gives the edges of those rows of the table alone, as if it held no other.
     """
     table_name = declaration["table"]
     table = tables.get(table_name)
     empty = pd.DataFrame(columns=["u", "v"])
-    if table is None or table.empty:
+    if table is None or table.empty or (rows is not None and not rows.any()):
         return empty
     if officials_by_name is None:
         officials_by_name = _officials_by_name(tables)
     if "aggregate" in declaration and _distinct_kinds(declaration):
-        return _aggregated_edges(declaration, table, crosswalk, settings, officials_by_name, memo)
+        return _aggregated_edges(
+            declaration, table, crosswalk, settings, officials_by_name, memo, rows
+        )
     # node ids on the whole table (resolved person columns are shared across kinds), then
     # the declared row filter; rows are then picked by position
     u = _node_ids(declaration["source"], table_name, table, crosswalk, officials_by_name, memo)
@@ -468,7 +479,7 @@ def edge_frame(
     if u is None or v is None:
         return empty
     u_ids, v_ids = _arrow_strings(u), _arrow_strings(v)
-    where = _where_mask(table, declaration.get("where"))
+    where = _rows_kept(_where_mask(table, declaration.get("where")), rows)
     keep = _kept_rows(u_ids, v_ids, bool(declaration.get("undirected")))
     picked = np.flatnonzero(keep if where is None else keep & where)
     keys = _row_keys(table_name, table, where)
@@ -520,6 +531,7 @@ def _aggregated_edges(
     settings: Mapping[str, Any],
     officials_by_name: pd.Series,
     memo: dict | None,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """:func:`edge_frame` of an aggregated kind whose ends are of different node kinds: the
     rows' identifiers are numbered as they are and only the distinct ones are prefixed
@@ -538,7 +550,7 @@ def _aggregated_edges(
         ends.append((codes, ids.combine_chunks(), present[codes]))
     (u_codes, u_ids, u_present), (v_codes, v_ids, v_present) = ends
     keep = u_present & v_present  # two ends of different kinds always differ
-    where = _where_mask(table, declaration.get("where"))
+    where = _rows_kept(_where_mask(table, declaration.get("where")), rows)
     picked = np.flatnonzero(keep if where is None else keep & where)
     keys = _row_keys(table_name, table, where)
     limit = int(settings["max_source_keys"])
@@ -721,9 +733,14 @@ def kinship_for_graph(kinship: pd.DataFrame | None, settings: Mapping[str, Any])
     """Kinship rows the graph carries: degree ≤ ``graph.kinship_max_degree``."""
     if kinship is None or kinship.empty:
         return pd.DataFrame(columns=["id_a", "id_b", "relation", "degree"])
+    return kinship[_carried_kinship(kinship, settings)]
+
+
+def _carried_kinship(kinship: pd.DataFrame, settings: Mapping[str, Any]) -> np.ndarray:
+    """Which rows of a non-empty kinship table :func:`kinship_for_graph` keeps."""
     keep = kinship["degree"].astype(int) <= int(settings["kinship_max_degree"])
     keep &= ~kinship["relation"].isin(list(settings["kinship_exclude"]))
-    return kinship[keep]
+    return keep.to_numpy(dtype=bool)
 
 
 def _add_edges(graph: nx.MultiGraph, kind: str, edges: pd.DataFrame) -> None:
@@ -812,10 +829,10 @@ def _build_graph(
 ) -> nx.MultiGraph:
     validate_kinds(node_kinds, edge_kinds)
     graph = empty_graph(node_kinds, edge_kinds)
-    available = _with_kinship(tables, kinship, config)
+    available, carried = _with_kinship(tables, kinship, config)
     for _kind, nodes in _node_frames(available, node_kinds):
         add_nodes(graph, nodes)
-    for kind, edges in _edge_frames(available, crosswalk, config, edge_kinds):
+    for kind, edges in _edge_frames(available, crosswalk, config, edge_kinds, carried):
         _add_edges(graph, kind, edges)
         del edges
     _fill_node_kinds(graph)
@@ -869,11 +886,15 @@ def _with_kinship(
     tables: Mapping[str, pd.DataFrame],
     kinship: pd.DataFrame | None,
     config: Mapping[str, Any] | None,
-) -> dict[str, pd.DataFrame]:
-    """The tables plus ``kinship``: the kinship rows the graph carries."""
+) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+    """The tables plus ``kinship``, and the rows of those tables the graph carries (the
+    kinship rows of :func:`kinship_for_graph`, picked with each edge's rows: one copy)."""
     available = dict(tables)
-    available["kinship"] = kinship_for_graph(kinship, graph_settings(config))
-    return available
+    if kinship is None or kinship.empty:
+        available["kinship"] = kinship_for_graph(kinship, graph_settings(config))
+        return available, {}
+    available["kinship"] = kinship
+    return available, {"kinship": _carried_kinship(kinship, graph_settings(config))}
 
 
 def _node_frames(
@@ -890,8 +911,10 @@ def _edge_frames(
     crosswalk: pd.DataFrame | None,
     config: Mapping[str, Any] | None,
     edge_kinds: Sequence[Mapping[str, Any]],
+    carried: Mapping[str, np.ndarray] | None = None,
 ) -> Iterator[tuple[str, pd.DataFrame]]:
-    """The edge frame of every declared kind, in declared order, one at a time.
+    """The edge frame of every declared kind, in declared order, one at a time (of the rows
+    ``carried`` names where it names a table's rows).
 
     Kinds coupled to others (shared phones, folded payments) are computed together first;
     every other kind is computed only when its turn comes, so a caller that adds and frees
@@ -900,16 +923,21 @@ def _edge_frames(
     settings = graph_settings(config)
     officials_by_name = _officials_by_name(available)
     memo: dict = {}
+    carried = carried or {}
+
+    def frame_of(declaration: Mapping[str, Any]) -> pd.DataFrame:
+        rows = carried.get(declaration["table"])
+        return edge_frame(
+            declaration, available, crosswalk, settings, officials_by_name, memo, rows=rows
+        )
+
     folded_targets = {e["fold_into"]["kind"] for e in edge_kinds if e.get("fold_into")}
     coupled = [
         i
         for i, e in enumerate(edge_kinds)
         if e.get("shared_only") or e.get("fold_into") or e["kind"] in folded_targets
     ]
-    frames: dict[int, pd.DataFrame] = {
-        i: edge_frame(edge_kinds[i], available, crosswalk, settings, officials_by_name, memo)
-        for i in coupled
-    }
+    frames: dict[int, pd.DataFrame] = {i: frame_of(edge_kinds[i]) for i in coupled}
     shared = [i for i in coupled if edge_kinds[i].get("shared_only")]
     ends = [frames[i][["u", "v"]] for i in shared if not frames[i].empty]
     if ends:
@@ -921,10 +949,7 @@ def _edge_frames(
     folded = _fold_duplicates([(edge_kinds[i], frames[i]) for i in coupled])
     frames = {i: edges for i, (_, edges) in zip(coupled, folded, strict=True)}
     for position, declaration in enumerate(edge_kinds):
-        if position in frames:
-            edges = frames.pop(position)
-        else:
-            edges = edge_frame(declaration, available, crosswalk, settings, officials_by_name, memo)
+        edges = frames.pop(position) if position in frames else frame_of(declaration)
         yield declaration["kind"], edges
         del edges
 
@@ -954,10 +979,10 @@ def graph_tables(
         Kinds without rows are left out.
     """
     validate_kinds(node_kinds, edge_kinds)
-    available = _with_kinship(tables, kinship, config)
+    available, carried = _with_kinship(tables, kinship, config)
     nodes = dict(_node_frames(available, node_kinds))
     parts: dict[str, list[pd.DataFrame]] = {}
-    for kind, frame in _edge_frames(available, crosswalk, config, edge_kinds):
+    for kind, frame in _edge_frames(available, crosswalk, config, edge_kinds, carried):
         if not frame.empty:  # several declarations may share a kind (phones of many tables)
             parts.setdefault(kind, []).append(frame)
     edges = {
