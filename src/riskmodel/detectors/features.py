@@ -641,7 +641,7 @@ def _village_towns(tables: Tables, villages: pd.Index) -> pd.Series:
 
 def _shared_account_share(payments: pd.DataFrame, tables: Tables) -> pd.Series:
     keep = (payments["account_no"].notna() & (payments["account_no"] != "")).to_numpy(bool)
-    usable = rows_where(payments[["amount", "village_code"]], keep)
+    amount = payments["amount"].to_numpy(dtype=float)[keep]
     codes = payment_codes(tables).rows(keep)
     account, accounts = codes.account, codes.accounts
     shared = group_nunique(account, codes.household, len(accounts)) >= 2
@@ -649,9 +649,11 @@ def _shared_account_share(payments: pd.DataFrame, tables: Tables) -> pd.Series:
         listed = tables["accounts"]
         institutions = listed.loc[is_institution(listed["holder_id_number"]), "account_no"]
         shared &= ~isin(pd.Series(accounts, dtype=object), institutions)
-    in_shared = usable["amount"].where(shared[account], 0.0)
-    total = usable.groupby("village_code")["amount"].sum().replace(0, np.nan)
-    return in_shared.groupby(usable["village_code"]).sum() / total
+    in_shared = np.where(shared[account], amount, 0.0)
+    villages = pd.Index(codes.villages, dtype=payments["village_code"].dtype)
+    size = len(villages)
+    total = pd.Series(group_sum(codes.village, amount, size), index=villages)
+    return group_sum(codes.village, in_shared, size) / total.replace(0, np.nan)
 
 
 def _year_end_surge(ledger: pd.DataFrame) -> pd.Series:
