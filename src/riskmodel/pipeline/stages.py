@@ -272,9 +272,12 @@ def graph_stage(work_dir: str, config_path: str = "") -> pd.DataFrame:
         config,
         edge_kinds=job_edge_kinds(config),
     )
-    save_tables(work_dir, "graph_nodes", nodes)
-    save_tables(work_dir, "graph_edges", edges)
-    _remember_graph(work_dir, TableGraph(nodes, edges))
+    # the index for official links (same kernel) is built while the tables are written
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph") as pool:
+        graph = pool.submit(TableGraph, nodes, edges)
+        save_tables(work_dir, "graph_nodes", nodes)
+        save_tables(work_dir, "graph_edges", edges)
+        _remember_graph(work_dir, graph.result())
     rows = [("node", kind, len(frame)) for kind, frame in nodes.items()]
     rows += [("edge", kind, len(frame)) for kind, frame in edges.items()]
     return pd.DataFrame(rows, columns=["element", "kind", "count"])
