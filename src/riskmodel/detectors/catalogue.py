@@ -732,9 +732,13 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
             "amount": payments["amount"].astype(float),
             "person": payments["id_number"],
             "program": payments["program_key"],
-            "_key": payments["_key"] if "_key" in payments.columns else "",
         }
     )
+    source = tables["payments"]
+    if "_key" in source.columns:
+        events["_row"], keys_of = payments["_row"], source["_key"]
+    else:
+        events["_key"], keys_of = "", None
     windows = payee_first_windows(
         events,
         int(settings["window_days"]),
@@ -765,7 +769,7 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         opened = {
             str(a): d for a, d in zip(accounts["account_no"], dates, strict=True) if pd.notna(d)
         }
-    keys = payee_window_keys(events, flagged, int(settings["window_days"]))
+    keys = payee_window_keys(events, flagged, int(settings["window_days"]), keys_of)
     mine = events[isin(events["payee"], flagged["payee"])]
     household_of: dict[str, str] = {}
     if has_columns(tables, "residents", "id_number", "household_id"):

@@ -198,7 +198,8 @@ PAYMENT_COLUMNS = (
     "_key",
 )
 
-_BUILT_FROM = ("program_code", "program_name", "quantity")
+# read only to build other columns, or (``_key``) only for a few rows, through ``_row``
+_NOT_KEPT = ("program_code", "program_name", "quantity", "_key")
 
 
 def _payments_with_programs(tables: Tables) -> pd.DataFrame:
@@ -207,7 +208,8 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
     when the payment carries a quantity); NaN where unknown. Failed payments are dropped. Only
     the columns the detectors read (:data:`PAYMENT_COLUMNS` less ``program_code``,
-    ``program_name`` and ``quantity``, which build ``program_key`` and ``standard``) are kept.
+    ``program_name`` and ``quantity``, which build ``program_key`` and ``standard``) are kept;
+    ``_key`` is not copied: ``_row`` is each payment's position in ``tables["payments"]``.
     """
     source = tables["payments"]
     payments = source[[column for column in source.columns if column in PAYMENT_COLUMNS]]
@@ -260,8 +262,8 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
             else:
                 standard = standard.where(~per_area, np.nan)
         payments["standard"] = standard.where(standard > 0)
-    # the columns read only to build others are not kept (nor copied)
-    payments = payments[[c for c in payments.columns if c not in _BUILT_FROM]]
+    payments = payments[[c for c in payments.columns if c not in _NOT_KEPT]]
+    payments["_row"] = np.arange(len(payments))
     if "status" in source.columns:
         payments = rows_where(payments, ~isin(source["status"], ["失败", "退回", "退票", "作废"]))
     return payments
@@ -336,7 +338,16 @@ def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
     rows = np.flatnonzero(group >= 0)
     ids = group[rows]
     size = len(keyed[0])
-    amount = payments["amount"].to_numpy(dtype=float)[rows]
+    values = pd.DataFrame(
+        {
+            "amount": payments["amount"].to_numpy(dtype=float)[rows],
+            "ratio": ratio.to_numpy(dtype=float)[rows],
+            "reference": reference.to_numpy(dtype=float)[rows],
+        }
+    )
+    grouped = values.groupby(ids).agg(
+        paid=("amount", "sum"), ratio=("ratio", "median"), reference=("reference", "sum")
+    )
     table = pd.DataFrame(
         {
             "village_code": pd.Series(parts[0][1][keyed[0]], dtype=dtypes["village_code"]),
@@ -344,9 +355,7 @@ def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
             **({"month": parts[2][1][keyed[2]]} if by_month else {}),
             "payments": np.bincount(ids, minlength=size),
             "beneficiaries": group_nunique(ids, codes.person[rows], size),
-            "paid": group_sum(ids, amount, size),
-            "ratio": _group_median(ids, ratio.to_numpy(dtype=float)[rows], size),
-            "reference": group_sum(ids, reference.to_numpy(dtype=float)[rows], size),
+            **{column: grouped[column].to_numpy() for column in grouped.columns},
         }
     )
     # peers: the same program (and month) in every village
@@ -370,31 +379,33 @@ def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFram
         return pd.DataFrame(columns=columns)
     payments = payments_with_programs(tables)
     keep = (payments["standard"].notna() & (payments["amount"] > 0)).to_numpy(dtype=bool)
-    dtypes = payments[["id_number", "program_key"]].dtypes
-    payments = rows_where(payments[["village_code", "amount", "standard"]], keep)
+    dtypes = payments[["id_number", "program_key", "village_code"]].dtypes
+    amount = payments["amount"].to_numpy(dtype=float)[keep]
+    standard = payments["standard"].to_numpy(dtype=float)[keep]
     codes = payment_codes(tables).rows(keep)
-    payments = payments.assign(_person=_code_keys(codes.person), _program=_code_keys(codes.program))
-    over_ratio = float(config["over_ratio"])
-    payments = payments.assign(ratio=payments["amount"] / payments["standard"])
-    payments = payments.assign(
-        over=payments["ratio"] >= over_ratio,
-        surplus=(payments["amount"] - payments["standard"]).clip(lower=0),
+    group, keyed = _combined_codes(
+        [codes.person, codes.program], [len(codes.people), len(codes.programs)]
     )
-    grouped = payments.groupby(["_person", "_program"], observed=True)
-    table = grouped.agg(
-        village_code=("village_code", "first"),
-        payments=("amount", "size"),
-        over_payments=("over", "sum"),
-        ratio=("ratio", "median"),
-        surplus=("surplus", "sum"),
-    ).reset_index()
-    table.insert(
-        0, "id_number", _key_values(table.pop("_person"), codes.people, dtypes["id_number"])
+    rows = np.flatnonzero(group >= 0)
+    ids, size = group[rows], len(keyed[0])
+    amount, standard = amount[rows], standard[rows]
+    ratio = amount / standard
+    over = ratio >= float(config["over_ratio"])
+    return pd.DataFrame(
+        {
+            "id_number": pd.Series(codes.people[keyed[0]], dtype=dtypes["id_number"]),
+            "program_key": pd.Series(codes.programs[keyed[1]], dtype=dtypes["program_key"]),
+            "village_code": _values_where(
+                codes.villages,
+                group_first(ids, codes.village[rows], size),
+                dtypes["village_code"],
+            ),
+            "payments": np.bincount(ids, minlength=size),
+            "over_payments": np.bincount(ids[over], minlength=size),
+            "ratio": _group_median(ids, ratio, size),
+            "surplus": group_sum(ids, np.maximum(amount - standard, 0.0), size),
+        }
     )
-    table.insert(
-        1, "program_key", _key_values(table.pop("_program"), codes.programs, dtypes["program_key"])
-    )
-    return table
 
 
 def _month_codes(dates: pd.Series) -> tuple[np.ndarray, pd.PeriodIndex]:
@@ -402,7 +413,7 @@ def _month_codes(dates: pd.Series) -> tuple[np.ndarray, pd.PeriodIndex]:
     ordinals = pd.to_datetime(dates).dt.to_period("M").array.asi8
     known = ordinals != np.iinfo(np.int64).min  # NaT
     codes = np.full(len(ordinals), -1, dtype=np.int64)
-    months, codes[known] = np.unique(ordinals[known], return_inverse=True)
+    codes[known], months = pd.factorize(ordinals[known], sort=True)
     return codes, pd.PeriodIndex.from_ordinals(months, freq="M")
 
 
@@ -417,7 +428,7 @@ def _combined_codes(
         combined = combined * size + code
         missing |= code < 0
     result = np.full(len(combined), -1, dtype=np.int64)
-    groups, result[~missing] = np.unique(combined[~missing], return_inverse=True)
+    result[~missing], groups = pd.factorize(combined[~missing], sort=True)
     keyed = []
     for size in reversed(sizes):
         groups, code = np.divmod(groups, size)
@@ -788,16 +799,22 @@ def _values_where(uniques: np.ndarray, codes: np.ndarray, dtype: Any) -> pd.Seri
 
 
 def payee_window_keys(
-    events: pd.DataFrame, windows: pd.DataFrame, window_days: int
+    events: pd.DataFrame, windows: pd.DataFrame, window_days: int, keys: pd.Series | None = None
 ) -> dict[str, str]:
-    """Payee → ``;``-joined ``_key`` of its rows in its first window (only ``windows``' payees)."""
-    if "_key" not in events.columns or not len(windows):
+    """Payee → ``;``-joined ``_key`` of its rows in its first window (only ``windows``' payees).
+
+    With ``keys``, the events' ``_key`` is ``keys`` at their ``_row`` positions.
+    """
+    if ("_key" not in events.columns and keys is None) or not len(windows):
         return {}
     first = dict(zip(windows["payee"], windows["first_seen"], strict=True))
     mine = events[isin(events["payee"], windows["payee"])]
     dates = pd.to_datetime(mine["date"])
     start = mine["payee"].map(first)
     mine = mine[(dates >= start) & (dates <= start + pd.Timedelta(days=int(window_days)))]
+    if keys is not None:
+        taken = keys.iloc[mine["_row"].to_numpy(dtype=np.int64)].array
+        mine = mine.assign(_key=pd.Series(taken, index=mine.index))
     joined = mine.groupby("payee")["_key"].agg(lambda keys: ";".join(keys.astype(str)))
     return {str(k): str(v) for k, v in joined.items()}
 
