@@ -26,13 +26,24 @@ def _payment_codes(
     run, not once per rule grouping by it."""
 
     def build() -> tuple[np.ndarray, pd.Index]:
-        coded, values = common.payment_codes(context, config, column)
+        coded = common.payment_codes(context, config, column)[0]
+        codes, uniques = _value_codes(context, config, column)
+        return codes[coded], uniques
+
+    return context.cached(f"payment_groups:{column}", build)
+
+
+def _value_codes(context: RuleContext, config: Config, column: str) -> tuple[np.ndarray, pd.Index]:
+    """The code in :func:`_payment_codes` of each of ``common.payment_codes``' values."""
+
+    def build() -> tuple[np.ndarray, pd.Index]:
+        values = common.payment_codes(context, config, column)[1]
         # common's values may repeat and include missing: number the distinct ones
         codes, uniques = pd.factorize(np.asarray(values, dtype=object))
         uniques = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
-        return codes.astype(np.int64, copy=False)[coded], uniques
+        return codes.astype(np.int64, copy=False), uniques
 
-    return context.cached(f"payment_groups:{column}", build)
+    return context.cached(f"payment_value_codes:{column}", build)
 
 
 def _group_ids(codes: list[np.ndarray]) -> np.ndarray:
@@ -555,13 +566,10 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         account = account[with_account]
         # accounts, holders and households looked up once per distinct value, not per payment
         position = positions(pd.Series(accounts), holders["account_no"])[account]
-        household, households = _payment_codes(context, config, "household")
-        person, people = _payment_codes(context, config, "person_id")
+        household = _payment_codes(context, config, "household")[0]
         holder_ids = holders["holder_id"].to_numpy(dtype=object)
-        holder_household = households.get_indexer(
-            common.household_of(context, holders["holder_id"]).to_numpy(dtype=object)
-        )
-        holder_person = people.get_indexer(holder_ids)
+        holder_rows = common.resident_rows(context, holder_ids)
+        holder_household = _holder_households(context, config, holders["holder_id"], holder_rows)
         found = position >= 0
         at = position[found]
         has_holder = np.zeros(len(rows), dtype=bool)
@@ -570,12 +578,11 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         institution[found] = holders["holder_is_institution"].to_numpy(dtype=bool)[at]
         rows["holder_is_institution"] = institution
         codes = {"_account": account, "_household": household[with_account]}
-        for name, values in (("_holder_household", holder_household), ("_holder", holder_person)):
-            codes[name] = np.full(len(rows), -1, dtype=np.int64)
-            codes[name][found] = values[at]
+        codes["_holder_household"] = np.full(len(rows), -1, dtype=np.int64)
+        codes["_holder_household"][found] = holder_household[at]
         # no holder, the holder is the beneficiary, or the holder lives in his household
         same = ~has_holder
-        same |= (codes["_holder"] >= 0) & (codes["_holder"] == person[with_account])
+        same[found] |= holder_ids[at] == rows["person_id"].to_numpy()[found]
         same |= (codes["_holder_household"] >= 0) & (
             codes["_holder_household"] == codes["_household"]
         )
@@ -587,6 +594,31 @@ def _account_rows(context: RuleContext, config: Config) -> pd.DataFrame:
         return rows
 
     return context.cached("account_rows", build)
+
+
+def _holder_households(
+    context: RuleContext, config: Config, holder_ids: pd.Series, holder_rows: np.ndarray
+) -> np.ndarray:
+    """The :func:`_payment_codes` ``household`` of each holder's ``common.household_of``
+    (−1 when no payment's): a registered household by its code, only the others
+    (``P:<id>``) looked up by text."""
+    households = _payment_codes(context, config, "household")[1]
+    if not len(common.household_map(context)):  # no register: every household is P:<id>
+        return households.get_indexer(common.household_of(context, holder_ids).to_numpy(object))
+    # common's household values start with the register's (see common._payment_households)
+    value_codes = _value_codes(context, config, "household")[0]
+    registered, values = common.resident_codes(context, "household_id")
+    named = np.flatnonzero(values != "")
+    known = np.full(len(values), -1, dtype=np.int64)
+    known[named] = value_codes[named]
+    codes = np.full(len(holder_ids), -1, dtype=np.int64)
+    in_register = holder_rows >= 0
+    codes[in_register] = known[registered[holder_rows[in_register]]]
+    other = codes < 0
+    if other.any():
+        pseudo = ("P:" + holder_ids[other].astype("str")).to_numpy(dtype=object)
+        codes[other] = households.get_indexer(pseudo)
+    return codes
 
 
 def _with_holder(context: RuleContext, config: Config, rows: pd.DataFrame) -> pd.DataFrame:
