@@ -105,7 +105,7 @@ def shared_features() -> Iterator[None]:
 
 
 def payments_with_programs(tables: Tables) -> pd.DataFrame:
-    """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``
+    """Payments with ``program_key``, ``village_code``, ``_household`` and ``standard``
     (computed once per tables inside :func:`shared_features`).
 
     See :func:`_payments_with_programs`.
@@ -118,7 +118,8 @@ class PaymentCodes:
     """Integer codes (-1 where missing) of the rows of :func:`payments_with_programs`:
     ``account`` (``account_no``), ``person`` (``id_number``), ``village`` and ``program``
     number their sorted distinct values (as ``groupby`` orders keys), ``household`` the
-    household (the beneficiary where it has none) in order of appearance."""
+    household (the beneficiary where it has none) in order of appearance among all payments,
+    failed ones included (codes only counted distinct)."""
 
     account: np.ndarray
     accounts: np.ndarray
@@ -146,9 +147,6 @@ def _payment_codes(payments: pd.DataFrame) -> PaymentCodes:
     account, accounts = key_codes(payments["account_no"], sort=True)
     person, people = key_codes(payments["id_number"], sort=True)
     village, villages = key_codes(payments["village_code"], sort=True)
-    household = payments["household_id"].where(
-        payments["household_id"].notna(), payments["id_number"]
-    )
     return PaymentCodes(
         account,
         accounts,
@@ -157,7 +155,7 @@ def _payment_codes(payments: pd.DataFrame) -> PaymentCodes:
         village,
         villages,
         *key_codes(payments["program_key"], sort=True),
-        key_codes(household)[0],
+        payments["_household"].to_numpy(dtype=np.int64),
     )
 
 
@@ -199,17 +197,18 @@ PAYMENT_COLUMNS = (
 )
 
 # read only to build other columns, or (``_key``) only for a few rows, through ``_row``
-_NOT_KEPT = ("program_code", "program_name", "quantity", "_key")
+_NOT_KEPT = ("program_code", "program_name", "quantity", "household_id", "_key")
 
 
 def _payments_with_programs(tables: Tables) -> pd.DataFrame:
-    """Payments with ``program_key``, ``village_code``, ``household_id`` and ``standard``.
+    """Payments with ``program_key``, ``village_code``, ``_household`` and ``standard``.
 
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
     when the payment carries a quantity); NaN where unknown. Failed payments are dropped. Only
     the columns the detectors read (:data:`PAYMENT_COLUMNS` less ``program_code``,
     ``program_name`` and ``quantity``, which build ``program_key`` and ``standard``) are kept;
-    ``_key`` is not copied: ``_row`` is each payment's position in ``tables["payments"]``.
+    ``household_id`` and ``_key`` are not copied: ``_household`` numbers the households (the
+    beneficiary where none) and ``_row`` is each payment's position in ``tables["payments"]``.
     """
     source = tables["payments"]
     payments = source[[column for column in source.columns if column in PAYMENT_COLUMNS]]
@@ -262,7 +261,12 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
             else:
                 standard = standard.where(~per_area, np.nan)
         payments["standard"] = standard.where(standard > 0)
+    # a payment without a household is its beneficiary's own (codes in order of appearance)
+    household = payments["household_id"].where(
+        payments["household_id"].notna(), payments["id_number"]
+    )
     payments = payments[[c for c in payments.columns if c not in _NOT_KEPT]]
+    payments["_household"] = key_codes(household)[0]
     payments["_row"] = np.arange(len(payments))
     if "status" in source.columns:
         payments = rows_where(payments, ~isin(source["status"], ["失败", "退回", "退票", "作废"]))
