@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -980,11 +981,15 @@ def graph_tables(
     """
     validate_kinds(node_kinds, edge_kinds)
     available, carried = _with_kinship(tables, kinship, config)
-    nodes = dict(_node_frames(available, node_kinds))
     parts: dict[str, list[pd.DataFrame]] = {}
-    for kind, frame in _edge_frames(available, crosswalk, config, edge_kinds, carried):
-        if not frame.empty:  # several declarations may share a kind (phones of many tables)
-            parts.setdefault(kind, []).append(frame)
+    # node frames in a second thread while the edge frames are made (both mostly in Arrow,
+    # which runs without the GIL); both only read the tables
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-nodes") as pool:
+        made = pool.submit(lambda: dict(_node_frames(available, node_kinds)))
+        for kind, frame in _edge_frames(available, crosswalk, config, edge_kinds, carried):
+            if not frame.empty:  # several declarations may share a kind (phones of many tables)
+                parts.setdefault(kind, []).append(frame)
+        nodes = made.result()
     edges = {
         kind: frames[0].reset_index(drop=True)
         if len(frames) == 1
