@@ -26,11 +26,13 @@ def _expenses(context: RuleContext, exclude_words: list[str] | None = None) -> p
         frame = common.ledger(context)
         if frame.empty:
             return frame
-        frame = frame[frame["is_expense"] & frame["amount"].notna()]
-        if words:
-            text = common.ledger_text(frame)
-            frame = frame[~common._contains_any(text, list(words))]
-        return frame
+        keep = (frame["is_expense"] & frame["amount"].notna()).to_numpy(dtype=bool, copy=True)
+        if words:  # the words on the text columns of the expenses: one cut of the wide rows
+            rows = np.flatnonzero(keep)
+            text = frame[[c for c in ("summary", "category") if c in frame]].iloc[rows]
+            named = common._contains_any(common.ledger_text(text), list(words))
+            keep[rows[named.to_numpy(dtype=bool)]] = False
+        return frame[keep]
 
     return context.cached(f"expenses:{words!r}", build)
 
