@@ -221,6 +221,7 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     else:
         payments["program_key"] = payments["program_name"].fillna("").astype(str)
     residents = tables.get("residents")
+    household_fill = None
     if residents is not None and "id_number" in residents.columns:
         # the register is read only for the rows missing a value
         columns = [c for c in ("village_code", "household_id") if c in residents.columns]
@@ -233,12 +234,18 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
         for column in columns:
             need |= ~known[column] if column in known else True
         rows = np.flatnonzero(need)
-        found = positions(payments["id_number"].iloc[rows], residents["id_number"])
+        # a boolean pick filters chunk by chunk (a take would join the chunks first)
+        found = positions(payments["id_number"][need], residents["id_number"])
         for column in columns:
             if column not in known:
                 payments[column] = _taken(residents[column], found, payments.index[rows])
             elif not known[column].all():
                 from_register = _taken(residents[column], found, payments.index[rows])
+                if column == "household_id":  # only coded (below): the column is not rebuilt
+                    unknown = ~known[column]
+                    register = from_register.to_numpy(dtype=object, na_value=np.nan)
+                    household_fill = (unknown, register[unknown[rows]])
+                    continue
                 payments[column] = payments[column].where(known[column], from_register)
     for column in ("village_code", "household_id"):
         if column not in payments.columns:
@@ -261,16 +268,36 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
             else:
                 standard = standard.where(~per_area, np.nan)
         payments["standard"] = standard.where(standard > 0)
-    # a payment without a household is its beneficiary's own (codes in order of appearance)
-    household = payments["household_id"].where(
-        payments["household_id"].notna(), payments["id_number"]
-    )
+    if household_fill is None:
+        household_fill = (payments["household_id"].isna().to_numpy(dtype=bool), None)
+    household = _household_codes(payments["household_id"], payments["id_number"], *household_fill)
     payments = payments[[c for c in payments.columns if c not in _NOT_KEPT]]
-    payments["_household"] = key_codes(household)[0]
+    payments["_household"] = household
     payments["_row"] = np.arange(len(payments))
     if "status" in source.columns:
         payments = rows_where(payments, ~isin(source["status"], ["失败", "退回", "退票", "作废"]))
     return payments
+
+
+def _household_codes(
+    household: pd.Series, person: pd.Series, fix: np.ndarray, register: np.ndarray | None
+) -> np.ndarray:
+    """Codes (-1 where missing) of ``household`` whose rows ``fix`` take the ``register``
+    values (one per such row; None: none) or, where those are missing, the beneficiary's
+    ``person``: a payment without a household is its beneficiary's own. Equal values get
+    equal codes (the few fixed rows are coded without rebuilding the column)."""
+    codes, uniques = key_codes(household)
+    values = person[fix].to_numpy(dtype=object, na_value=np.nan)
+    if register is not None:
+        values = np.where(pd.isna(register), values, register)
+    valid = np.flatnonzero(pd.notna(values))
+    found = positions(pd.Series(values[valid], dtype=object), pd.Series(uniques, dtype=object))
+    unseen = found < 0
+    found[unseen] = key_codes(pd.Series(values[valid][unseen], dtype=object))[0] + len(uniques)
+    fixed = np.full(len(values), -1, dtype=np.int64)
+    fixed[valid] = found
+    codes[fix] = fixed
+    return codes
 
 
 def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
