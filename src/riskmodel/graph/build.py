@@ -474,12 +474,15 @@ def edge_frame(
             declaration, table, crosswalk, settings, officials_by_name, memo, rows
         )
     # node ids on the whole table (resolved person columns are shared across kinds), then
-    # the declared row filter; rows are then picked by position
-    u = _node_ids(declaration["source"], table_name, table, crosswalk, officials_by_name, memo)
-    v = _node_ids(declaration["target"], table_name, table, crosswalk, officials_by_name, memo)
+    # the declared row filter; rows are then picked by position. Ends of one node kind are
+    # prefixed once picked (one prefix keeps the values' order and (in)equality)
+    late = "aggregate" not in declaration and _one_kind(declaration)
+    ends = _node_values if late else _node_ids
+    u = ends(declaration["source"], table_name, table, crosswalk, officials_by_name, memo)
+    v = ends(declaration["target"], table_name, table, crosswalk, officials_by_name, memo)
     if u is None or v is None:
         return empty
-    u_ids, v_ids = _arrow_strings(u), _arrow_strings(v)
+    u_ids, v_ids = _arrow_strings(u.astype("str")), _arrow_strings(v.astype("str"))
     where = _rows_kept(_where_mask(table, declaration.get("where")), rows)
     keep = _kept_rows(u_ids, v_ids, bool(declaration.get("undirected")))
     picked = np.flatnonzero(keep if where is None else keep & where)
@@ -492,10 +495,14 @@ def edge_frame(
         edges = _aggregate(ends, keys, table, picked, declaration["aggregate"], limit)
     else:
         taken = pa.array(picked)
+        u_taken, v_taken = _str_series(u_ids.take(taken)), _str_series(v_ids.take(taken))
+        if late:
+            kind = declaration["source"]["kind"]
+            u_taken, v_taken = _prefixed(kind, u_taken), _prefixed(kind, v_taken)
         edges = pd.DataFrame(
             {
-                "u": _str_series(u_ids.take(taken)),
-                "v": _str_series(v_ids.take(taken)),
+                "u": u_taken,
+                "v": v_taken,
                 "source_keys": _str_series(keys.take(taken)),
                 "rows": np.ones(len(picked), dtype=np.int64),
             }
@@ -513,6 +520,12 @@ def edge_frame(
         # ends have the same node kind (elsewhere the kinds tell the direction)
         edges["from_node"] = edges["u"].where(_same_kind(declaration, edges["u"], edges["v"]), "")
     return edges
+
+
+def _one_kind(declaration: Mapping[str, Any]) -> bool:
+    """Whether both ends are of one node kind (not ``party``: a person or a company)."""
+    source, target = declaration["source"]["kind"], declaration["target"]["kind"]
+    return source == target != "party"
 
 
 def _prefixes(kind: str) -> set[str]:
