@@ -422,6 +422,8 @@ def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFram
     amount, standard = amount[rows], standard[rows]
     ratio = amount / standard
     over = ratio >= float(config["over_ratio"])
+    values = pd.DataFrame({"ratio": ratio, "surplus": np.maximum(amount - standard, 0.0)})
+    grouped = values.groupby(ids).agg(ratio=("ratio", "median"), surplus=("surplus", "sum"))
     return pd.DataFrame(
         {
             "id_number": pd.Series(codes.people[keyed[0]], dtype=dtypes["id_number"]),
@@ -433,8 +435,8 @@ def person_program_ratios(tables: Tables, config: dict[str, Any]) -> pd.DataFram
             ),
             "payments": np.bincount(ids, minlength=size),
             "over_payments": np.bincount(ids[over], minlength=size),
-            "ratio": _group_median(ids, ratio, size),
-            "surplus": group_sum(ids, np.maximum(amount - standard, 0.0), size),
+            "ratio": grouped["ratio"].to_numpy(),
+            "surplus": grouped["surplus"].to_numpy(),
         }
     )
 
@@ -465,12 +467,6 @@ def _combined_codes(
         groups, code = np.divmod(groups, size)
         keyed.append(code)
     return result, keyed[::-1]
-
-
-def _group_median(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Per group ``0..size-1``: the median of ``values`` as pandas ``groupby.median``."""
-    medians = pd.Series(values, dtype=float).groupby(groups).median()
-    return medians.reindex(range(size)).to_numpy(dtype=float)
 
 
 def _code_keys(codes: np.ndarray) -> np.ndarray:
