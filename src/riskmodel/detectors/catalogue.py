@@ -769,8 +769,8 @@ def _new_account_findings(tables: Tables, settings: dict[str, Any]) -> pd.DataFr
         opened = {
             str(a): d for a, d in zip(accounts["account_no"], dates, strict=True) if pd.notna(d)
         }
-    keys = payee_window_keys(events, flagged, int(settings["window_days"]), keys_of)
     mine = events[isin(events["payee"], flagged["payee"])]
+    keys = payee_window_keys(mine, flagged, int(settings["window_days"]), keys_of)
     household_of: dict[str, str] = {}
     if has_columns(tables, "residents", "id_number", "household_id"):
         wanted = set(mine["person"].dropna().astype(str)) | set(holders.values())
