@@ -685,6 +685,8 @@ def _shared_account_share(payments: pd.DataFrame, tables: Tables) -> pd.Series:
     shared = group_nunique(account, codes.household, len(accounts)) >= 2
     if has_columns(tables, "accounts", "account_no", "holder_id_number"):
         listed = tables["accounts"]
+        # only the shared accounts' holders are looked at
+        listed = listed[isin(listed["account_no"], pd.Series(accounts[shared], dtype=object))]
         institutions = listed.loc[is_institution(listed["holder_id_number"]), "account_no"]
         shared &= ~isin(pd.Series(accounts, dtype=object), institutions)
     in_shared = np.where(shared[account], amount, 0.0)
