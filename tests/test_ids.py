@@ -503,6 +503,9 @@ def test_household_numbers_are_not_accounts():
         "6228480012345678"
     ]
     assert find_unmasked_identifiers("6228480012345678", allow={"6228480012345678"}) == []
+    # a village code ending in X is masked as an ID fragment: it does not vouch for a household
+    assert find_unmasked_identifiers(f"{household}:{village}X") == [household]
+    assert redact_identifiers(f"{household}:{village}X") == "4304********0023:*********201X"
 
 
 @settings(deadline=None)
