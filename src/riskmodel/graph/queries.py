@@ -16,7 +16,7 @@ is a bounded breadth-first search.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -415,48 +415,97 @@ def _official_links(
         seen = bounded_paths(adjacency, official.person, max_hops, int(settings["max_hub_degree"]))
         title = f"{official.position} {official.name}".strip()
         for node, (_, _, hops) in seen.items():
-            kinds_of_target = []
-            if node in beneficiaries:
-                kinds_of_target.append(("beneficiary", None))
-            if node in payees and (
-                settings["payee_scope"] == "county" or official.village_code in payees[node]
-            ):
-                kinds_of_target.append(("payee", None))
-            for project in contracts.get(node, ()):
-                if (
-                    settings["contractor_scope"] == "county"
-                    or project_village.get(project, "") == official.village_code
-                ):
-                    kinds_of_target.append(("contractor", project))
+            kinds_of_target = _target_kinds(
+                official,
+                node,
+                node in beneficiaries,
+                node in payees,
+                (payees, contracts, project_village),
+                settings,
+            )
             if not kinds_of_target:
                 continue
             nodes, kinds = _walk(seen, node)
             steps = zip(nodes, nodes[1:], kinds, strict=False)
             labels = [edge_label(graph, a, b, k) for a, b, k in steps]
-            text = [title or display_name(graph, nodes[0])]
-            for label, step in zip(labels, nodes[1:], strict=True):
-                text.append(f"—{label}— {display_name(graph, step)}")
-            for target_type, project in kinds_of_target:
-                path_labels = list(labels)
-                path_text = " ".join(text)
-                path_ids = [node_value(n) for n in nodes]
-                if project is not None:
-                    contract_label = edge_label(graph, node, project, "contracted")
-                    path_labels.append(contract_label)
-                    path_text += f" —{contract_label}— {display_name(graph, project)}"
-                    path_ids.append(node_value(project))
-                rows.append(
-                    (
-                        node_value(official.person),
-                        target_type,
-                        node_value(node),
-                        hops,
-                        ";".join(path_labels),
-                        path_text,
-                        ";".join(path_ids),
-                    )
+            names = [display_name(graph, n) for n in nodes]
+
+            def contract_step(project: str, node: str = node) -> tuple[str, str]:
+                return edge_label(graph, node, project, "contracted"), display_name(graph, project)
+
+            rows.extend(
+                _link_rows(
+                    official, title, nodes, hops, labels, names, kinds_of_target, contract_step
                 )
+            )
     return _links_frame(rows)
+
+
+def _target_kinds(
+    official: Any,
+    node: str,
+    is_beneficiary: bool,
+    is_payee: bool,
+    found: tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, str]],
+    settings: Mapping[str, Any],
+) -> list[tuple[str, str | None]]:
+    """What ``node`` is to the official, as (target type, project or None): a beneficiary,
+    a payee (in the official's village unless the scope is the county), the contractor of
+    a project (likewise)."""
+    payees, contracts, project_village = found
+    kinds_of_target: list[tuple[str, str | None]] = []
+    if is_beneficiary:
+        kinds_of_target.append(("beneficiary", None))
+    if is_payee and (settings["payee_scope"] == "county" or official.village_code in payees[node]):
+        kinds_of_target.append(("payee", None))
+    for project in contracts.get(node, ()):
+        if (
+            settings["contractor_scope"] == "county"
+            or project_village.get(project, "") == official.village_code
+        ):
+            kinds_of_target.append(("contractor", project))
+    return kinds_of_target
+
+
+def _link_rows(
+    official: Any,
+    title: str,
+    nodes: list[str],
+    hops: int,
+    labels: list[str],
+    names: list[str],
+    kinds_of_target: list[tuple[str, str | None]],
+    contract_step: Callable[[str], tuple[str, str]],
+) -> list[tuple]:
+    """The official-link rows of one path (one per kind of target): the edge labels, the
+    spelled-out path and the identifiers along it, a contract's last step added by
+    ``contract_step(project)`` -> (edge label, project name)."""
+    text = [title or names[0]]
+    for label, name in zip(labels, names[1:], strict=True):
+        text.append(f"—{label}— {name}")
+    path_ids = [node_value(n) for n in nodes]
+    rows = []
+    for target_type, project in kinds_of_target:
+        path_labels = list(labels)
+        path_text = " ".join(text)
+        ids = path_ids
+        if project is not None:
+            contract_label, project_name = contract_step(project)
+            path_labels.append(contract_label)
+            path_text += f" —{contract_label}— {project_name}"
+            ids = [*path_ids, node_value(project)]
+        rows.append(
+            (
+                node_value(official.person),
+                target_type,
+                node_value(nodes[-1]),
+                hops,
+                ";".join(path_labels),
+                path_text,
+                ";".join(ids),
+            )
+        )
+    return rows
 
 
 def _table_links(
@@ -492,49 +541,34 @@ def _table_links(
             if code not in targets:
                 continue
             node = search.node(code)
-            kinds_of_target = []
-            if code in is_beneficiary:
-                kinds_of_target.append(("beneficiary", None))
-            if code in is_payee and (
-                settings["payee_scope"] == "county" or official.village_code in payees[node]
-            ):
-                kinds_of_target.append(("payee", None))
-            for project in contracts.get(node, ()):
-                if (
-                    settings["contractor_scope"] == "county"
-                    or project_village.get(project, "") == official.village_code
-                ):
-                    kinds_of_target.append(("contractor", project))
+            kinds_of_target = _target_kinds(
+                official,
+                node,
+                code in is_beneficiary,
+                code in is_payee,
+                (payees, contracts, project_village),
+                settings,
+            )
             if not kinds_of_target:
                 continue
             codes, kinds = _walk(seen, code)
             nodes = [search.node(c) for c in codes]
             steps = zip(codes, codes[1:], kinds, strict=False)
             labels = [search.label(a, b, adjacency.kinds[k]) for a, b, k in steps]
-            text = [title or search.display(codes[0])]
-            for label, step in zip(labels, codes[1:], strict=True):
-                text.append(f"—{label}— {search.display(step)}")
-            for target_type, project in kinds_of_target:
-                path_labels = list(labels)
-                path_text = " ".join(text)
-                path_ids = [node_value(n) for n in nodes]
-                if project is not None:
-                    project_code = search.code(project)
-                    contract_label = search.label(code, project_code, "contracted", project)
-                    path_labels.append(contract_label)
-                    path_text += f" —{contract_label}— {search.display(project_code, project)}"
-                    path_ids.append(node_value(project))
-                rows.append(
-                    (
-                        node_value(official.person),
-                        target_type,
-                        node_value(node),
-                        hops,
-                        ";".join(path_labels),
-                        path_text,
-                        ";".join(path_ids),
-                    )
+            names = [search.display(c) for c in codes]
+
+            def contract_step(project: str, code: int = code) -> tuple[str, str]:
+                project_code = search.code(project)
+                return (
+                    search.label(code, project_code, "contracted", project),
+                    search.display(project_code, project),
                 )
+
+            rows.extend(
+                _link_rows(
+                    official, title, nodes, hops, labels, names, kinds_of_target, contract_step
+                )
+            )
     return _links_frame(rows)
 
 
