@@ -77,38 +77,38 @@ def _decodes(path: Path, encoding: str, chunk_bytes: int) -> tuple[bool, int, in
     """Decode the whole file incrementally: (ok, error offset, total bytes)."""
     if encoding in ("utf-8", "utf-8-sig") and _valid_utf8(path, chunk_bytes):
         return True, -1, path.stat().st_size  # the decoder below would only confirm it
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    offset = 0
-    with path.open("rb") as handle:
-        while True:
-            chunk = handle.read(chunk_bytes)
-            final = not chunk
-            try:
-                decoder.decode(chunk, final=final)
-            except UnicodeDecodeError as exc:
-                return False, offset + max(exc.start, 0), path.stat().st_size
-            offset += len(chunk)
-            if final:
-                return True, -1, offset
+    error_at, size = _decode_chunks(path, encoding, chunk_bytes, None)
+    return error_at < 0, error_at, size
 
 
 def _transcode(path: Path, encoding: str, chunk_bytes: int) -> tuple[bytes | None, int, int]:
     """Decode the whole file strictly, re-encoded as UTF-8: (bytes, -1, size) when it
     decodes, else (None, error offset, size)."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
     parts: list[bytes] = []
+    error_at, size = _decode_chunks(path, encoding, chunk_bytes, parts)
+    return (b"".join(parts) if error_at < 0 else None), error_at, size
+
+
+def _decode_chunks(
+    path: Path, encoding: str, chunk_bytes: int, utf8_parts: list[bytes] | None
+) -> tuple[int, int]:
+    """Decode the file strictly chunk by chunk, appending each chunk as UTF-8 to
+    ``utf8_parts`` when given: (error offset or -1, bytes read)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = 0
     with path.open("rb") as handle:
         while True:
             chunk = handle.read(chunk_bytes)
             final = not chunk
             try:
-                parts.append(decoder.decode(chunk, final=final).encode("utf-8"))
+                text = decoder.decode(chunk, final=final)
             except UnicodeDecodeError as exc:
-                return None, offset + max(exc.start, 0), path.stat().st_size
+                return offset + max(exc.start, 0), path.stat().st_size
+            if utf8_parts is not None:
+                utf8_parts.append(text.encode("utf-8"))
             offset += len(chunk)
             if final:
-                return b"".join(parts), -1, offset
+                return -1, offset
 
 
 def _utf16_without_bom(path: Path, head: bytes, chunk_bytes: int) -> Encoding | None:
