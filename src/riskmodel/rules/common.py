@@ -260,19 +260,23 @@ _KEY_LIMIT = 1 << 62
 def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Integer group of each row by ``columns`` (-1 where a key is missing, as ``groupby``
     drops such rows)."""
-    key = np.zeros(len(frame), dtype=np.int64)
-    missing = np.zeros(len(frame), dtype=bool)
+    return combined_codes([pd.factorize(frame[column])[0] for column in columns])
+
+
+def combined_codes(codes: list[np.ndarray]) -> np.ndarray:
+    """Integer group of each row by several integer codes (−1 where any code is −1),
+    numbered by first sight of each combination, as factorizing column by column would."""
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    missing = np.zeros(len(codes[0]), dtype=bool)
     size = 1  # key < size
-    for column in columns:
-        codes, unique = pd.factorize(frame[column])
-        missing |= codes < 0
-        radix = len(unique) + 1
+    for code in codes:
+        missing |= code < 0
+        radix = int(code.max(initial=-1)) + 2
         if size * radix >= _KEY_LIMIT:  # renumber before the mixed-radix key could overflow
             key, seen = pd.factorize(key)
             size = len(seen)
-        key = key * radix + (codes + 1)
+        key = key * radix + (code + 1)
         size *= radix
-    # numbered by first sight of each combination, as factorizing column by column would
     key, _ = pd.factorize(key)
     return np.where(missing, -1, key)
 

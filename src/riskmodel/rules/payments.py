@@ -9,7 +9,7 @@ import pandas as pd
 
 from riskmodel.frames import isin, positions
 from riskmodel.rules import common
-from riskmodel.rules.common import Joined, group_agg
+from riskmodel.rules.common import Joined, combined_codes, group_agg
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.eligibility import GROUP_COLUMNS, _group_payments
 from riskmodel.rules.evidence import build_evidence, empty_evidence
@@ -44,23 +44,6 @@ def _value_codes(context: RuleContext, config: Config, column: str) -> tuple[np.
         return codes.astype(np.int64, copy=False), uniques
 
     return context.cached(f"payment_value_codes:{column}", build)
-
-
-def _group_ids(codes: list[np.ndarray]) -> np.ndarray:
-    """Group number of each row by several integer codes (−1 where any code is −1)."""
-    key = np.zeros(len(codes[0]), dtype=np.int64)
-    missing = np.zeros(len(codes[0]), dtype=bool)
-    size = 1
-    for code in codes:
-        missing |= code < 0
-        radix = int(code.max(initial=-1)) + 2
-        if size * radix >= 1 << 62:  # renumber before the key could overflow
-            key, seen = pd.factorize(key)
-            size = len(seen)
-        key = key * radix + (code + 1)
-        size *= radix
-    key, _ = pd.factorize(key)
-    return np.where(missing, -1, key)
 
 
 def _sizes(groups: np.ndarray) -> np.ndarray:
@@ -138,7 +121,7 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     if paid.empty:
         return empty_evidence()
     period = _period_key(paid)
-    groups = _group_ids(
+    groups = combined_codes(
         [
             _payment_codes(context, config, "person_id")[0],
             _payment_codes(context, config, "program_key")[0],
@@ -304,7 +287,7 @@ def _program_months(context: RuleContext, config: Config) -> np.ndarray:
     def build() -> np.ndarray:
         paid = common.payments(context, config)
         program = _payment_codes(context, config, "program_key")[0]
-        return _group_ids([program, pd.factorize(paid["pay_month"])[0]])
+        return combined_codes([program, pd.factorize(paid["pay_month"])[0]])
 
     return context.cached("payment_groups:program_month", build)
 
@@ -887,7 +870,7 @@ def household_paid_many(context: RuleContext, config: Config, params: Params) ->
     rows = paid[columns][chosen]  # columns first
     rows = rows.assign(period_key=_period_key(rows))
     codes = [_payment_codes(context, config, c)[0][chosen] for c in ("household", "program_key")]
-    groups = _group_ids([*codes, pd.factorize(rows["period_key"])[0]])
+    groups = combined_codes([*codes, pd.factorize(rows["period_key"])[0]])
     person = _payment_codes(context, config, "person_id")[0][chosen]
     rows = rows[_nunique(groups, person) > 1]
     if rows.empty:
