@@ -7,19 +7,9 @@ import pandas as pd
 from rules_helpers import V1, V2, bad_id, payment, person, pid, tables
 
 from riskmodel.config import load_config
+from riskmodel.entities import CROSSWALK_COLUMNS
 from riskmodel.frames import isin, positions
 from riskmodel.rules import RuleContext, common
-
-CROSSWALK_COLUMNS = [
-    "source_table",
-    "source_key",
-    "column",
-    "raw_value",
-    "person_id",
-    "method",
-    "score",
-    "reason",
-]
 
 
 def _context() -> RuleContext:
