@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from riskmodel.report.charts import heat_map_chart, heat_map_table
@@ -61,3 +62,13 @@ def test_no_leads_gives_an_empty_table_and_a_placeholder_chart() -> None:
     assert empty.empty
     figure = heat_map_chart(empty, None)
     assert [t.get_text() for t in figure.axes[0].texts] == ["本期无线索"]
+
+
+def test_cell_text_colour_follows_luminance_as_seaborn_chooses_it() -> None:
+    # on Reds, the middle of the range is already dark enough for white text (relative
+    # luminance 0.31 ≤ 0.408), though a plain RGB average would call it light
+    table = pd.DataFrame({"低保": [0, 5, 10]}, index=["V1", "V2", "V3"])
+    figure = heat_map_chart(table, None)
+    colours = {t.get_text(): t.get_color() for t in figure.axes[0].texts}
+    assert colours == {"0": "black", "5": "white", "10": "white"}
+    assert {t.get_fontsize() for t in figure.axes[0].texts} == {plt.rcParams["font.size"]}

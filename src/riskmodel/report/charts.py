@@ -10,6 +10,7 @@ import base64
 import io
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -132,25 +133,29 @@ def _annotated_heat_map(axes, table: pd.DataFrame) -> None:
     mesh = axes.pcolormesh(values, cmap="Reds", edgecolors="white", linewidth=0.5)
     axes.set_xlim(0, columns)
     axes.set_ylim(rows, 0)  # the first row at the top
-    colours = mesh.cmap(mesh.norm(values))
+    dark = _relative_luminance(mesh.cmap(mesh.norm(values))) <= 0.408  # as seaborn chooses
     for row in range(rows):
         for column in range(columns):
-            red, green, blue, _ = colours[row, column]
-            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
             axes.text(
                 column + 0.5,
                 row + 0.5,
                 f"{int(values[row, column])}",
                 ha="center",
                 va="center",
-                color="white" if dark else "black",
-                fontsize=9,
+                color="white" if dark[row, column] else "black",
             )
     axes.set_xticks([column + 0.5 for column in range(columns)], [str(c) for c in table.columns])
     axes.set_yticks([row + 0.5 for row in range(rows)], [str(r) for r in table.index])
     axes.tick_params(length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)
+
+
+def _relative_luminance(colours: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of RGBA colours (…, 4) with channels in 0–1."""
+    rgb = colours[..., :3]
+    linear = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return linear @ np.array([0.2126, 0.7152, 0.0722])
 
 
 def payments_over_time_chart(payments: pd.DataFrame, title: str) -> Figure:
