@@ -152,3 +152,45 @@ def test_the_notebook_client_of_a_warm_kernel_is_closed_with_the_kernel(tmp_path
         assert not any(client.channels_running for client in clients)
     finally:
         kernels.close()
+
+
+def test_a_stage_without_a_warm_kernel_still_gets_the_configured_environment(
+    tmp_path: Path,
+) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import os\nos.environ.get('MALLOC_TOP_PAD_')")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    source = tmp_path / "env.ipynb"
+    nbformat.write(notebook, source)
+    # warm kernels off (wanted=0): the stage's kernel is started cold, with the environment
+    kernels = WarmKernels("python3", tmp_path, wanted=0, size=1, env={"MALLOC_TOP_PAD_": "4096"})
+    try:
+        assert kernels.take() is None
+        manager = kernels.take_or_start()
+        assert manager is not None
+        cells = _run(source, tmp_path / "out.ipynb", tmp_path, manager)
+        kernels.release(manager)
+    finally:
+        kernels.close()
+    assert _text(cells[0]) == "'4096'"
+    assert _kernels_in(tmp_path) == 0
+    # without an environment to give, the stage starts its own kernel (papermill's)
+    plain = WarmKernels("python3", tmp_path, wanted=0, size=1)
+    assert plain.take_or_start() is None
+    plain.close()
+
+
+def test_a_warm_kernel_that_died_is_shut_down_and_not_handed_out(tmp_path: Path) -> None:
+    kernels = WarmKernels("python3", tmp_path, wanted=1, size=1)
+    try:
+        with kernels._lock:
+            while kernels._starting:
+                kernels._lock.wait(timeout=60)
+        (dead,) = kernels._ready
+        connection_file = Path(dead.connection_file)
+        psutil.Process(dead.provisioner.process.pid).kill()
+        dead.provisioner.process.wait()
+        assert kernels.take() is None
+    finally:
+        kernels.close()
+    assert not connection_file.exists()  # its connection file removed with it

@@ -201,7 +201,7 @@ def _run_stages(
     )
 
     def execute(stage: str) -> None:
-        manager = kernels.take()
+        manager = kernels.take_or_start()
         try:
             execute_stage(
                 stage,

@@ -93,19 +93,37 @@ class WarmKernels:
 
     def take(self) -> Any | None:
         """A started kernel manager with its imports done: one ready, else one still starting
-        once it is ready (sooner than a new one); None when none is on its way."""
+        once it is ready (sooner than a new one); None when none is on its way. A kernel
+        that died while it waited is shut down (its files and sockets) and skipped."""
         with self._lock:
             self.remaining = max(self.remaining - 1, 0)
-            manager = None
-            while manager is None and (self._ready or self._starting) and not self._closed:
-                if not self._ready:
+        manager = None
+        while manager is None:
+            with self._lock:
+                while not self._ready and self._starting and not self._closed:
                     self._lock.wait(timeout=WARM_TIMEOUT_SECONDS)
-                    continue
+                if not self._ready or self._closed:
+                    break
                 candidate = self._ready.pop(0)
-                if _alive(candidate):
-                    manager = candidate
+            if _alive(candidate):
+                manager = candidate
+            else:
+                self.release(candidate)
         self._fill()
         return manager
+
+    def take_or_start(self) -> Any | None:
+        """:meth:`take`, else a kernel started now (not warmed) with this pool's environment,
+        so every stage kernel gets ``env``; None when that fails too (papermill then starts
+        its own and reports why)."""
+        manager = self.take()
+        if manager is not None or not self.env:
+            return manager
+        try:
+            return start_kernel(self.kernel_name, self.cwd, self.env)
+        except Exception as exc:
+            log.warning("a kernel could not be started: %s", exc)
+            return None
 
     def release(self, manager: Any | None) -> None:
         """Shut down a used kernel without waiting for it."""
