@@ -30,7 +30,8 @@ from riskmodel.detectors.estimators import (
     mad_from_counts,
     nigrini_conformity,
 )
-from riskmodel.detectors.features import group_first, group_nunique, group_sum, key_codes
+from riskmodel.detectors.features import group_first, group_sum, key_codes
+from riskmodel.frames import distinct_per_group
 
 BENFORD_DIR = Path("/work/shared/external/benford")
 CONFIG = load_config()
@@ -561,7 +562,7 @@ def test_group_helpers_match_pandas_groupby_with_missing_values():
     codes, uniques = key_codes(raw)
     amounts = rng.normal(100.0, 30.0, 2000)
     by_group = pd.DataFrame({"g": groups, "v": raw, "a": amounts}).groupby("g")
-    assert group_nunique(groups, codes, 41).tolist() == [*by_group["v"].nunique().tolist(), 0]
+    assert distinct_per_group(groups, codes, 41).tolist() == [*by_group["v"].nunique().tolist(), 0]
     first = group_first(groups, codes, 40)
     assert [uniques[c] if c >= 0 else None for c in first] == by_group["v"].first().tolist()
     assert group_sum(groups, amounts, 40).tolist() == by_group["a"].sum().tolist()

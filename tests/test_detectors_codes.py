@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskmodel.frames import distinct_per_group
+
 from riskmodel.detectors.features import (
     _combined_codes,
     _household_codes,
     _month_codes,
-    group_nunique,
     key_codes,
     payee_window_keys,
 )
@@ -60,7 +61,7 @@ def test_household_codes_count_the_households_the_filled_strings_count():
         codes = _household_codes(household, person, fix, fill)
         theirs = pd.DataFrame({"a": account, "h": strings}).groupby("a")["h"].nunique()
         assert (
-            group_nunique(account, codes, 200).tolist()
+            distinct_per_group(account, codes, 200).tolist()
             == theirs.reindex(range(200), fill_value=0).tolist()
         )
         assert ((codes >= 0) == strings.notna().to_numpy()).all()

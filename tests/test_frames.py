@@ -79,3 +79,16 @@ def test_filter_rows_matches_boolean_indexing(values, flags):
     )
     expected = frame[keep].reset_index(drop=True)
     pd.testing.assert_frame_equal(filter_rows(frame, keep), expected)
+
+
+def test_group_code_helpers_hold_when_every_key_is_missing() -> None:
+    from riskmodel.frames import distinct_by_row, group_sizes_by_row, take_codes
+
+    missing = np.array([-1, -1, -1])
+    assert take_codes(np.array([], dtype=bool), missing, False).tolist() == [False] * 3
+    assert take_codes(np.array([7, 8]), np.array([1, -1, 0]), -1).tolist() == [8, -1, 7]
+    assert group_sizes_by_row(missing).tolist() == [0, 0, 0]
+    assert distinct_by_row(missing, np.array([0, 1, 2])).tolist() == [0, 0, 0]
+    groups, values = np.array([0, 0, 1, -1, 1]), np.array([3, 3, -1, 2, 4])
+    assert group_sizes_by_row(groups).tolist() == [2, 2, 2, 0, 2]
+    assert distinct_by_row(groups, values).tolist() == [1, 1, 1, 0, 1]

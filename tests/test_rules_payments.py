@@ -395,3 +395,23 @@ def test_id_cleaning_per_distinct_value_matches_row_by_row():
     assert clean_ids(once).tolist() == [pid(1), pid(1), "", pid(2), "12345"]
     assert valid_ids(values).tolist() == [True, True, False, True, False, True]
     assert valid_ids(values).tolist() == valid_ids(values.astype(object)).tolist()
+
+
+def test_r020_r029_fall_back_to_the_pay_month_when_no_period_is_filled_in():
+    # an export whose covered_period column is there but empty on every row
+    loaded = tables(
+        residents=[person(1, "H1"), person(2, "H2"), person(3, "H2")],
+        payments=[
+            payment(1, day="2024-03-10", covered_period=None),
+            payment(1, day="2024-03-25", covered_period=None, payment_id="X2"),
+            payment(1, day="2024-05-10", covered_period=None, payment_id="X4"),
+            payment(2, day="2024-06-10", covered_period=None, payment_id="X5"),
+        ],
+    )
+    loaded["payments"]["covered_period"] = pd.Series(
+        pd.NA, index=loaded["payments"].index, dtype="str"
+    )
+    evidence = run("R020", loaded)
+    assert list(evidence["entity_id"]) == [pid(1)]  # March twice; May once is no duplicate
+    assert evidence["amount_at_risk"].iloc[0] == 480.0
+    assert run("R029", loaded).empty  # one member of H2 paid

@@ -122,3 +122,39 @@ def take_mapped(mapping: pd.Series, found: np.ndarray, index: pd.Index) -> pd.Se
         return pd.Series(np.nan, index=index, dtype=object)
     taken = mapping.iloc[np.where(hit, found, 0)].to_numpy()
     return pd.Series(taken, index=index).where(hit)
+
+
+# --- integer group codes (-1 = missing) ---------------------------------------------------
+
+
+def take_codes(values: np.ndarray, codes: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[codes]``, ``missing`` where a code is negative (also when ``values`` is empty,
+    as when every key of a column is missing)."""
+    values = np.asarray(values)
+    if not len(values):
+        values = np.zeros(1, dtype=values.dtype)
+    return np.where(codes >= 0, values[np.maximum(codes, 0)], missing)
+
+
+def group_sizes_by_row(groups: np.ndarray) -> np.ndarray:
+    """Rows in each row's group (``transform("size")``; 0 where the group is negative)."""
+    counts = np.bincount(groups[groups >= 0], minlength=int(groups.max(initial=-1)) + 1)
+    return take_codes(counts, groups, 0)
+
+
+def distinct_per_group(
+    groups: np.ndarray, values: np.ndarray, size: int | None = None
+) -> np.ndarray:
+    """Per group ``0..size-1`` (default: up to the largest group): distinct non-negative
+    ``values`` among its rows (``groupby(...).nunique()``; negative groups are skipped)."""
+    counted = (groups >= 0) & (values >= 0)
+    width = np.int64(int(values.max(initial=-1)) + 2)
+    pairs = pd.unique(groups[counted].astype(np.int64) * width + values[counted])
+    length = int(groups.max(initial=-1)) + 1 if size is None else size
+    return np.bincount(pairs // width, minlength=length)
+
+
+def distinct_by_row(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Distinct non-negative ``values`` in each row's group (``transform("nunique")``; 0
+    where the group is negative)."""
+    return take_codes(distinct_per_group(groups, values), groups, 0)

@@ -21,7 +21,6 @@ from riskmodel.detectors.features import (
     PaymentCodes,
     compact_codes,
     group_first,
-    group_nunique,
     group_sum,
     has_columns,
     is_institution,
@@ -37,7 +36,7 @@ from riskmodel.detectors.features import (
     village_program_ratios,
 )
 from riskmodel.detectors.stats import BENFORD_FIRST_DIGIT, nigrini_conformity, peer_feature_z
-from riskmodel.frames import isin, positions
+from riskmodel.frames import distinct_per_group, isin, positions, take_codes
 
 Tables = dict[str, pd.DataFrame]
 
@@ -489,9 +488,9 @@ def _account_table(codes: PaymentCodes, amount: np.ndarray) -> tuple[pd.DataFram
     table = pd.DataFrame(
         {
             "account_no": accounts,
-            "households": group_nunique(account, codes.household, size),
-            "beneficiaries": group_nunique(account, codes.person, size),
-            "programs": group_nunique(account, codes.program, size),
+            "households": distinct_per_group(account, codes.household, size),
+            "beneficiaries": distinct_per_group(account, codes.person, size),
+            "programs": distinct_per_group(account, codes.program, size),
             "paid": group_sum(account, amount, size),
             "village_code": _values_at(codes.villages, first_village),
         }
@@ -554,7 +553,7 @@ def _account_people(
     ]
     holder_code = positions(pd.Series(holders.ids, dtype=object), pd.Series(names, dtype=object))
     holder_code[pd.isna(holders.ids)] = -1
-    own = mine & (rows.person >= 0) & (rows.person == holder_code[np.maximum(slot, 0)])
+    own = mine & (rows.person >= 0) & (rows.person == take_codes(holder_code, slot, -1))
     others = mine & ~own
     paid = group_sum(slot[others], rows.amount[others], len(flagged))
     return people, paid

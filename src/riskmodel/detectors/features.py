@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.detectors.stats import first_digits, mad_from_counts
-from riskmodel.frames import filter_rows, isin, positions
+from riskmodel.frames import distinct_per_group, filter_rows, isin, positions, take_codes
 
 Tables = dict[str, pd.DataFrame]
 
@@ -38,14 +38,6 @@ def key_codes(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.nda
     """
     codes, uniques = pd.factorize(values, sort=sort)
     return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-
-
-def group_nunique(groups: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
-    """Per group ``0..size-1``: distinct non-missing ``codes`` (``groupby(...).nunique()``)."""
-    valid = codes >= 0
-    width = int(codes.max(initial=0)) + 1
-    pairs = pd.unique(groups[valid] * width + codes[valid])
-    return np.bincount(pairs // width, minlength=size)
 
 
 def group_first(groups: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
@@ -165,7 +157,7 @@ def compact_codes(codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarray, n
     used = np.zeros(len(uniques), dtype=bool)
     used[codes[codes >= 0]] = True
     renumbered = np.cumsum(used) - 1
-    return np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1), uniques[used]
+    return take_codes(renumbered, codes, -1), uniques[used]
 
 
 def _shared(name: str, tables: Tables, compute: Callable[[], Any]) -> Any:
@@ -259,9 +251,7 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
         standard = _taken(catalogue["standard_amount"], found, payments.index).astype(float)
         if "unit" in catalogue.columns:
             by_area = catalogue["unit"].fillna("").astype(str).str.contains("亩").to_numpy(bool)
-            per_area = pd.Series(
-                np.where(found >= 0, by_area[np.maximum(found, 0)], False), index=payments.index
-            )
+            per_area = pd.Series(take_codes(by_area, found, False), index=payments.index)
             if "quantity" in payments.columns:
                 quantity = pd.to_numeric(payments["quantity"], errors="coerce")
                 standard = standard.where(~per_area, standard * quantity)
@@ -385,7 +375,7 @@ def _village_program_ratios(tables: Tables, by_month: bool) -> pd.DataFrame:
             "program_key": pd.Series(parts[1][1][keyed[1]], dtype=dtypes["program_key"]),
             **({"month": parts[2][1][keyed[2]]} if by_month else {}),
             "payments": np.bincount(ids, minlength=size),
-            "beneficiaries": group_nunique(ids, codes.person[rows], size),
+            "beneficiaries": distinct_per_group(ids, codes.person[rows], size),
             **{column: grouped[column].to_numpy() for column in grouped.columns},
         }
     )
@@ -472,12 +462,6 @@ def _combined_codes(
 def _code_keys(codes: np.ndarray) -> np.ndarray:
     """Sorted codes as ``groupby`` keys: floats, NaN where missing (dropped as NaN keys are)."""
     return np.where(codes >= 0, codes, np.nan)
-
-
-def _key_values(keys: pd.Series, uniques: np.ndarray, dtype: Any) -> pd.Series:
-    """The values of the grouped :func:`_code_keys` ``keys`` as ``dtype``."""
-    values = uniques[keys.to_numpy(dtype=np.int64)]
-    return pd.Series(values, index=keys.index, dtype=dtype)
 
 
 def ledger_expenditures(tables: Tables) -> pd.DataFrame:
@@ -682,7 +666,7 @@ def _shared_account_share(payments: pd.DataFrame, tables: Tables) -> pd.Series:
     amount = payments["amount"].to_numpy(dtype=float)[keep]
     codes = payment_codes(tables).rows(keep)
     account, accounts = codes.account, codes.accounts
-    shared = group_nunique(account, codes.household, len(accounts)) >= 2
+    shared = distinct_per_group(account, codes.household, len(accounts)) >= 2
     if has_columns(tables, "accounts", "account_no", "holder_id_number"):
         listed = tables["accounts"]
         # only the shared accounts' holders are looked at
@@ -799,7 +783,9 @@ def payee_first_windows(
     ).set_axis(pd.Index(payees, name="payee"))
     for column, name in (("person", "people"), ("program", "programs")):
         table[name] = (
-            group_nunique(window, coded[column][in_window], size) if column in coded else np.nan
+            distinct_per_group(window, coded[column][in_window], size)
+            if column in coded
+            else np.nan
         )
     table["amount_since"] = group_sum(payee, amount, size)
     table["unseen_days"] = (table["first_seen"] - start).dt.days

@@ -15,7 +15,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskmodel.frames import filter_rows, isin, positions, take_mapped
+from riskmodel.frames import (
+    distinct_by_row,
+    filter_rows,
+    group_sizes_by_row,
+    isin,
+    positions,
+    take_mapped,
+)
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import MAX_KEYS
 
@@ -284,9 +291,7 @@ def combined_codes(codes: list[np.ndarray]) -> np.ndarray:
 def group_sizes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Rows in each row's group (``groupby(columns).transform("size")``; 0 where a key is
     missing), on integer codes instead of hashing the string keys again."""
-    codes = group_codes(frame, columns)
-    counts = np.bincount(codes[codes >= 0], minlength=int(codes.max(initial=-1)) + 1)
-    return np.where(codes >= 0, counts[np.maximum(codes, 0)], 0)
+    return group_sizes_by_row(group_codes(frame, columns))
 
 
 def group_nunique(
@@ -298,13 +303,7 @@ def group_nunique(
     groups = group_codes(frame, columns)
     if where is not None:
         groups = np.where(where, groups, -1)
-    values, unique = pd.factorize(frame[value])
-    counted = (groups >= 0) & (values >= 0)
-    pairs = np.unique(groups[counted] * np.int64(len(unique) + 1) + values[counted])
-    per_group = np.bincount(
-        pairs // np.int64(len(unique) + 1), minlength=int(groups.max(initial=-1)) + 1
-    )
-    return np.where(groups >= 0, per_group[np.maximum(groups, 0)], 0)
+    return distinct_by_row(groups, pd.factorize(frame[value])[0])
 
 
 class Joined:

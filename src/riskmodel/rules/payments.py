@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import isin, positions
+from riskmodel.frames import distinct_by_row, group_sizes_by_row, isin, positions, take_codes
 from riskmodel.rules import common
 from riskmodel.rules.common import Joined, combined_codes, group_agg
 from riskmodel.rules.context import RuleContext
@@ -46,26 +46,11 @@ def _value_codes(context: RuleContext, config: Config, column: str) -> tuple[np.
     return context.cached(f"payment_value_codes:{column}", build)
 
 
-def _sizes(groups: np.ndarray) -> np.ndarray:
-    """Rows in each row's group (0 where the group is −1)."""
-    counts = np.bincount(groups[groups >= 0], minlength=int(groups.max(initial=-1)) + 1)
-    return np.where(groups >= 0, counts[np.maximum(groups, 0)], 0)
-
-
-def _nunique(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Distinct values (codes ≥ 0) in each row's group (0 where the group is −1)."""
-    counted = (groups >= 0) & (values >= 0)
-    width = np.int64(int(values.max(initial=-1)) + 2)
-    pairs = pd.unique(groups[counted] * width + values[counted])  # hashed, not sorted
-    per_group = np.bincount(pairs // width, minlength=int(groups.max(initial=-1)) + 1)
-    return np.where(groups >= 0, per_group[np.maximum(groups, 0)], 0)
-
-
 def _with_account(context: RuleContext, config: Config) -> np.ndarray:
     """Payments with an account number (text not empty), tested once per distinct account."""
     account, accounts = _payment_codes(context, config, "account_no")
     usable = (pd.Series(accounts).astype("str").fillna("") != "").to_numpy(bool)
-    return (account >= 0) & usable[np.maximum(account, 0)]
+    return take_codes(usable, account, False)
 
 
 def _period_key(paid: pd.DataFrame) -> pd.Series:
@@ -79,7 +64,7 @@ def _period_key(paid: pd.DataFrame) -> pd.Series:
         covered = paid["covered_period"]
         codes, uniques = pd.factorize(covered)  # as text (no object copy); only groups
         filled = np.asarray(uniques != "", dtype=bool)  # '' tested once per distinct period
-        known = (codes >= 0) & filled[np.maximum(codes, 0)]
+        known = take_codes(filled, codes, False)
         return pd.Series(np.where(known, 1_000_000 + codes, fallback), index=paid.index)
     return pd.Series(fallback, index=paid.index)
 
@@ -128,7 +113,7 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
             pd.factorize(period)[0],
         ]
     )
-    repeated = _sizes(groups) > 1
+    repeated = group_sizes_by_row(groups) > 1
     rows = paid[repeated].assign(period_key=period[repeated])
     if rows.empty:
         return empty_evidence()
@@ -872,7 +857,7 @@ def household_paid_many(context: RuleContext, config: Config, params: Params) ->
     codes = [_payment_codes(context, config, c)[0][chosen] for c in ("household", "program_key")]
     groups = combined_codes([*codes, pd.factorize(rows["period_key"])[0]])
     person = _payment_codes(context, config, "person_id")[0][chosen]
-    rows = rows[_nunique(groups, person) > 1]
+    rows = rows[distinct_by_row(groups, person) > 1]
     if rows.empty:
         return empty_evidence()
     rows = rows.assign(period_label=_period_label(rows))
@@ -1083,7 +1068,7 @@ def many_accounts(context: RuleContext, config: Config, params: Params) -> pd.Da
     with_account = _with_account(context, config)
     person = _payment_codes(context, config, "person_id")[0]
     account = _payment_codes(context, config, "account_no")[0]
-    accounts = _nunique(np.where(with_account, person, -1), account)
+    accounts = distinct_by_row(np.where(with_account, person, -1), account)
     rows = paid[[*GROUP_COLUMNS, "account_no"]][
         with_account & (accounts >= int(params["min_accounts"]))
     ]
