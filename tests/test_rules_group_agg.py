@@ -72,3 +72,12 @@ def test_collapse_edge_values_written_as_join_ids_does() -> None:
     )
     expected = frame.groupby("g").agg(v=("v", common.collapse))
     assert_frame_equal(group_agg(frame, "g", {"v": ("v", common.collapse)}), expected)
+
+
+def test_masked_sum_skips_missing_amounts_as_series_sum_does(frame: pd.DataFrame) -> None:
+    frame = frame.assign(a=frame["a"].where(np.random.default_rng(1).random(len(frame)) > 0.1))
+    mask = frame["m"]
+    expected = frame.groupby("g").agg(t=("a", lambda v: float(v[mask[v.index]].sum())))
+    got = group_agg(frame, "g", {"t": ("a", MaskedSum("m"))})
+    assert got["t"].notna().all()
+    assert_frame_equal(got, expected, check_exact=True)

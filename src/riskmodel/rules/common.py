@@ -323,10 +323,13 @@ class MaskedSum:
 
 
 def _masked_sums(groups: np.ndarray, values: pd.Series, count: int) -> np.ndarray:
-    """Per group code, ``numpy.sum`` of its values in row order (rows coded −1 left out)."""
+    """Per group code, ``numpy.sum`` of its values in row order (rows coded −1 left out;
+    missing values count as 0, as ``Series.sum`` skips NaN, in the same float order)."""
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    numbers = np.where(np.isnan(numbers), 0.0, numbers)
     kept = np.flatnonzero(groups >= 0)
     order = kept[np.argsort(groups[kept], kind="stable")]
-    sorted_values = values.to_numpy(dtype="float64")[order]
+    sorted_values = numbers[order]
     bounds = np.searchsorted(groups[order], np.arange(count + 1))
     return np.array(
         [float(sorted_values[a:b].sum()) for a, b in pairwise(bounds.tolist())],
