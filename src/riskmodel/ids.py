@@ -234,6 +234,21 @@ def _as_arrow(strings: pd.Series) -> pa.LargeStringArray:
     return array.cast(pa.large_string())
 
 
+#: The check characters as ASCII codes, indexed by the weighted digit sum mod 11.
+CHECK_BYTES = np.frombuffer(_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+
+
+def check_bytes(digits17: np.ndarray) -> np.ndarray:
+    """GB 11643 check characters (ASCII codes) of an (n, 17) matrix of digit values."""
+    return CHECK_BYTES[(digits17.astype(np.int64) @ ID_WEIGHTS) % 11]
+
+
+def id_bytes(values: pd.Series) -> np.ndarray:
+    """IDs of 18 ASCII characters each (as matched by the ID pattern) as rows of 18 bytes,
+    read from Arrow's buffer without a Python string per row."""
+    return _byte_matrix(_as_arrow(pd.Series(values, dtype=object)), 18)
+
+
 def _byte_matrix(array: pa.LargeStringArray, width: int) -> np.ndarray:
     """View an arrow array whose strings all have ``width`` bytes as uint8 rows."""
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)

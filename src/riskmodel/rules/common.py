@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from riskmodel.frames import (
     distinct_by_row,
@@ -23,12 +21,11 @@ from riskmodel.frames import (
     positions,
     take_mapped,
 )
+from riskmodel.ids import check_bytes, id_bytes
 from riskmodel.rules.context import RuleContext
 from riskmodel.rules.evidence import MAX_KEYS
 
-_ID_RE = r"^\d{17}[\dX]$"
-_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_CHECK = np.array(list("10X98765432"))
+_ID_RE = r"^[0-9]{17}[0-9X]$"  # ASCII only: the bytes are read as 18 per ID
 
 RELATION_DEGREE = {
     "配偶": 1,
@@ -141,26 +138,13 @@ def _check_digit_valid(unique: pd.Series) -> np.ndarray:
     shaped = pd.Series(unique, dtype="str").str.match(_ID_RE).fillna(False).to_numpy(dtype=bool)
     result = np.zeros(len(unique), dtype=bool)
     if shaped.any():
-        result[shaped] = _check_digit_right(_id_bytes(unique[shaped]))
+        result[shaped] = _check_digit_right(id_bytes(unique[shaped]))
     return result
 
 
 def _check_digit_right(raw: np.ndarray) -> np.ndarray:
     """Whether the 18th byte of each row of 18 ID bytes is the GB 11643 check character."""
-    digits = raw[:, :17].astype(np.int64) - 48
-    expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits @ _WEIGHTS) % 11]
-    return expected == raw[:, 17]
-
-
-def _id_bytes(values: pd.Series) -> np.ndarray:
-    """18-character ASCII IDs as rows of 18 bytes (read from Arrow's buffer)."""
-    array = pa.array(values.to_numpy(dtype=object), type=pa.large_string())
-    if pc.all(pc.equal(pc.binary_length(array), 18)).as_py():
-        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
-        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
-        start = int(offsets[array.offset])
-        return data[start : start + 18 * len(array)].reshape(-1, 18)
-    return np.array(values.tolist(), dtype="S18").view(np.uint8).reshape(-1, 18)
+    return check_bytes(raw[:, :17].astype(np.int64) - 48) == raw[:, 17]
 
 
 def plausible_birth(values: pd.Series) -> np.ndarray:
@@ -204,7 +188,7 @@ def _resident_like(values: pd.Series) -> np.ndarray:
     shaped = pd.Series(values, dtype="str").str.match(_ID_RE).fillna(False)
     person = shaped.to_numpy(dtype=bool, copy=True)
     if person.any():
-        raw = _id_bytes(values[person])
+        raw = id_bytes(values[person])
         digits = raw[:, 6:14].astype(np.int64) - 48
         year = digits[:, :4] @ np.array([1000, 100, 10, 1])
         month = digits[:, 4:6] @ np.array([10, 1])

@@ -12,8 +12,6 @@ import pandas as pd
 
 from riskmodel import ids
 
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-ID_CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -35,7 +33,7 @@ def _to_strings(codes: np.ndarray) -> np.ndarray:
 
 def id_check_chars(digits17: np.ndarray) -> np.ndarray:
     """Check characters (ASCII codes) for a (n, 17) digit matrix."""
-    return ID_CHECK_CHARS[(digits17 @ ID_WEIGHTS) % 11]
+    return ids.check_bytes(digits17)
 
 
 def id_numbers_from_parts(
