@@ -121,3 +121,11 @@ def test_table_cuts_rows_dated_after_as_of_only_when_there_are_some():
     assert list(late["_key"]) == [loaded["payments"]["_key"].iloc[0]]
     kept = RuleContext(loaded, as_of="2024-12-31").table("payments")
     pd.testing.assert_frame_equal(kept, loaded["payments"].reset_index(drop=True))
+
+
+def test_payments_without_a_village_column_take_the_payees_register_village():
+    context = _context()
+    context.tables["payments"] = context.tables["payments"].drop(columns=["village_code"])
+    paid = common.payments(context, load_config())
+    # residents 1, 3 live in V1, resident 4 (through the crosswalk) in V2; 500/501 unknown
+    assert list(paid["village_code"]) == [V1, V1, V1, "", "", V2]

@@ -1006,10 +1006,10 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         )
         frame["household"], household_codes = _payment_households(context, frame, found)
         context.cached("payment_codes:household", lambda: _compact(*household_codes))
-        if "village_code" not in frame:
-            people = residents(context)
+        if "village_code" not in frame:  # the payee's register village (rows found above)
+            people = resident_index(context)
             frame["village_code"] = (
-                frame["person_id"].map(people.set_index("person_id")["village_code"])
+                take_mapped(people["village_code"], found, frame.index)
                 if "village_code" in people
                 else ""
             )

@@ -185,7 +185,7 @@ def _distinct_beneficiaries(
         coded, values = common.payment_codes(context, config, column)
         distinct, _ = pd.factorize(values, use_na_sentinel=False)  # a value may repeat
         codes[column] = distinct[coded[chosen]]
-    groups = common.group_codes(pd.DataFrame(codes), keys)  # numbered by first sight
+    groups = common.combined_codes(list(codes.values()))  # numbered by first sight
     _, first = np.unique(groups, return_index=True)
     return paid[[*keys, "program_name"]].iloc[first]
 
