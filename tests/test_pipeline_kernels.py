@@ -194,3 +194,28 @@ def test_a_warm_kernel_that_died_is_shut_down_and_not_handed_out(tmp_path: Path)
     finally:
         kernels.close()
     assert not connection_file.exists()  # its connection file removed with it
+
+
+def test_kernels_talk_over_unix_sockets_removed_with_them(tmp_path: Path) -> None:
+    import sys
+
+    import pytest
+
+    from riskmodel.pipeline.kernels import shutdown_kernel, start_kernel
+
+    if sys.platform == "win32":
+        pytest.skip("Unix sockets: POSIX only (TCP elsewhere)")
+    # no TCP ports: kernels started side by side cannot race for the same free port
+    managers = [start_kernel("python3", tmp_path) for _ in range(3)]
+    folders = [Path(m.__dict__["_riskmodel_socket_dir"]) for m in managers]
+    try:
+        assert {m.transport for m in managers} == {"ipc"}
+        assert len(set(folders)) == 3
+        cells = _run(_notebook(tmp_path), tmp_path / "out.ipynb", tmp_path, managers[0])
+        assert [c["execution_count"] for c in cells] == [1, 2]
+        assert any(folders[0].iterdir())  # the kernel's sockets
+    finally:
+        for manager in managers:
+            shutdown_kernel(manager)
+    assert not any(folder.exists() for folder in folders)
+    assert _kernels_in(tmp_path) == 0

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -149,7 +151,7 @@ class WarmKernels:
 def start_kernel(kernel_name: str, cwd: Path, env: Mapping[str, str] | None = None) -> Any:
     """A started ``AsyncKernelManager`` (the kind nbclient drives) working in ``cwd``, its
     process given this environment plus ``env``."""
-    manager = _manager_class()(kernel_name=kernel_name)
+    manager = _new_manager(kernel_name)
     environment = dict(os.environ)
     for name, value in (env or {}).items():  # "" removes a variable
         if value:
@@ -159,6 +161,19 @@ def start_kernel(kernel_name: str, cwd: Path, env: Mapping[str, str] | None = No
     asyncio.run(
         manager.start_kernel(cwd=str(cwd), env=environment, extra_arguments=kernel_arguments())
     )
+    return manager
+
+
+def _new_manager(kernel_name: str) -> Any:
+    """A kernel manager for ``kernel_name``. Where Unix sockets exist it talks to its kernel
+    over them, in a private temporary folder: kernels started side by side over TCP can
+    race for the same free port ("Address already in use") and die at start."""
+    cls = _manager_class()
+    if os.name != "posix":
+        return cls(kernel_name=kernel_name)
+    folder = tempfile.mkdtemp(prefix="riskmodel-kernel-")
+    manager = cls(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "ipc"))
+    manager.__dict__["_riskmodel_socket_dir"] = folder
     return manager
 
 
@@ -221,3 +236,6 @@ def shutdown_kernel(manager: Any) -> None:
         asyncio.run(manager.shutdown_kernel(now=True))
     except Exception as exc:  # already dead, or its process gone
         log.debug("kernel shut-down: %s", exc)
+    folder = manager.__dict__.pop("_riskmodel_socket_dir", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
