@@ -584,9 +584,12 @@ def _load_files(
     workers = int(settings["parallel_files"])
     total = sum(files[name].stat().st_size for name in order)
     largest_first = sorted(order, key=lambda name: -files[name].stat().st_size)
-    # the digests are computed beside the parsing (hashlib releases the GIL)
+    side_by_side = workers > 1 and len(order) > 1 and total >= int(settings["parallel_min_bytes"])
+    # the digests are computed beside the parsing (hashlib releases the GIL), in the order
+    # the files are parsed, so a file waits only for its own digest
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
-        digests = {name: hashing.submit(_sha256, files[name]) for name in largest_first}
+        loading_order = largest_first if side_by_side else order
+        digests = {name: hashing.submit(_sha256, files[name]) for name in loading_order}
 
         def load_one(name: str) -> tuple[str, TableLoad | DataError, str]:
             path = files[name]
@@ -598,7 +601,7 @@ def _load_files(
                 loaded = exc
             return name, loaded, digests[name].result()
 
-        if workers <= 1 or len(order) <= 1 or total < int(settings["parallel_min_bytes"]):
+        if not side_by_side:
             yield from (load_one(name) for name in order)
             return
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool:
