@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -67,18 +68,26 @@ def _char_pinyin(char: str) -> str:
 def _lazy_pinyin() -> Callable[..., list[str]]:
     """``pypinyin.lazy_pinyin``, loaded (when not yet loaded) without its phrase dictionary:
     the pinyin of one character never reads it (no phrase is one character long; all 41,931
-    characters give the same pinyin either way) and loading it takes 0.15 s."""
-    saved = {name: os.environ.get(name) for name in _PYPINYIN_LEAN}
-    os.environ.update(_PYPINYIN_LEAN)
-    try:
-        from pypinyin import lazy_pinyin
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    characters give the same pinyin either way) and loading it takes 0.15 s.
+
+    pypinyin is loaded once per process: code that later asks the same process for the
+    pinyin of phrases gets it character by character. The environment is set and restored
+    under a lock (threads of one stage may get here together)."""
+    with _PYPINYIN_LOCK:
+        saved = {name: os.environ.get(name) for name in _PYPINYIN_LEAN}
+        os.environ.update(_PYPINYIN_LEAN)
+        try:
+            from pypinyin import lazy_pinyin
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
     return lazy_pinyin
+
+
+_PYPINYIN_LOCK = threading.Lock()
 
 
 _PYPINYIN_LEAN = {"PYPINYIN_NO_PHRASES": "1", "PYPINYIN_NO_DICT_COPY": "1"}
