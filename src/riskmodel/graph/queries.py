@@ -181,12 +181,16 @@ def _add_target(u, v, kind, beneficiaries, payees, contracts, project_village) -
 
 
 def bounded_paths(
-    adjacency: Mapping[str, list[tuple[str, str]]],
-    start: str,
+    adjacency: Mapping[Any, Any] | _CodeAdjacency,
+    start: Any,
     max_hops: int,
     max_hub_degree: int,
-) -> dict[str, tuple[str | None, str | None, int]]:
+) -> dict[Any, tuple[Any, Any, int]]:
     """Breadth-first search from ``start``: node → (parent, edge kind, hops).
+
+    ``adjacency.get(node, ())`` gives a node's path edges as (neighbour, kind) pairs (a
+    sized iterable): node ids and kinds on a networkx graph, codes on a
+    :class:`~riskmodel.graph.tables.TableGraph` (:class:`_CodeAdjacency`).
 
     Nodes with more than ``max_hub_degree`` path edges (a collective account) are reached
     but not crossed, unless they are adjacent to ``start`` (the official's own account that
@@ -590,27 +594,32 @@ class _CodeAdjacency:
         self.kind = adjacency.payload[0]
         self.kinds = paths._kinds.tolist()
 
+    def get(self, node: int, default: Any = ()) -> _Neighbours:
+        """The path edges of ``node`` (as ``adjacency.get`` for :func:`bounded_paths`)."""
+        first, last = int(self.start[node]), int(self.start[node + 1])
+        return _Neighbours(self.target[first:last], self.kind[first:last])
+
     def search(
         self, start: int, max_hops: int, max_hub_degree: int
     ) -> dict[int, tuple[int | None, int | None, int]]:
         """:func:`bounded_paths` on codes: code → (parent code, kind index, hops)."""
-        seen: dict[int, tuple[int | None, int | None, int]] = {start: (None, None, 0)}
-        queue = deque([start])
-        starts, targets, kinds = self.start, self.target, self.kind
-        while queue:
-            node = queue.popleft()
-            hops = seen[node][2]
-            if hops >= max_hops:
-                continue
-            first, last = int(starts[node]), int(starts[node + 1])
-            if hops >= 2 and last - first > max_hub_degree:
-                continue
-            neighbours = targets[first:last].tolist()
-            for neighbour, kind in zip(neighbours, kinds[first:last].tolist(), strict=True):
-                if neighbour not in seen:
-                    seen[neighbour] = (node, kind, hops + 1)
-                    queue.append(neighbour)
-        return seen
+        return bounded_paths(self, start, max_hops, max_hub_degree)
+
+
+class _Neighbours:
+    """A node's neighbour codes and edge kind indexes: its degree without Python objects,
+    the (neighbour, kind) pairs as Python integers only when iterated."""
+
+    __slots__ = ("kinds", "targets")
+
+    def __init__(self, targets: np.ndarray, kinds: np.ndarray) -> None:
+        self.targets, self.kinds = targets, kinds
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __iter__(self):
+        return zip(self.targets.tolist(), self.kinds.tolist(), strict=True)
 
 
 class _CodeSearch:
