@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskmodel.frames import distinct_per_group
-
 from riskmodel.detectors.features import (
     _combined_codes,
     _household_codes,
@@ -14,6 +12,7 @@ from riskmodel.detectors.features import (
     key_codes,
     payee_window_keys,
 )
+from riskmodel.frames import distinct_per_group
 
 
 def _strings(rng: np.random.Generator, size: int, kinds: int, missing: float) -> pd.Series:

@@ -92,3 +92,14 @@ def test_group_code_helpers_hold_when_every_key_is_missing() -> None:
     groups, values = np.array([0, 0, 1, -1, 1]), np.array([3, 3, -1, 2, 4])
     assert group_sizes_by_row(groups).tolist() == [2, 2, 2, 0, 2]
     assert distinct_by_row(groups, values).tolist() == [1, 1, 1, 0, 1]
+
+
+def test_first_occurrences_mark_each_codes_first_row() -> None:
+    from riskmodel.frames import first_occurrences
+
+    values = pd.Series(["b", "a", "b", None, "c", "a", None])
+    codes, _ = pd.factorize(values)
+    assert first_occurrences(codes).tolist() == [True, True, False, False, True, False, False]
+    expected = ~values.duplicated() & values.notna()
+    assert first_occurrences(codes).tolist() == expected.tolist()
+    assert first_occurrences(np.array([], dtype=np.int64)).tolist() == []

@@ -158,3 +158,13 @@ def distinct_by_row(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Distinct non-negative ``values`` in each row's group (``transform("nunique")``; 0
     where the group is negative)."""
     return take_codes(distinct_per_group(groups, values), groups, 0)
+
+
+def first_occurrences(codes: np.ndarray) -> np.ndarray:
+    """Where a row is the first of its code, for codes numbered in order of first
+    appearance (``pd.factorize``, Arrow's ``dictionary_encode``): a row is first when its
+    code is above every code before it. Negative (missing) codes are never first."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    return codes > np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))

@@ -38,6 +38,7 @@ from riskmodel.entities.normalise import (
     normalised_array,
     text_array,
 )
+from riskmodel.frames import first_occurrences
 
 CROSSWALK_COLUMNS = [
     "source_table",
@@ -192,8 +193,7 @@ def _first_rows(ids: pd.Series) -> np.ndarray:
     """Positions of the first row of each non-empty value, in order."""
     encoded = pc.dictionary_encode(text_array(ids, len(ids)))
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    _, first = np.unique(codes, return_index=True)
-    first = np.sort(first)
+    first = np.flatnonzero(first_occurrences(codes))
     empty = pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False)
     return first[~empty[codes[first]]]
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
 from riskmodel.entities.normalise import birth_from_id, normalise_names
-from riskmodel.frames import isin, positions
+from riskmodel.frames import first_occurrences, isin, positions
 from riskmodel.graph.kinds import EDGE_KINDS, NODE_KINDS, validate_kinds
 
 
@@ -190,10 +190,7 @@ def _first_positions(values: pa.ChunkedArray) -> np.ndarray:
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     if len(encoded.dictionary) == len(codes):
         return np.arange(len(codes), dtype=np.int64)
-    # codes number values in order of first appearance: a row is the first of its value
-    # when its code is above every code before it
-    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
-    return np.flatnonzero(codes > before)[codes]
+    return np.flatnonzero(first_occurrences(codes))[codes]
 
 
 def _officials_by_name(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
@@ -599,8 +596,8 @@ def _source_nodes(kind: str, source: Mapping[str, Any], table: pd.DataFrame) -> 
     codes, distinct = _encoded(value)
     if len(distinct) == len(codes):
         first = np.ones(len(codes), dtype=bool)
-    else:  # codes number values in order of first appearance
-        first = codes > np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
+    else:
+        first = first_occurrences(codes)
     rows = np.flatnonzero(first & (value != "").to_numpy(dtype=bool))
     node = _prefixed(kind, value.iloc[rows])
     nodes = pd.DataFrame({"node": node.array}, index=table.index[rows])

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskmodel.frames import mapped
+from riskmodel.frames import first_occurrences, mapped
 from riskmodel.graph.build import (
     _arrow_strings,
     _same_rows,
@@ -305,10 +305,7 @@ def _resolving(keys: pa.ChunkedArray, ids: pa.ChunkedArray) -> tuple[np.ndarray,
     whether every key is distinct."""
     encoded = keys.combine_chunks().dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    # codes number keys in order of first appearance: a row is the first of its key when
-    # its code is above every code before it (the first missing key is first too)
-    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]]))
-    first = codes > before
+    first = first_occurrences(codes)
     missing = np.flatnonzero(codes < 0)
     if len(missing):
         first[missing[0]] = True
