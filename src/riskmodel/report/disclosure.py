@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskmodel.entities.normalise import text_array
 from riskmodel.report.fonts import FONT_FAMILY, font_face_css, subset_font
 from riskmodel.report.places import village_names
 
@@ -157,11 +158,7 @@ def mask_names(values: pd.Series) -> pd.Series:
 def _distinct_text(values: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """The distinct values as Arrow text ('' for missing, others through ``str``) and each
     row's code into them."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        text = _arrow_text(values.fillna(""))
-    else:
-        text = _arrow_text(values.astype(object).where(values.notna(), "").astype(str))
-    encoded = text.dictionary_encode()
+    encoded = text_array(values, len(values)).cast(pa.large_string()).dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     return encoded.dictionary, codes
 
