@@ -219,3 +219,24 @@ def test_kernels_talk_over_unix_sockets_removed_with_them(tmp_path: Path) -> Non
             shutdown_kernel(manager)
     assert not any(folder.exists() for folder in folders)
     assert _kernels_in(tmp_path) == 0
+
+
+def test_socket_folders_of_jobs_no_longer_running_are_removed(tmp_path: Path) -> None:
+    import sys
+    import tempfile
+
+    import pytest
+
+    from riskmodel.pipeline import kernels
+
+    if sys.platform == "win32":
+        pytest.skip("Unix sockets: POSIX only")
+    gone = psutil.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = Path(tempfile.mkdtemp(prefix=f"riskmodel-kernel-{gone.pid}-"))
+    live = Path(tempfile.mkdtemp(prefix=f"riskmodel-kernel-{os.getpid()}-"))
+    (stale / "ipc-1").write_text("")
+    kernels._remove_stale_socket_folders.cache_clear()
+    kernels._remove_stale_socket_folders()
+    assert not stale.exists() and live.exists()  # a running job's folder stays
+    live.rmdir()

@@ -171,10 +171,29 @@ def _new_manager(kernel_name: str) -> Any:
     cls = _manager_class()
     if os.name != "posix":
         return cls(kernel_name=kernel_name)
-    folder = tempfile.mkdtemp(prefix="riskmodel-kernel-")
+    _remove_stale_socket_folders()
+    folder = tempfile.mkdtemp(prefix=f"{_SOCKET_PREFIX}{os.getpid()}-")
     manager = cls(kernel_name=kernel_name, transport="ipc", ip=os.path.join(folder, "ipc"))
     manager.__dict__["_riskmodel_socket_dir"] = folder
     return manager
+
+
+_SOCKET_PREFIX = "riskmodel-kernel-"
+
+
+@cache
+def _remove_stale_socket_folders() -> None:
+    """Remove the socket folders of jobs no longer running (killed before their clean-up),
+    once per process: ``riskmodel-kernel-<pid>-*`` whose process is gone."""
+    try:
+        import psutil
+    except ImportError:  # psutil comes with ipykernel; without it the folders stay
+        return
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SOCKET_PREFIX}*-*"):
+        owner = folder.name[len(_SOCKET_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def warm_up(manager: Any, imports: Sequence[str]) -> None:
