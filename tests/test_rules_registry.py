@@ -176,3 +176,18 @@ def test_ids_in_evidence_are_the_rule_ids():
     run = run_rules(RuleContext(_small()), load_config(), only=["R020"])
     assert set(run.evidence["rule_id"]) == {"R020"}
     assert run.evidence["entity_id"].iloc[0] == pid(1)
+
+
+def test_header_only_tables_and_empty_columns_count_as_absent():
+    loaded = _small()
+    loaded["payments"]["account_no"] = pd.Series(pd.NA, index=loaded["payments"].index, dtype="str")
+    loaded["deaths"] = pd.DataFrame({"id_number": pd.Series([], dtype="str"), "_key": []})
+    context = RuleContext(loaded)
+    assert not context.has("deaths") and not context.has("payments.account_no")
+    assert context.has("payments") and context.has("payments.amount")
+    status = run_rules(context, load_config()).status.set_index("rule_id")
+    assert status.loc["R001", "status"] == "skipped"  # deaths has no rows
+    assert "deaths.id_number（全空）" in status.loc["R001", "reason"]
+    assert status.loc["R025", "status"] == "skipped"  # no account number in any row
+    assert "payments.account_no（全空）" in status.loc["R025", "reason"]
+    assert status.loc["R020", "status"] == "ran"

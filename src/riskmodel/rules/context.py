@@ -64,12 +64,18 @@ class RuleContext:
         return None if self.as_of is None else pd.Timestamp(self.as_of)
 
     def has(self, item: str) -> bool:
-        """Whether ``"table"`` or ``"table.column"`` is present (and the table non-empty)."""
+        """Whether ``"table"`` or ``"table.column"`` is present: a table with rows, a column
+        with a value in some row. A header-only table, or a column exported empty in every
+        row, is as absent: the rules that need it are skipped, not run to no findings."""
         name, _, column = item.partition(".")
         frame = self.tables.get(name)
-        if frame is None:
+        if frame is None or not len(frame):
             return False
-        return not column or column in frame.columns
+        if not column:
+            return True
+        if column not in frame.columns:
+            return False
+        return self.cached(f"filled:{name}.{column}", lambda: _filled(frame[column]))
 
     def table(self, name: str) -> pd.DataFrame:
         """Table ``name`` without rows dated after ``as_of`` (empty frame when absent)."""
@@ -96,3 +102,18 @@ class RuleContext:
         if key not in self._cache:
             self._cache[key] = builder()
         return self._cache[key]
+
+
+def _filled(values: pd.Series) -> bool:
+    """Whether some value of a column is neither missing nor blank text."""
+    present = values[values.notna()]
+    if not len(present):
+        return False
+    if pd.api.types.is_numeric_dtype(present.dtype) or pd.api.types.is_datetime64_any_dtype(
+        present.dtype
+    ):
+        return True
+    head = present.iloc[:1000].astype(str).str.strip()
+    if (head != "").any():
+        return True
+    return bool((present.astype(str).str.strip() != "").any())

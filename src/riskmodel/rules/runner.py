@@ -35,12 +35,23 @@ class RuleRun:
 
 def missing_inputs(rule: Rule, context: RuleContext) -> list[str]:
     """The ``table`` / ``table.column`` items ``rule`` needs that the context lacks."""
-    missing = [item for item in rule.requires if not context.has(item)]
+    missing = [
+        item if _absent(context, item) else f"{item}（全空）"
+        for item in rule.requires
+        if not context.has(item)
+    ]
     if rule.graph:
         links = context.official_links
         if links is None or not set(LINK_COLUMNS) <= set(links.columns):
             missing.append("official_links（关系图谱路径）")
     return missing
+
+
+def _absent(context: RuleContext, item: str) -> bool:
+    """Whether the table or column is not there at all (rather than there but empty)."""
+    name, _, column = item.partition(".")
+    frame = context.tables.get(name)
+    return frame is None or (bool(column) and column not in frame.columns)
 
 
 def rule_params(rule: Rule, config: dict[str, Any]) -> dict[str, Any]:
