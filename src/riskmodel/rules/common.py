@@ -664,21 +664,17 @@ def officials(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
 
     def build() -> pd.DataFrame:
         table = context.table("officials")
-        if table.empty:
+        if table.empty:  # typed empty columns: a mask of no rows selects no rows
+            text = pd.Series([], dtype="str")
             return pd.DataFrame(
-                columns=[
-                    "official_id",
-                    "name",
-                    "category",
-                    "village_code",
-                    "start_date",
-                    "end_date",
-                    "is_cadre",
-                    "is_public_employee",
-                    "name_norm",
-                    "phone",
-                    "_key",
-                ]
+                {
+                    **{c: text for c in ("official_id", "name", "category", "village_code")},
+                    "start_date": pd.Series([], dtype="datetime64[ns]"),
+                    "end_date": pd.Series([], dtype="datetime64[ns]"),
+                    "is_cadre": pd.Series([], dtype=bool),
+                    "is_public_employee": pd.Series([], dtype=bool),
+                    **{c: text for c in ("name_norm", "phone", "_key")},
+                }
             )
         settings = config["programs"]
         category = table["category"].astype("str").fillna("")
