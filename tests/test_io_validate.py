@@ -132,3 +132,32 @@ def test_accepted_rows_around_quarantined_ones_keep_values_lines_and_keys(tmp_pa
     assert quarantine["line"].tolist() == [3, 5]
     assert quarantine["reason"].tolist() == ["blank row", "exact duplicate of line 4"]
     assert quarantine["姓名"].tolist() == ["", "李四"]
+
+
+def test_a_required_table_without_a_usable_row_cannot_be_scored(tmp_path, capsys):
+    folder = make_folder(tmp_path / "data")
+    (folder / "补贴发放明细.csv").write_text(
+        "身份证号,姓名,项目名称,发放金额,发放日期\n", encoding="utf-8"
+    )
+    code, printed = run({"data_dir": str(folder)}, capsys)
+    assert code == 1
+    assert "required table payments has no usable row (no data row below the header)" in printed
+    make_folder(folder)  # payments back; every household number rounded by Excel
+    (folder / "户籍人口.csv").write_text(
+        f"身份证号,姓名,户编号\n{ID_A},张三,4.30421E+15\n{ID_B},李四,4.30421E+15\n",
+        encoding="utf-8",
+    )
+    code, printed = run({"data_dir": str(folder)}, capsys)
+    assert code == 1
+    assert "required table residents has no usable row (2 row(s) read, all quarantined:" in printed
+    assert "damaged by Excel (scientific notation): household_id (2)" in printed
+    assert ID_A not in printed and "Traceback" not in printed
+
+
+def test_an_optional_table_without_a_usable_row_is_noted_as_absent(tmp_path):
+    folder = make_folder(tmp_path / "data")
+    no_such_date = f"身份证号,姓名,死亡日期\n{ID_A},张三,2024/13/45\n"
+    (folder / "死亡人员.csv").write_text(no_such_date, encoding="utf-8")
+    result = load_folder(folder)
+    assert result.can_score and len(result.tables["deaths"]) == 0
+    assert any("no row of deaths accepted" in note for note in result.notes)

@@ -610,6 +610,31 @@ def _load_files(
                 yield futures[name].result()
 
 
+def _tables_without_rows(result: LoadResult) -> list[str]:
+    """Errors for a required table with no accepted row (none read, or every row
+    quarantined: nothing to score); notes for such an optional table (treated as absent)."""
+    errors = []
+    for table in TABLES:
+        report = result.reports.get(table.name)
+        if report is None or report.accepted:
+            continue
+        ranked = sorted(report.reasons.items(), key=lambda item: -item[1])[:3]
+        common = "; ".join(f"{reason} ({count:,})" for reason, count in ranked)
+        what = (
+            f"{report.read:,} row(s) read, all quarantined: {common}"
+            if report.read
+            else "no data row below the header"
+        )
+        if table.is_required_table:
+            errors.append(f"{report.path}: required table {table.name} has no usable row ({what})")
+        elif report.read:
+            result.notes.append(
+                f"{report.path}: no row of {table.name} accepted ({what}); "
+                "the table is treated as absent"
+            )
+    return errors
+
+
 def load_folder(
     data_dir: str | Path,
     config: dict | str | Path | None = None,
@@ -689,6 +714,7 @@ def load_folder(
             bar.stop()
     if qualities:
         result.data_quality = pd.concat(qualities, ignore_index=True)
+    errors.extend(_tables_without_rows(result))
     result.errors = errors
     if errors and strict:
         raise DataError(
