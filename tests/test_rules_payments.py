@@ -415,3 +415,16 @@ def test_r020_r029_fall_back_to_the_pay_month_when_no_period_is_filled_in():
     assert list(evidence["entity_id"]) == [pid(1)]  # March twice; May once is no duplicate
     assert evidence["amount_at_risk"].iloc[0] == 480.0
     assert run("R029", loaded).empty  # one member of H2 paid
+
+
+def test_r020_a_row_of_zero_is_no_second_payment():
+    loaded = tables(
+        residents=[person(1, "H1")],
+        payments=[
+            payment(1, day="2024-03-10", covered_period="2024-03"),
+            payment(1, amount=0.0, day="2024-03-25", covered_period="2024-03", payment_id="Z"),
+        ],
+    )
+    assert run("R020", loaded).empty
+    loaded["payments"].loc[1, "amount"] = 480.0  # a real second payment does count
+    assert list(run("R020", loaded)["entity_id"]) == [pid(1)]

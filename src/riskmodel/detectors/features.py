@@ -196,8 +196,8 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     """Payments with ``program_key``, ``village_code``, ``_household`` and ``standard``.
 
     ``standard`` is the program's ``standard_amount`` (times ``quantity`` for per-area programs
-    when the payment carries a quantity); NaN where unknown. Failed payments are dropped. Only
-    the columns the detectors read (:data:`PAYMENT_COLUMNS` less ``program_code``,
+    when the payment carries a quantity); NaN where unknown. Failed payments and rows of 0
+    are dropped. Only the columns the detectors read (:data:`PAYMENT_COLUMNS` less ``program_code``,
     ``program_name`` and ``quantity``, which build ``program_key`` and ``standard``) are kept;
     ``household_id`` and ``_key`` are not copied: ``_household`` numbers the households (the
     beneficiary where none) and ``_row`` is each payment's position in ``tables["payments"]``.
@@ -264,8 +264,11 @@ def _payments_with_programs(tables: Tables) -> pd.DataFrame:
     payments = payments[[c for c in payments.columns if c not in _NOT_KEPT]]
     payments["_household"] = household
     payments["_row"] = np.arange(len(payments))
-    if "status" in source.columns:
-        payments = rows_where(payments, ~isin(source["status"], ["失败", "退回", "退票", "作废"]))
+    paid = pd.to_numeric(source["amount"], errors="coerce").to_numpy(dtype="float64") > 0
+    if "status" in source.columns:  # as programs.failed_statuses
+        paid &= ~isin(source["status"], ["失败", "退回", "退票", "作废"])
+    if not paid.all():  # failed or returned payments, and rows of 0 (nothing paid)
+        payments = rows_where(payments, paid)
     return payments
 
 

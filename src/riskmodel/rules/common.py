@@ -973,7 +973,8 @@ PAYMENT_COLUMNS = (
 
 
 def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
-    """Successful payments with person, household, program family and expected amount.
+    """Successful payments (not failed or returned, an amount above 0) with person,
+    household, program family and expected amount.
 
     Added columns: ``person_id, method, match_score, household, program_key, family,
     means_tested, wage, unit, standard, standard_kind, expected, pay_month, covered_start,
@@ -987,8 +988,11 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
             return table
         table = table[[c for c in PAYMENT_COLUMNS if c in table.columns]]
         failed = config["programs"]["failed_statuses"]
+        paid = pd.to_numeric(table["amount"], errors="coerce").to_numpy(dtype="float64") > 0
         if "status" in table:
-            table = filter_rows(table, ~isin(table["status"].astype("str"), failed))
+            paid &= ~isin(table["status"].astype("str"), failed)
+        if not paid.all():  # failed or returned payments, and rows of 0 (nothing paid)
+            table = filter_rows(table, paid)
         resolved, found, people_codes = _resolve_people(context, "payments", table, "id_number")
         context.cached("payment_residents", lambda: found)
         context.cached("payment_codes:person_id", lambda: _compact(*people_codes))
