@@ -129,3 +129,15 @@ def test_payments_without_a_village_column_take_the_payees_register_village():
     paid = common.payments(context, load_config())
     # residents 1, 3 live in V1, resident 4 (through the crosswalk) in V2; 500/501 unknown
     assert list(paid["village_code"]) == [V1, V1, V1, "", "", V2]
+
+
+def test_payments_with_blank_village_cells_take_the_payees_register_village():
+    context = _context()
+    payments = context.tables["payments"]
+    payments["village_code"] = pd.Series(
+        [V2, None, "", V1, "", "", V1], index=payments.index, dtype="str"
+    )
+    paid = common.payments(context, load_config())
+    # a village given is kept (V2 for resident 1); blanks take the register's (V1 for 2 and
+    # 3, V2 for 4 found through the crosswalk) or stay blank for a non-resident (501)
+    assert list(paid["village_code"]) == [V2, V1, V1, V1, "", V2]

@@ -1006,13 +1006,20 @@ def payments(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         )
         frame["household"], household_codes = _payment_households(context, frame, found)
         context.cached("payment_codes:household", lambda: _compact(*household_codes))
-        if "village_code" not in frame:  # the payee's register village (rows found above)
-            people = resident_index(context)
+        # where a payment names no village: the payee's register village (rows found above)
+        people = resident_index(context)
+        if "village_code" not in frame:
             frame["village_code"] = (
                 take_mapped(people["village_code"], found, frame.index)
                 if "village_code" in people
                 else ""
             )
+        elif "village_code" in people:
+            given = frame["village_code"]
+            blank = given.isna().to_numpy(dtype=bool) | (given.astype("str") == "").to_numpy(bool)
+            if blank.any():
+                register = take_mapped(people["village_code"], found, frame.index)
+                frame["village_code"] = given.astype(object).where(~blank, register)
         for column in ("village_code", "account_no"):
             if column in frame:
                 frame[column], coded = _as_coded_objects(frame[column])
