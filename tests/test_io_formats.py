@@ -182,3 +182,45 @@ def test_folder_finds_tables_by_chinese_name_and_reports_unknown_files(tmp_path)
     entry = result.inputs[1]
     assert entry["path"] == "补贴发放明细.xlsx" and len(entry["sha256"]) == 64
     assert entry["read"] == entry["accepted"] + entry["quarantined"] == len(ROWS)
+
+
+def test_sixteen_digit_numbers_a_system_stored_exactly_are_kept():
+    from riskmodel.io.cells import column_text, series_text
+
+    exact = [4304211012010001.0, 4304211012010010.0, 430421100201.0, "H9", None]
+    # a 16th digit that is not 0: not typed into Excel (15 digits kept); the whole column is
+    assert list(column_text(exact)) == [
+        "4304211012010001",
+        "4304211012010010",
+        "430421100201",
+        "H9",
+        "",
+    ]
+    # 16-digit numbers all ending in 0 may be Excel's rounding of longer ones: shown as damage
+    typed = [4304211012010000.0, 4.30421199001011e17]
+    assert list(column_text(typed)) == ["4.30421101201E+15", "4.30421199001011E+17"]
+    parquet = pd.Series([4304211012010001.0, 4304211012010010.0, np.nan])
+    assert list(series_text(parquet)) == ["4304211012010001", "4304211012010010", ""]
+    assert list(series_text(pd.Series(typed))) == ["4.30421101201E+15", "4.30421199001011E+17"]
+
+
+def test_a_workbook_of_sixteen_digit_household_numbers_loads_every_row(tmp_path):
+    from riskmodel.io import load_folder
+
+    ids_ = ["11010519491231002X", "110105194912310029"]
+    households = [4304211012010001, 4304211012010001]
+    frame = pd.DataFrame({"身份证号": ids_, "姓名": ["甲", "乙"], "户编号": households})
+    folder = tmp_path / "data"
+    folder.mkdir()
+    frame.to_excel(folder / "户籍人口.xlsx", index=False)
+    pd.DataFrame(
+        {
+            "身份证号": ids_[:1],
+            "姓名": ["甲"],
+            "项目名称": ["低保"],
+            "金额": [480],
+            "发放日期": ["2024-03-05"],
+        }
+    ).to_excel(folder / "补贴发放明细.xlsx", index=False)
+    residents = load_folder(folder).tables["residents"]
+    assert residents["household_id"].tolist() == ["4304211012010001"] * 2

@@ -2,9 +2,13 @@
 
 Every reader hands text to the rest of the loader, so one set of coercers serves every
 format. Numbers are written so that damage stays visible: an integral float below 10^15
-is exact and written as an integer (``430421100201``); a larger one has already lost
+is exact and written as an integer (``430421100201``); a larger one has usually lost
 digits (18-digit ID numbers stored as numbers in Excel) and is written in scientific
-notation (``4.30421199001011E+17``), which the ID check then quarantines. Other floats
+notation (``4.30421199001011E+17``), which the ID check then quarantines. The exception:
+a column with an integral value between 10^15 and 2^53 whose last digit is not 0 was not
+typed into Excel (which keeps 15 digits, so a 16th is always 0) but written by a system
+that stored the numbers exactly (a 16-digit household number), and its integral values
+below 2^53 are written as integers. Other floats
 are written with Excel's 15 significant digits, so that a formula result such as
 ``1199.9999999999998`` reads as the ``1200`` the user sees.
 """
@@ -22,13 +26,28 @@ SIGNIFICANT = ".15g"
 """Excel keeps and shows 15 significant digits: a formula's 1199.9999999999998 is 1200."""
 
 
-def float_text(value: float) -> str:
-    """Text of one float cell (see module docstring)."""
+EXACT_FLOAT_LIMIT = float(2**53)
+"""Every integer below 2^53 is exactly a float."""
+
+
+def float_text(value: float, exact_column: bool = False) -> str:
+    """Text of one float cell (see module docstring); ``exact_column``: the column holds
+    numbers stored exactly (:func:`stored_exactly`)."""
     if math.isnan(value) or math.isinf(value):
         return ""
-    if value.is_integer() and abs(value) < EXACT_LIMIT:
+    limit = EXACT_FLOAT_LIMIT if exact_column else EXACT_LIMIT
+    if value.is_integer() and abs(value) < limit:
         return str(int(value))
     return format(value, SIGNIFICANT).upper()
+
+
+def stored_exactly(values: np.ndarray) -> bool:
+    """Whether a column of floats holds an integer of 16 digits below 2^53 not ending in 0:
+    digits Excel could not have kept, so the column's numbers were stored exactly."""
+    values = values[np.isfinite(values)]
+    big = values[(np.abs(values) >= EXACT_LIMIT) & (np.abs(values) < EXACT_FLOAT_LIMIT)]
+    big = big[np.floor(big) == big]
+    return bool(len(big)) and bool((np.mod(np.abs(big), 10) != 0).any())
 
 
 def cell_text(value: object) -> str:
@@ -61,6 +80,12 @@ def column_text(values: list[object]) -> np.ndarray:
     """Text of one column of calamine cells (fast path when every cell is a string)."""
     if all(type(v) is str for v in values):
         return np.asarray(values, dtype=object)
+    floats = np.array([v for v in values if type(v) is float], dtype=float)
+    if stored_exactly(floats):
+        return np.asarray(
+            [float_text(v, True) if type(v) is float else cell_text(v) for v in values],
+            dtype=object,
+        )
     return np.asarray([cell_text(v) for v in values], dtype=object)
 
 
@@ -73,14 +98,15 @@ def series_text(column: pd.Series) -> pd.Series:
         text = column.astype("str")
     elif pd.api.types.is_float_dtype(dtype):
         values = column.to_numpy(dtype=float, na_value=np.nan)
-        integral = np.isfinite(values) & (np.abs(values) < EXACT_LIMIT)
+        limit = EXACT_FLOAT_LIMIT if stored_exactly(values) else EXACT_LIMIT
+        integral = np.isfinite(values) & (np.abs(values) < limit)
         integral &= np.floor(np.where(integral, values, 0)) == np.where(integral, values, 0)
         text = pd.Series(np.full(len(values), "", dtype=object), index=column.index)
         if integral.any():
             text[integral] = values[integral].astype(np.int64).astype(str)
         rest = ~integral & np.isfinite(values)
         if rest.any():
-            text[rest] = [repr(float(v)).upper() for v in values[rest]]
+            text[rest] = [format(float(v), SIGNIFICANT).upper() for v in values[rest]]
     elif pd.api.types.is_datetime64_any_dtype(dtype):
         stamps = pd.to_datetime(column)
         midnight = (stamps.isna() | (stamps == stamps.dt.normalize())).all()
