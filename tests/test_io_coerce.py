@@ -291,3 +291,15 @@ def test_amounts_read_each_value_on_its_own(texts):
         alone = coerce_amount(pd.Series([text, "x"], dtype="str"), MISSING)
         for joint, single in zip(together, alone, strict=True):
             assert np.array_equal(joint[position : position + 1], single[:1], equal_nan=True)
+
+
+def test_a_header_unit_applies_only_to_values_without_their_own():
+    from riskmodel.io.coerce import coerce_amount
+
+    text = pd.Series(["0.048万", "480元", "0.0061", "1,234.5", "1.2万元", "", "x"])
+    values, bad = coerce_amount(text, header_factor=10_000.0)  # a （万元） column
+    assert values[:5].tolist() == [480.0, 480.0, 61.0, 12_345_000.0, 12_000.0]  # no float noise
+    assert np.isnan(values[5]) and bad.tolist() == [False] * 6 + [True]
+    plain, _ = coerce_amount(pd.Series(["0.0061", "0.5"]), header_factor=10_000.0)
+    assert plain.tolist() == [61.0, 5000.0]
+    assert coerce_amount(text)[0][:3].tolist() == [480.0, 480.0, 0.0061]  # a 元 column

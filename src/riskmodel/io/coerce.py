@@ -195,11 +195,13 @@ _SUFFIX = r"(?:整|/[^/0-9.]+)$"
 _GROUPED = r"[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,4}(?:,[0-9]{4})+)(?:\.[0-9]*)?"
 
 
-def _parse_numbers(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
+def _parse_numbers(
+    uniques: pd.Series, missing_words: frozenset[str], header_factor: float = 1.0
+) -> tuple:
     plain = uniques.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool, na_value=False)
     if plain.all():  # the common case: plain numbers, one conversion
         values = pd.to_numeric(uniques, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        return values, np.isnan(values)
+        return _scaled(values, np.full(len(values), header_factor)), np.isnan(values)
     # plain numbers among other spellings: the one conversion reads them as the spelling
     # rules below would (unless a missing word or out of range: those take the rules)
     quick = plain & ~uniques.isin(missing_words).to_numpy(dtype=bool)
@@ -210,18 +212,35 @@ def _parse_numbers(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
         )
         quick &= np.isfinite(values)
     bad = np.zeros(len(uniques), dtype=bool)
-    values[~quick], bad[~quick] = _parse_spellings(uniques[~quick], missing_words)
-    return values, bad
+    factor = np.full(len(uniques), header_factor)
+    values[~quick], bad[~quick], factor[~quick] = _parse_spellings(
+        uniques[~quick], missing_words, header_factor
+    )
+    return _scaled(values, factor), bad
 
 
-def _parse_spellings(uniques: pd.Series, missing_words: frozenset[str]) -> tuple:
-    """Amounts in any spelling :func:`coerce_amount` reads: (values, bad)."""
+def _scaled(values: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``values × factor``, without the float noise of the product (0.0061 万元 is 61 元,
+    not 61.00000000000001): scaled values are rounded to 6 decimals."""
+    scaled = factor != 1.0
+    if not scaled.any():
+        return values
+    return np.where(scaled, np.round(values * factor, 6), values)
+
+
+def _parse_spellings(
+    uniques: pd.Series, missing_words: frozenset[str], header_factor: float = 1.0
+) -> tuple:
+    """Amounts in any spelling :func:`coerce_amount` reads: (values before scaling, bad,
+    factor). A value with its own unit (``元``, ``万``) has its factor from it; others take
+    ``header_factor`` (the unit of the column header)."""
     text = halfwidth(uniques).str.strip()
     missing = (text == "") | text.isin(missing_words)
     text = text.str.replace(r"[\s_']", "", regex=True)
     text = text.str.replace(_CURRENCY, r"\1", regex=True)
     text = text.str.replace(_SUFFIX, "", regex=True).str.replace(_SUFFIX, "", regex=True)
-    wan = text.str.contains(r"万(?:元)?$", regex=True)
+    wan = text.str.contains(r"万(?:元)?$", regex=True).to_numpy(dtype=bool)
+    own_unit = text.str.contains(r"(?:万元|万|元|圆|块)$", regex=True).to_numpy(dtype=bool)
     text = text.str.replace(r"(?:万元|万|元|圆|块)$", "", regex=True)
     text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
     text = text.str.replace(r"^([0-9][0-9,.]*)-$", r"-\1", regex=True)
@@ -234,21 +253,24 @@ def _parse_spellings(uniques: pd.Series, missing_words: frozenset[str]) -> tuple
     values = pd.to_numeric(text.where(shaped, None), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
-    values = np.where(wan.to_numpy(dtype=bool), values * 10_000.0, values)
+    factor = np.where(wan, 10_000.0, np.where(own_unit, 1.0, header_factor))
+    values = np.array(values, dtype=float)  # writable
     values[~np.isfinite(values)] = np.nan
     missing = missing.to_numpy(dtype=bool)
     values[missing] = np.nan
     bad = ~missing & np.isnan(values)
-    return values, bad
+    return values, bad, factor
 
 
 def coerce_amount(
-    text: pd.Series, missing_words: frozenset[str] = frozenset()
+    text: pd.Series, missing_words: frozenset[str] = frozenset(), header_factor: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read yuan amounts: ``1,234.50``, ``1234.5元``, ``￥1234``, ``-￥1234``, full-width
     digits, ``(12.00)`` or ``12.00-`` for a negative, ``1.2万`` for 12,000, ``1200元整``,
     ``1200元/月``. Commas that do not group digits by three (``12,00``, a decimal comma)
-    make the value unreadable, never a hundred times larger.
+    make the value unreadable, never a hundred times larger. ``header_factor`` is the unit
+    of the column header (10,000 under （万元）), applied to the values that carry no unit
+    of their own (``480元`` under （万元） is 480 yuan).
 
     Returns
     -------
@@ -257,7 +279,7 @@ def coerce_amount(
     """
     if len(text) == 0:
         return np.array([], dtype=float), np.array([], dtype=bool)
-    return _spread(text, lambda uniques: _parse_numbers(uniques, missing_words))
+    return _spread(text, lambda uniques: _parse_numbers(uniques, missing_words, header_factor))
 
 
 coerce_number = coerce_amount

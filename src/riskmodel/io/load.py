@@ -214,9 +214,10 @@ def _convert(
             empty = empty | placeholder
         if kind in ("amount", "number"):
             values, bad = coerce.coerce_amount(
-                text, _missing_words(settings, "number_missing_words")
+                text,
+                _missing_words(settings, "number_missing_words"),
+                header_map.factors.get(name, 1.0),
             )
-            values = values * header_map.factors.get(name, 1.0)
             _unreadable(checks, name, kind, text, bad, required, unusable, np.isnan(values))
             output[name] = values
         elif kind == "ratio":
