@@ -303,3 +303,21 @@ def test_a_header_unit_applies_only_to_values_without_their_own():
     plain, _ = coerce_amount(pd.Series(["0.0061", "0.5"]), header_factor=10_000.0)
     assert plain.tolist() == [61.0, 5000.0]
     assert coerce_amount(text)[0][:3].tolist() == [480.0, 480.0, 0.0061]  # a 元 column
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024/3/5 下午 2:03:11", "2024-03-05T14:03:11"),
+        ("2024/3/5 上午 12:10", "2024-03-05T00:10:00"),
+        ("2024/3/5 中午 12:30", "2024-03-05T12:30:00"),
+        ("2024-03-05 2:03 PM", "2024-03-05T14:03:00"),
+        ("2024-03-05 9:03 AM", "2024-03-05T09:03:00"),
+        ("2024年3月5日14时23分", "2024-03-05T14:23:00"),
+        ("2024年3月5日 下午2时23分", "2024-03-05T14:23:00"),
+    ],
+)
+def test_chinese_locale_times_are_read(text, expected):
+    dates, bad, _ = coerce_date(pd.Series([text, "2024-03-05"]))
+    assert not bad.any()
+    assert str(dates[0].astype("datetime64[s]")) == expected

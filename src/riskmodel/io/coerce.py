@@ -57,9 +57,15 @@ _TIME = (
     r"(?:\s*[:分]\s*(?P<second>\d{1,2})(?:\.\d+)?\s*秒?)?\s*分?"
 )
 _WEEKDAY = r"(?:\s*[(]?(?:星期|周|礼拜)[一二三四五六日天][)]?)?"
+#: 上午/下午 (or AM/PM) before or after the time, as Chinese-locale exports write it
+_AFTERNOON = r"下午|晚上|PM|pm|P\.M\."
+_MORNING = r"上午|早上|凌晨|AM|am|A\.M\."
+_MERIDIEM_BEFORE = rf"(?:(?:{_AFTERNOON}|{_MORNING}|中午)\s*)?"
+_MERIDIEM_AFTER = rf"(?:\s*(?:{_AFTERNOON}|{_MORNING}))?"
 _YMD = (
     r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*[日号]?"
-    rf"{_WEEKDAY}(?:[\sT]+{_TIME}\s*(?:[+-]\d{{2}}:?\d{{2}}|Z)?)?$"
+    rf"{_WEEKDAY}(?:[\sT]*{_MERIDIEM_BEFORE}{_TIME}{_MERIDIEM_AFTER}"
+    r"\s*(?:[+-]\d{2}:?\d{2}|Z)?)?$"
 )
 _COMPACT = (
     r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"
@@ -340,6 +346,15 @@ def _parse_dates(
         if is_month:
             parts["day"] = np.where(hit, 1.0, parts["day"])
             month_only |= hit
+    timed = np.flatnonzero(~np.isnan(parts["hour"]))
+    if len(timed):  # 下午 2:03 is 14:03, 上午 12:10 is 0:10
+        times = pa.array(text.iloc[timed], pa.large_string())
+        afternoon = pc.match_substring_regex(times, _AFTERNOON).to_numpy(zero_copy_only=False)
+        morning = pc.match_substring_regex(times, _MORNING).to_numpy(zero_copy_only=False)
+        hour = parts["hour"][timed]
+        parts["hour"][timed] = np.where(
+            afternoon & (hour < 12), hour + 12, np.where(morning & (hour == 12), 0.0, hour)
+        )
     year_ok = (parts["year"] >= year_range[0]) & (parts["year"] <= year_range[1])
     components = pd.DataFrame(
         {
