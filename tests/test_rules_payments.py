@@ -428,3 +428,24 @@ def test_r020_a_row_of_zero_is_no_second_payment():
     assert run("R020", loaded).empty
     loaded["payments"].loc[1, "amount"] = 480.0  # a real second payment does count
     assert list(run("R020", loaded)["entity_id"]) == [pid(1)]
+
+
+def test_r022_reads_the_countys_standard_by_name_and_never_guesses_one():
+    payments = [
+        payment(1, amount=700.0),
+        payment(1, amount=700.0, day="2024-04-10"),
+        payment(2, amount=560.0),  # above the packaged guess (450), below the county's 600
+        payment(2, amount=560.0, day="2024-04-10"),
+    ]
+    residents = [person(1, "H1"), person(2, "H2")]
+    # payments carry codes, the programs table only names: matched by name
+    by_name = [{k: v for k, v in row.items() if k != "program_code"} for row in PROGRAMS]
+    by_name[0]["standard_amount"] = 600.0
+    loaded = tables(residents=residents, programs=by_name, payments=payments)
+    assert list(run("R022", loaded)["entity_id"]) == [pid(1)]
+    # no programs table: no standard is known, nothing is flagged against a guessed one
+    assert run("R022", tables(residents=residents, payments=payments)).empty
+    # unless the office chooses the packaged standards
+    packaged = {"programs": {"packaged_standards": True}}
+    flagged = run("R022", tables(residents=residents, payments=payments), packaged)
+    assert set(flagged["entity_id"]) == {pid(1), pid(2)}

@@ -830,6 +830,24 @@ PROGRAM_COLUMNS = [
 ]
 
 
+def _declared_by_payment_key(declared: pd.DataFrame, seen: pd.DataFrame) -> pd.DataFrame:
+    """The county's program rows indexed by the payments' program keys: matched by the key,
+    else by code, else by name (payments that carry codes and a programs table that lists
+    only names, or the other way round)."""
+    by_key = declared.drop_duplicates("program_key").set_index("program_key")
+    keys = seen["program_key"].astype("str")
+    matched = keys.where(keys.isin(by_key.index))  # the declared key of each payment key
+    for column in ("program_code", "program_name"):
+        if column in declared and column in seen:
+            values = declared[column].astype("str").fillna("")
+            lookup = pd.Series(declared["program_key"].to_numpy(), index=values.to_numpy())
+            lookup = lookup[(lookup.index != "") & ~lookup.index.duplicated()]
+            matched = matched.fillna(seen[column].astype("str").map(lookup))
+    found = matched.notna().to_numpy()
+    picked = by_key.loc[matched[found].to_numpy()]
+    return picked.set_axis(pd.Index(keys[found].to_numpy(), name="program_key"))
+
+
 def program_table(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
     """One row per program key seen in payments: family and settings.
 
@@ -853,7 +871,7 @@ def program_table(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         declared = context.table("programs")
         if not declared.empty:
             declared = declared.assign(program_key=_program_key(declared))
-            declared_by_key = declared.drop_duplicates("program_key").set_index("program_key")
+            declared_by_key = _declared_by_payment_key(declared, seen)
             if "program_name" in declared:
                 names = declared_by_key["program_name"].astype("str")
                 filled = seen["program_key"].map(names)
@@ -863,13 +881,14 @@ def program_table(context: RuleContext, config: dict[str, Any]) -> pd.DataFrame:
         else:
             declared_by_key = pd.DataFrame()
         months = config["programs"]["period_months"]
+        packaged = bool(config["programs"].get("packaged_standards", False))
         rows = []
         for record in seen.itertuples(index=False):
             family = _family_of(str(record.program_code), str(record.program_name), catalogue)
             settings = catalogue.get(family, {})
             unit = settings.get("unit", "人")
             period = settings.get("period", "")
-            standard = float(settings.get("standard", 0.0) or 0.0)
+            standard = float(settings.get("standard", 0.0) or 0.0) if packaged else 0.0
             if record.program_key in declared_by_key.index:
                 row = declared_by_key.loc[record.program_key]
                 value = pd.to_numeric(row.get("standard_amount"), errors="coerce")
