@@ -93,3 +93,22 @@ def test_unit_suffix_is_read_not_ignored(tmp_path, header, cell, expected):
     loaded = load_table(path, "payments")
     assert loaded.frame["amount"].tolist() == [expected]
     assert loaded.frame["备注"].tolist() == ["留"], "unknown columns are kept"
+
+
+def test_of_two_headers_for_one_column_the_one_with_values_is_used(tmp_path):
+    from riskmodel.io import load_folder
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    person = "11010519491231002X"
+    (folder / "户籍人口.csv").write_text(
+        f"身份证号,姓名,户编号,公民身份号码\n,甲,H1,{person}\n", encoding="utf-8"
+    )
+    (folder / "补贴发放明细.csv").write_text(
+        f"身份证号,姓名,项目名称,金额,发放日期\n{person},甲,低保,480,2024-03-05\n",
+        encoding="utf-8",
+    )
+    result = load_folder(folder)
+    assert result.tables["residents"]["id_number"].tolist() == [person]
+    notes = " ".join(result.reports["residents"].notes)
+    assert "the one with values is used" in notes

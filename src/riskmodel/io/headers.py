@@ -180,6 +180,7 @@ def map_headers(
     blank_columns: set[int],
     aliases: AliasMap | None = None,
     title_unit: str = "",
+    empty_columns: set[int] | None = None,
 ) -> HeaderMap:
     """Map raw header cells to canonical names.
 
@@ -197,8 +198,23 @@ def map_headers(
     title_unit
         The unit a title row declares for the whole table (``单位：万元``, see
         :func:`unit_from_titles`): it applies to amount columns whose header gives none.
+    empty_columns
+        Positions whose values are all empty: when several headers name one column, the
+        first with values is used (an empty 身份证号 before a filled 公民身份号码).
     """
     index = alias_index(table, aliases)
+    empty_columns = empty_columns or set()
+    chosen: dict[str, int] = {}  # canonical column -> the position used for it
+    for position, raw in enumerate(headers):
+        if position in blank_columns:
+            continue
+        column = match_header(raw, index)[0]
+        if column is None:
+            continue
+        if column not in chosen or (
+            chosen[column] in empty_columns and position not in empty_columns
+        ):
+            chosen[column] = position
     names: list[str] = []
     canonical: dict[str, int] = {}
     factors: dict[str, float] = {}
@@ -211,12 +227,13 @@ def map_headers(
             names.append("")
             continue
         column, unit = match_header(raw, index)
-        if column is not None and column in canonical:
-            first = headers[canonical[column]]
+        if column is not None and chosen[column] != position:
+            used_at = chosen[column]
+            which = "the first" if used_at < position else "the one with values"
             notes.append(
                 f"duplicate column {column}: '{original}' (column {position + 1}) repeats "
-                f"'{first}' (column {canonical[column] + 1}); the first is used, "
-                "the second is kept as an extra column"
+                f"'{headers[used_at]}' (column {used_at + 1}); {which} is used, "
+                "the other is kept as an extra column"
             )
             column = None
         if column is None:

@@ -153,6 +153,7 @@ def _convert(
         blank_columns,
         configured_aliases(settings),
         unit_from_titles(raw.titles),
+        {p for p in range(width) if empty_cells[p].all()},
     )
     notes = list(header_map.notes)
     present = {name: cleaned[p] for name, p in header_map.canonical.items()}
