@@ -484,7 +484,7 @@ def village_shortfall(context: RuleContext, config: Config, params: Params) -> p
         return empty_evidence()
     cadres = common.officials(context, config)
     cadres = cadres[cadres["is_cadre"]].groupby("village_code")["official_id"].agg(common.collapse)
-    found["related"] = found["village_code"].map(cadres).fillna("")
+    found["related"] = found["village_code"].map(cadres).astype("str").fillna("")
     found["detail"] = [
         f"{r.village_code}村{r.program_name}连续{r.months}个月（{common.day(r.first)[:7]}至"
         f"{common.day(r.last)[:7]}）发放额仅为标准的{r.ratio:.0%}，而全县同期按标准发放，"
@@ -927,7 +927,7 @@ def shared_phone(context: RuleContext, config: Config, params: Params) -> pd.Dat
         owner = known.drop_duplicates("phone").set_index(
             known.drop_duplicates("phone")["phone"].astype("str")
         )["official_id"]
-    frame["phone_owner"] = frame["phone"].map(owner).fillna("")
+    frame["phone_owner"] = frame["phone"].map(owner).astype("str").fillna("")
     minimum = int(params["min_households"])
     # a phone has no more households than holders: households looked up only where it could
     # reach the minimum (or the phone is an official's)

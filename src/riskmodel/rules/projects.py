@@ -125,7 +125,10 @@ def contractor_linked_graph(context: RuleContext, config: Config, params: Params
     )
     officials = common.officials(context, config).drop_duplicates("official_id")
     rows["official_village"] = (
-        rows["official_id"].map(officials.set_index("official_id")["village_code"]).fillna("")
+        rows["official_id"]
+        .map(officials.set_index("official_id")["village_code"])
+        .astype("str")
+        .fillna("")
     )
     rows = rows[_official_scope_ok(context, rows, bool(params["same_town"]))]
     if rows.empty:

@@ -60,7 +60,12 @@ def beneficiary_linked_graph(context: RuleContext, config: Config, params: Param
     paid = common.means_tested_payments(context, config)
     rows = common.inner_join(paid, links, left_on="person_id", right_on="target_id")
     officials = common.officials(context, config).drop_duplicates("official_id")
-    village = rows["official_id"].map(officials.set_index("official_id")["village_code"]).fillna("")
+    village = (
+        rows["official_id"]
+        .map(officials.set_index("official_id")["village_code"])
+        .astype("str")
+        .fillna("")
+    )
     rows = rows[(village == "") | (village == rows["village_code"])]
     if rows.empty:
         return empty_evidence()
