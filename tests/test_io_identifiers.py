@@ -83,3 +83,17 @@ def test_mixed_columns_normalise_only_the_rows_that_need_it():
     unchanged = check_resident_ids(series(ID_OK, ID_BAD, ID_OK))
     assert unchanged.values.tolist() == [ID_OK, ID_BAD, ID_OK]
     assert unchanged.is_valid.tolist() == [True, False, True]
+
+
+def test_a_sixteen_digit_float_written_as_text_keeps_its_digits():
+    from riskmodel.io.identifiers import _drop_float_suffix
+
+    values = pd.Series(["4304211012010001.0", "4304211012010000.0", "430421100201.0", "12.5"])
+    # 16 digits not ending in 0: exact (Excel keeps 15); ending in 0 may be rounded: kept
+    # as written, for the checks to flag
+    assert _drop_float_suffix(values).tolist() == [
+        "4304211012010001",
+        "4304211012010000.0",
+        "430421100201",
+        "12.5",
+    ]

@@ -92,12 +92,15 @@ def _normalise(values: pd.Series) -> pd.Series:
 
 
 def _drop_float_suffix(values: pd.Series) -> pd.Series:
-    """'430421100201.0' -> '430421100201' (an exact float written back as text)."""
+    """'430421100201.0' -> '430421100201' (an exact float written back as text): up to 15
+    digits, or 16 below 2^53 not ending in 0 (digits Excel could not have rounded)."""
     dotted = rows.contains(values, ".")
     if not dotted.any():
         return values
     values = values.copy()
-    values[dotted] = values[dotted].str.replace(r"^([0-9]{1,15})\.0+$", r"\1", regex=True)
+    values[dotted] = values[dotted].str.replace(
+        r"^([0-9]{1,15}|[1-8][0-9]{14}[1-9])\.0+$", r"\1", regex=True
+    )
     return values
 
 
