@@ -404,6 +404,7 @@ def test_r020_r029_fall_back_to_the_pay_month_when_no_period_is_filled_in():
         payments=[
             payment(1, day="2024-03-10", covered_period=None),
             payment(1, day="2024-03-25", covered_period=None, payment_id="X2"),
+            payment(1, day="2024-04-10", covered_period=None, payment_id="X3"),
             payment(1, day="2024-05-10", covered_period=None, payment_id="X4"),
             payment(2, day="2024-06-10", covered_period=None, payment_id="X5"),
         ],
@@ -412,7 +413,7 @@ def test_r020_r029_fall_back_to_the_pay_month_when_no_period_is_filled_in():
         pd.NA, index=loaded["payments"].index, dtype="str"
     )
     evidence = run("R020", loaded)
-    assert list(evidence["entity_id"]) == [pid(1)]  # March twice; May once is no duplicate
+    assert list(evidence["entity_id"]) == [pid(1)]  # March twice: 4 payments in 3 months
     assert evidence["amount_at_risk"].iloc[0] == 480.0
     assert run("R029", loaded).empty  # one member of H2 paid
 
@@ -449,3 +450,18 @@ def test_r022_reads_the_countys_standard_by_name_and_never_guesses_one():
     packaged = {"programs": {"packaged_standards": True}}
     flagged = run("R022", tables(residents=residents, payments=payments), packaged)
     assert set(flagged["entity_id"]) == {pid(1), pid(2)}
+
+
+def test_r020_without_periods_a_missed_month_paid_late_is_no_duplicate():
+    def months(*days):
+        return [
+            payment(1, day=day, covered_period="", payment_id=f"C{n}") for n, day in enumerate(days)
+        ]
+
+    residents = [person(1, "H1")]
+    # December paid, January missed, February paid twice (January's arrears): 3 in 3 months
+    late = tables(residents=residents, payments=months("2023-12-10", "2024-02-10", "2024-02-25"))
+    assert run("R020", late).empty
+    # every month paid and February twice: 4 payments in 3 months
+    double = months("2023-12-10", "2024-01-10", "2024-02-10", "2024-02-25")
+    assert list(run("R020", tables(residents=residents, payments=double))["entity_id"]) == [pid(1)]

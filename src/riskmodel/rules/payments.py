@@ -87,7 +87,9 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
 
     Successful payments grouped by resolved person, program and period (``covered_period``;
     without it the pay month for monthly programs, the year otherwise, and "ever" for one-off
-    programs); a group with more than one row is a finding.
+    programs); a group with more than one row is a finding. Without a covered period, two
+    monthly payments in one month count only when the person has more payments of the
+    program than months from the first to the last (else a missed month paid late, 补发).
 
     Why
     ---
@@ -114,6 +116,7 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
         ]
     )
     repeated = group_sizes_by_row(groups) > 1
+    repeated &= ~_catch_up(context, config, paid)
     rows = paid[repeated].assign(period_key=period[repeated])
     if rows.empty:
         return empty_evidence()
@@ -142,6 +145,32 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
         detail="detail",
         fields=["program_name", "period", "count", "amount", "extra"],
     )
+
+
+def _catch_up(context: RuleContext, config: Config, paid: pd.DataFrame) -> np.ndarray:
+    """Monthly payments without a covered period whose person and program have no more
+    payments than months from their first to their last pay month: two in one month there
+    are a missed month paid late (补发), not a second payment for one month."""
+    months = paid["period_months"].to_numpy(dtype="float64")
+    fallback = months <= 1
+    if "covered_period" in paid:
+        fallback &= common.as_text(paid["covered_period"]).to_numpy() == ""
+    if not fallback.any():
+        return fallback
+    month = paid["pay_month"].to_numpy(dtype="datetime64[M]").astype(np.int64)
+    pairs = combined_codes(
+        [
+            _payment_codes(context, config, "person_id")[0],
+            _payment_codes(context, config, "program_key")[0],
+        ]
+    )
+    pairs = np.where(fallback, pairs, -1)
+    grouped = pd.DataFrame({"pair": pairs, "month": month})[pairs >= 0].groupby("pair")["month"]
+    span = (grouped.max() - grouped.min() + 1).to_numpy()
+    count = grouped.size().to_numpy()
+    covered = np.zeros(int(pairs.max(initial=-1)) + 1, dtype=bool)
+    covered[grouped.size().index.to_numpy()] = count <= span
+    return take_codes(covered, pairs, False)
 
 
 EXPAND_COLUMNS = (
