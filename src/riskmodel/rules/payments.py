@@ -116,7 +116,7 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
         ]
     )
     repeated = group_sizes_by_row(groups) > 1
-    repeated &= ~_catch_up(context, config, paid)
+    repeated &= ~_catch_up(context, config, period.to_numpy())
     rows = paid[repeated].assign(period_key=period[repeated])
     if rows.empty:
         return empty_evidence()
@@ -147,17 +147,15 @@ def duplicate_payment(context: RuleContext, config: Config, params: Params) -> p
     )
 
 
-def _catch_up(context: RuleContext, config: Config, paid: pd.DataFrame) -> np.ndarray:
-    """Monthly payments without a covered period whose person and program have no more
-    payments than months from their first to their last pay month: two in one month there
-    are a missed month paid late (补发), not a second payment for one month."""
-    months = paid["period_months"].to_numpy(dtype="float64")
-    fallback = months <= 1
-    if "covered_period" in paid:
-        fallback &= common.as_text(paid["covered_period"]).to_numpy() == ""
+def _catch_up(context: RuleContext, config: Config, period: np.ndarray) -> np.ndarray:
+    """Monthly payments without a covered period (their :func:`_period_key` is the pay
+    month) whose person and program have no more payments than months from their first to
+    their last pay month: two in one month there are a missed month paid late (补发), not a
+    second payment for one month."""
+    fallback = (period >= 0) & (period < 100_000)  # pay-month keys, as _period_key makes them
     if not fallback.any():
         return fallback
-    month = paid["pay_month"].to_numpy(dtype="datetime64[M]").astype(np.int64)
+    month = period  # on these rows the key is the pay month
     pairs = combined_codes(
         [
             _payment_codes(context, config, "person_id")[0],
